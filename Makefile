@@ -1,0 +1,44 @@
+# Every target has a `## description`; `make` alone lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+ARCHIVE ?= data/sample
+OUT ?= reports
+
+.PHONY: help install report build test lint format clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project with its dev tools
+
+report: $(STAMP) ## build the tables of the sample archive (ARCHIVE=...) and say where they went
+	$(BIN)/weeknotes build $(ARCHIVE) --out data/processed
+	@echo "tables written to $(CURDIR)/data/processed"
+
+build: $(STAMP) ## build the tables of ARCHIVE into data/processed
+	$(BIN)/weeknotes build $(ARCHIVE) --out data/processed
+
+test: $(STAMP) ## run the whole test suite (real-archive tests need ../shared/corpora)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff check, ruff format --check and mypy
+	$(BIN)/ruff check weeknotes_analysis tests benchmarks
+	$(BIN)/ruff format --check weeknotes_analysis tests benchmarks
+	$(BIN)/mypy weeknotes_analysis
+
+format: $(STAMP) ## format the code with ruff
+	$(BIN)/ruff format weeknotes_analysis tests benchmarks
+	$(BIN)/ruff check --fix weeknotes_analysis tests benchmarks
+
+clean: ## remove build output (keeps .venv)
+	rm -rf data/processed reports .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,86 @@
+"""Markdown bodies: sections, plain text, links of every kind, footnotes."""
+
+from __future__ import annotations
+
+from weeknotes_analysis.markdown import count_words, parse_body
+
+BODY = """Intro with a [link](https://example.com/a) and a note[^n].
+
+# First *item*
+
+Text with [a reference][ref], <https://auto.example.org/x>, `code` and
+a soft break. A second note[^m].
+
+```python
+print("not text")
+```
+
+<div><a href="https://html.example.net/">raw</a></div>
+
+## Sub item
+
+![a picture](pic.png) and [relative](/posts/other/) text<!-- hidden -->.
+
+[ref]: https://www.reference.example.com/page "Title"
+
+[^n]: The intro note with [a footnote link](https://foot.example.com/).
+[^m]: Second note, see [there](https://second.example.com/) too.
+"""
+
+
+def test_sections_split_at_headings_with_plain_text():
+    sections, _ = parse_body(BODY, first_line=10)
+    assert [(s.position, s.heading, s.level) for s in sections] == [
+        (0, None, 0),
+        (1, "First item", 1),
+        (2, "Sub item", 2),
+    ]
+    first = sections[1].text
+    assert "a reference" in first and "code" in first
+    assert "not text" not in first and "raw" not in first and "[^" not in first
+    assert "hidden" not in sections[2].text
+    assert sections[1].line == 12
+
+
+def test_links_have_kinds_and_footnote_links_follow_their_reference():
+    _, links = parse_body(BODY)
+    kinds = {(link.url, link.kind, link.position, link.in_footnote) for link in links}
+    assert kinds == {
+        ("https://example.com/a", "inline", 0, False),
+        ("https://www.reference.example.com/page", "reference", 1, False),
+        ("https://auto.example.org/x", "autolink", 1, False),
+        ("https://html.example.net/", "html", 1, False),
+        ("pic.png", "image", 2, False),
+        ("/posts/other/", "inline", 2, False),
+        ("https://foot.example.com/", "inline", 0, True),
+        ("https://second.example.com/", "inline", 1, True),
+    }
+
+
+def test_footnote_text_belongs_to_the_first_referencing_section():
+    body = (
+        "# A\n\nOne[^1].\n\n# B\n\nAgain[^1] and[^2].\n\n"
+        "[^1]: Shared [x](https://x.org).\n[^2]: Only B.\n"
+    )
+    sections, links = parse_body(body)
+    assert [s.footnotes for s in sections] == [["Shared x."], ["Only B."]]
+    assert [(link.url, link.position) for link in links] == [("https://x.org", 1)]
+
+
+def test_intro_without_words_is_dropped_and_positions_start_at_one():
+    sections, _ = parse_body("\n\n# Only heading\n\nWords here.\n")
+    assert [(s.position, s.heading) for s in sections] == [(1, "Only heading")]
+
+
+def test_javascript_urls_never_become_links():
+    _, links = parse_body("# A\n\n[click](javascript:alert(1)) and [ok](https://ok.org)\n")
+    assert [link.url for link in links] == ["https://ok.org"]
+
+
+def test_undefined_reference_stays_text():
+    sections, links = parse_body("# A\n\nSee [missing][nowhere] here.\n")
+    assert links == [] and "[missing][nowhere]" in sections[0].text
+
+
+def test_count_words_ignores_punctuation():
+    assert count_words("Hello, world - it's 2017 !") == 4

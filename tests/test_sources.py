@@ -1,0 +1,181 @@
+"""Reading posts: discovery, every front-matter format, keys, dates, post ids."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from weeknotes_analysis.sources import (
+    date_from_filename,
+    find_posts,
+    parse_post,
+    post_id_for,
+    read_post,
+)
+
+from .conftest import write
+
+
+def parse(text: str, name: str = "2017-45.md"):
+    return parse_post(text.encode("utf-8"), Path(name))
+
+
+def test_post_id_drops_extension_and_index():
+    assert post_id_for(Path("2017-45.md")) == "2017-45"
+    assert post_id_for(Path("2018-01/index.md")) == "2018-01"
+    assert post_id_for(Path("notes/2019/2019-03.markdown")) == "notes/2019/2019-03"
+
+
+def test_yaml_front_matter_with_mixed_case_keys_and_offset_date():
+    post, problems = parse(
+        "---\ntitle:  Week 45, 2017 - Things  \nDate:   2017-11-06T20:50:04+11:00  \n"
+        'categories:   ["Weekly Notes"]\nKeywords:\n  - AWS\n  - azure \n'
+        'Description: "Hi"\n---\n\n# A\n\ntext\n'
+    )
+    assert problems == []
+    assert post.format == "yaml"
+    assert post.title == "Week 45, 2017 - Things"
+    assert post.date == pd.Timestamp("2017-11-06T09:50:04", tz="UTC")
+    assert post.categories == ["Weekly Notes"]
+    assert post.keywords == ["aws", "azure"]
+    assert post.description == "Hi"
+    assert post.body_line == 10
+
+
+def test_toml_front_matter():
+    post, problems = parse(
+        '+++\ntitle = "Week 2"\ndate = 2024-01-10T08:00:00+01:00\ntags = ["Go", "k8s"]\n+++\nBody\n'
+    )
+    assert problems == []
+    assert (post.format, post.title) == ("toml", "Week 2")
+    assert post.date == pd.Timestamp("2024-01-10T07:00:00", tz="UTC")
+    assert post.keywords == ["go", "k8s"]
+
+
+def test_json_front_matter():
+    post, problems = parse(
+        '{\n  "title": "Week 3",\n  "date": "2024-01-17",\n  "keywords": ["aws"]\n}\n\nBody text\n'
+    )
+    assert problems == []
+    assert (post.format, post.title, post.keywords) == ("json", "Week 3", ["aws"])
+    assert post.date == pd.Timestamp("2024-01-17", tz="UTC")
+    assert post.body.strip() == "Body text"
+    assert post.body_line == 5
+
+
+def test_pelican_header_with_comma_tags_and_naive_date():
+    post, problems = parse(
+        "Title: This Week In Rust 1\nDate: 2013-06-07 18:46\nTags: this-week-in-rust, Rust\n"
+        "Category: This Week in Rust\n\nHello and welcome.\n",
+        "2013-06-07-this-week-in-rust.markdown",
+    )
+    assert problems == []
+    assert post.format == "pelican"
+    assert post.date == pd.Timestamp("2013-06-07 18:46", tz="UTC")
+    assert post.keywords == ["this-week-in-rust", "rust"]
+    assert post.categories == ["This Week in Rust"]
+    assert post.body.strip() == "Hello and welcome."
+
+
+def test_keywords_keyword_and_tags_merge_lower_case_without_duplicates():
+    post, _ = parse(
+        "---\ntitle: T\ndate: 2020-01-01\nkeywords: [AWS]\nkeyword: lambda\n"
+        "tags: [aws, S3]\n---\nx\n"
+    )
+    assert post.keywords == ["aws", "lambda", "s3"]
+
+
+def test_plain_markdown_without_front_matter_takes_date_from_file_name():
+    post, problems = parse("# Heading\n\nJust text.\n", "2019-03-04-notes.md")
+    assert post.format == "none"
+    assert post.date == pd.Timestamp("2019-03-04", tz="UTC")
+    assert post.date_source == "filename"
+    assert [p.code for p in problems] == ["date-missing"]
+
+
+def test_week_file_name_gives_that_weeks_monday():
+    assert date_from_filename("2017-45.md") == pd.Timestamp("2017-11-06", tz="UTC")
+    assert date_from_filename("2018-01/index.md") == pd.Timestamp("2018-01-01", tz="UTC")
+    assert date_from_filename("about.md") is None
+
+
+def test_crlf_and_byte_order_mark_are_fine():
+    data = "\ufeff---\r\ntitle: T\r\ndate: 2020-01-01\r\n---\r\n\r\n# H\r\n\r\ntext\r\n".encode()
+    post, problems = parse_post(data, Path("x.md"))
+    assert problems == [] and post.title == "T" and "\r" not in post.body
+
+
+@pytest.mark.parametrize(
+    ("content", "code", "line"),
+    [
+        ("---\ntitle: [unclosed\ndate: 2020-01-01\n---\nx\n", "yaml-invalid", 2),
+        ("---\ntitle: T\n\nbody without a closing fence\n", "fence-unclosed", 1),
+        ("---\n- a\n- b\n---\nx\n", "front-matter-not-mapping", 2),
+        ('+++\ntitle = "x\n+++\nx\n', "toml-invalid", 2),
+        ('{"title": "x",\n "date": }\n\nx\n', "json-invalid", 2),
+        ("", "empty", 1),
+    ],
+)
+def test_bad_front_matter_is_an_error_naming_the_line(tmp_path, content, code, line):
+    path = write(tmp_path, "bad.md", content)
+    post, problems = read_post(tmp_path, path)
+    assert post is None
+    assert [(p.severity, p.code, p.line) for p in problems] == [("error", code, line)]
+    assert problems[0].path == "bad.md"
+
+
+def test_not_utf8_and_binary_files_are_errors(tmp_path):
+    latin = write(tmp_path, "latin.md", "---\ntitle: Caf\xe9\n---\nok\n".encode("latin-1"))
+    binary = write(tmp_path, "image.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert [p.code for p in read_post(tmp_path, latin)[1]] == ["not-utf8"]
+    assert read_post(tmp_path, latin)[1][0].line == 2
+    assert [p.code for p in read_post(tmp_path, binary)[1]] == ["binary"]
+
+
+def test_yaml_object_tags_are_never_constructed(tmp_path):
+    path = write(
+        tmp_path,
+        "evil.md",
+        "---\ntitle: !!python/object/apply:os.system ['touch pwned']\n---\nx\n",
+    )
+    post, problems = read_post(tmp_path, path)
+    assert post is None and problems[0].code == "yaml-invalid"
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_discovery_finds_posts_and_bundles_and_skips_the_rest(tmp_path):
+    write(tmp_path, "2017-45.md", "x")
+    write(tmp_path, "old.markdown", "x")
+    write(tmp_path, "2018-01/index.md", "x")
+    write(tmp_path, "2018-01/photo.jpg", b"\xff\xd8")
+    write(tmp_path, "_index.md", "list page")
+    write(tmp_path, "notes.txt", "x")
+    write(tmp_path, ".git/HEAD.md", "x")
+    paths, problems = find_posts(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
+        "2017-45.md",
+        "2018-01/index.md",
+        "old.markdown",
+    ]
+    assert problems == []
+
+
+def test_links_that_loop_or_leave_the_archive_are_not_followed(tmp_path):
+    archive = tmp_path / "archive"
+    outside = write(tmp_path, "secret/outside.md", "---\ntitle: secret\n---\nx\n")
+    write(archive, "2017-45.md", "x")
+    os.symlink(outside, archive / "leak.md")
+    os.symlink(tmp_path / "secret", archive / "leakdir")
+    os.symlink(archive, archive / "loop")
+    os.symlink(archive / "2017-45.md", archive / "alias.md")
+    paths, problems = find_posts(archive)
+    assert [p.name for p in paths] == ["2017-45.md"]
+    codes = sorted((p.path, p.code) for p in problems)
+    assert codes == [
+        ("leak.md", "link-outside-archive"),
+        ("leakdir", "link-outside-archive"),
+        ("loop", "link-not-followed"),
+    ]

@@ -1,0 +1,154 @@
+"""The `weeknotes` command: a thin layer that parses arguments and calls the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+DEFAULT_ARCHIVE = "data/sample"
+DEFAULT_OUT = "data/processed"
+
+
+def _add_build_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "path", nargs="?", default=DEFAULT_ARCHIVE, help="archive folder (default: data/sample)"
+    )
+    parser.add_argument(
+        "--model",
+        default="auto",
+        help="spaCy model: auto (default), a package name, or none for rules only (fast)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="worker processes for NER (default: all cores)"
+    )
+    parser.add_argument("--taxonomy", default=None, help="your own topic taxonomy YAML file")
+    parser.add_argument("--gazetteer", default=None, help="your own gazetteer YAML file")
+    parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every `weeknotes` sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="weeknotes",
+        description="Analyse an archive of weekly tech-news notes (Hugo, Jekyll or Pelican).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser(
+        "build",
+        help="build every table as parquet (API: load_corpus(...).to_parquet(out))",
+        description="Read the archive and write FOLDER/<table>.parquet for every table.",
+    )
+    _add_build_options(build)
+    build.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: data/processed)")
+    build.add_argument("--strict", action="store_true", help="stop at the first problem")
+    build.add_argument("--no-cache", action="store_true", help="ignore and rewrite the cache")
+
+    check = commands.add_parser(
+        "check",
+        help="list the archive's problems; exit 1 on any error (API: check_archive)",
+        description="Read the archive (no NLP) and list every file skipped or degraded.",
+    )
+    check.add_argument("path", nargs="?", default=DEFAULT_ARCHIVE, help="archive folder")
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="score topic tags against the author's keywords (API: evaluate_topics)",
+        description="Recall of the topics mapped from each post's keywords among the topics found.",
+    )
+    _add_build_options(evaluate)
+    evaluate.add_argument(
+        "--mapping", default=None, help="YAML mapping keyword -> [topic ids] (default: bundled)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `weeknotes` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        handler = {"build": _build, "check": _check, "evaluate": _evaluate}[args.command]
+        return handler(args)
+    except FileNotFoundError as exc:
+        print(f"weeknotes: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("weeknotes: interrupted; the previous output is left as it was", file=sys.stderr)
+        return 130
+
+
+def _say(args: argparse.Namespace, message: str) -> None:
+    if not getattr(args, "quiet", False):
+        print(message)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .corpus import StrictError, load_corpus
+
+    try:
+        corpus = load_corpus(
+            args.path,
+            strict=args.strict,
+            progress=not args.quiet,
+            out=args.out,
+            cache=not args.no_cache,
+            model=args.model,
+            jobs=args.jobs,
+            taxonomy=args.taxonomy,
+            gazetteer=args.gazetteer,
+        )
+    except StrictError as exc:
+        print(f"weeknotes: {exc}", file=sys.stderr)
+        return 1
+    folder = corpus.to_parquet(args.out)
+    _say(args, f"{corpus.summary()} -> {os.fspath(folder)}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .corpus import check_archive
+
+    problems = check_archive(args.path)
+    if problems.empty:
+        print(f"{args.path}: no problems")
+        return 0
+    with _wide_pandas():
+        print(problems.to_string(index=False))
+    errors = int((problems["severity"] == "error").sum())
+    print(f"{len(problems)} problems, {errors} errors")
+    return 1 if errors else 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .corpus import load_corpus
+    from .evaluate import evaluate_topics, format_evaluation
+
+    corpus = load_corpus(
+        args.path,
+        progress=not args.quiet,
+        model=args.model,
+        jobs=args.jobs,
+        taxonomy=args.taxonomy,
+        gazetteer=args.gazetteer,
+    )
+    result = evaluate_topics(corpus, mapping=Path(args.mapping) if args.mapping else None)
+    print(format_evaluation(result))
+    return 0
+
+
+class _wide_pandas:
+    def __enter__(self) -> None:
+        import pandas as pd
+
+        self._context = pd.option_context("display.width", 200, "display.max_colwidth", 90)
+        self._context.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self._context.__exit__(*exc)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

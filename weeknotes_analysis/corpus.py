@@ -1,0 +1,315 @@
+"""Corpus: build every table from a folder of posts, write them as parquet, read them back."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import schema
+from .links import describe
+from .markdown import count_words, parse_body
+from .sources import Post, Problem, find_posts, read_post
+
+SITE_KEYS = ("blog", "site", "baseurl", "base_url", "siteurl", "url")
+
+
+class StrictError(Exception):
+    """Raised by a strict build at the first problem; the message names the file and line."""
+
+    def __init__(self, problem: Problem) -> None:
+        where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+        super().__init__(f"{where}: {problem.severity} {problem.code}: {problem.message}")
+        self.problem = problem
+
+
+@dataclass
+class PostTables:
+    """Rows of one post (or of one unreadable file) before they join the corpus tables."""
+
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    sections: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Corpus:
+    """All tables of one archive. Each table's columns are listed in ``schema``.
+
+    Attributes:
+        posts: one row per post (post_id, path, title, date, week, week_start, slug,
+            description, author, categories, keywords, word_count, section_count, link_count).
+        sections: one row per section (section_id, post_id, position, heading, level, text,
+            footnotes, word_count, date, week).
+        links: one row per link (post_id, section_id, url, text, host, domain, kind,
+            in_footnote, internal).
+        problems: one row per file skipped or degraded (path, severity, code, message, line).
+        entities: one row per entity mention (post_id, section_id, text, label, entity_id,
+            start_char, end_char, source).
+        topics: one row per (section, topic) (post_id, section_id, topic, group, mentions,
+            evidence, date, week).
+        root: the archive folder the tables were built from.
+    """
+
+    posts: pd.DataFrame
+    sections: pd.DataFrame
+    links: pd.DataFrame
+    problems: pd.DataFrame
+    entities: pd.DataFrame = field(default_factory=lambda: schema.empty("entities"))
+    topics: pd.DataFrame = field(default_factory=lambda: schema.empty("topics"))
+    root: str | None = None
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by name, in the contract's order."""
+        return {name: getattr(self, name) for name in schema.TABLES}
+
+    def summary(self) -> str:
+        """One line: posts, sections, links, entities, topics and problems."""
+        errors = int((self.problems["severity"] == "error").sum())
+        return (
+            f"{len(self.posts)} posts, {len(self.sections)} sections, {len(self.links)} links, "
+            f"{len(self.entities)} entities, {len(self.topics)} topic tags, "
+            f"{len(self.problems)} problems ({errors} errors)"
+        )
+
+    def to_parquet(self, folder: str | os.PathLike[str]) -> Path:
+        """Write ``<table>.parquet`` for every table into ``folder``, each write atomic."""
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        for name, frame in self.tables().items():
+            write_parquet(frame, target / f"{name}.parquet")
+        return target
+
+    @classmethod
+    def read_parquet(cls, folder: str | os.PathLike[str]) -> Corpus:
+        """Read the tables written by :meth:`to_parquet` (lists come back as lists)."""
+        source = Path(folder)
+        tables = {}
+        for name in schema.TABLES:
+            path = source / f"{name}.parquet"
+            if not path.exists():
+                raise FileNotFoundError(f"{path}: missing; run `weeknotes build` into {source}")
+            tables[name] = read_table(path, name)
+        return cls(**tables)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` aside, then rename it to ``path``: readers never see half a file."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    frame.to_parquet(partial, index=False)
+    os.replace(partial, path)
+
+
+def read_table(path: Path, table: str) -> pd.DataFrame:
+    """Read one table's parquet file and restore the contract's dtypes."""
+    frame = pd.read_parquet(path)
+    for column in schema.TABLES[table]:
+        if column.dtype == schema.OBJECT and column.name in frame:
+            frame[column.name] = [_as_list(value) for value in frame[column.name]]
+    return schema.conform(frame, table)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return []
+    return list(value)
+
+
+def iso_week(stamp: pd.Timestamp | None) -> tuple[str | None, pd.Timestamp | None]:
+    """ISO week label and that week's Monday (00:00 UTC) for ``stamp``."""
+    if stamp is None or pd.isna(stamp):
+        return None, None
+    year, week, weekday = stamp.isocalendar()
+    monday = (stamp.tz_convert("UTC").normalize() - pd.Timedelta(days=weekday - 1)).tz_convert(
+        "UTC"
+    )
+    return f"{year}-W{week:02d}", monday
+
+
+def site_hosts(post: Post) -> set[str]:
+    """Hosts the post's own site lives on, from front-matter keys like ``blog`` or ``baseurl``."""
+    hosts = set()
+    for key in SITE_KEYS:
+        value = post.metadata.get(key)
+        if isinstance(value, str) and value.strip():
+            text = value.strip()
+            host = describe(text if "//" in text else f"//{text}")["host"]
+            if isinstance(host, str) and "." in host:
+                hosts.add(host)
+    return hosts
+
+
+def post_tables(post: Post, problems: Iterable[Problem] = ()) -> PostTables:
+    """Parse one post's body into rows for posts, sections, links and problems."""
+    rows = PostTables(problems=[problem_row(problem) for problem in problems])
+    sections, links = parse_body(post.body, first_line=post.body_line)
+    week, week_start = iso_week(post.date)
+    hosts = site_hosts(post)
+    word_count = 0
+    for section in sections:
+        text = section.text
+        words = count_words(text)
+        word_count += words
+        rows.sections.append(
+            {
+                "section_id": f"{post.post_id}#{section.position}",
+                "post_id": post.post_id,
+                "position": section.position,
+                "heading": section.heading,
+                "level": section.level,
+                "text": text,
+                "footnotes": "\n\n".join(section.footnotes),
+                "word_count": words,
+                "date": post.date,
+                "week": week,
+                "line": section.line,
+            }
+        )
+    for link in links:
+        rows.links.append(
+            {
+                "post_id": post.post_id,
+                "section_id": f"{post.post_id}#{link.position}",
+                "url": link.url,
+                "text": link.text,
+                **describe(link.url, site_hosts=hosts),
+                "kind": link.kind,
+                "in_footnote": link.in_footnote,
+                "line": link.line,
+            }
+        )
+    rows.posts.append(
+        {
+            "post_id": post.post_id,
+            "path": post.path,
+            "title": post.title,
+            "date": post.date,
+            "week": week,
+            "week_start": week_start,
+            "slug": post.slug,
+            "description": post.description,
+            "author": post.author,
+            "categories": post.categories,
+            "keywords": post.keywords,
+            "word_count": word_count,
+            "section_count": len(rows.sections),
+            "link_count": len(rows.links),
+            "format": post.format,
+            "date_source": post.date_source,
+        }
+    )
+    return rows
+
+
+def problem_row(problem: Problem) -> dict[str, Any]:
+    """A Problem as a row of the problems table."""
+    return {
+        "path": problem.path,
+        "severity": problem.severity,
+        "code": problem.code,
+        "message": problem.message,
+        "line": problem.line,
+    }
+
+
+def read_archive(
+    root: str | os.PathLike[str], *, strict: bool = False, progress: bool = False
+) -> list[PostTables]:
+    """Read and parse every post under ``root``: one PostTables per file or skipped link."""
+    base = Path(root)
+    paths, link_problems = find_posts(base)
+    results = [PostTables(problems=[problem_row(problem)]) for problem in link_problems]
+    if strict and link_problems:
+        raise StrictError(link_problems[0])
+    for path in _progress(paths, enabled=progress, unit="post", desc="reading"):
+        post, problems = read_post(base, path)
+        if strict and problems:
+            raise StrictError(problems[0])
+        if post is None:
+            results.append(PostTables(problems=[problem_row(problem) for problem in problems]))
+        else:
+            results.append(post_tables(post, problems))
+    return results
+
+
+def assemble(results: Iterable[PostTables]) -> dict[str, pd.DataFrame]:
+    """Concatenate per-post rows into the contract's tables, sorted by date then position."""
+    rows: dict[str, list[dict[str, Any]]] = {
+        "posts": [],
+        "sections": [],
+        "links": [],
+        "problems": [],
+    }
+    for result in results:
+        for name, table_rows in rows.items():
+            table_rows.extend(getattr(result, name))
+    frames = {}
+    for name, table_rows in rows.items():
+        frame = pd.DataFrame(table_rows, columns=None if table_rows else schema.column_names(name))
+        frames[name] = schema.conform(frame, name)
+    order = frames["posts"].sort_values(["date", "post_id"], na_position="last")["post_id"]
+    rank = {post_id: index for index, post_id in enumerate(order)}
+    frames["posts"] = (
+        frames["posts"].set_index("post_id", drop=False).loc[list(order)].reset_index(drop=True)
+    )
+    for name in ("sections", "links"):
+        frame = frames[name]
+        frames[name] = (
+            frame.assign(_rank=frame["post_id"].map(rank))
+            .sort_values(["_rank"], kind="stable")
+            .drop(columns="_rank")
+            .reset_index(drop=True)
+        )
+    frames["problems"] = (
+        frames["problems"].sort_values(["path", "line"], kind="stable").reset_index(drop=True)
+    )
+    return frames
+
+
+def _progress(items: list[Path], *, enabled: bool, unit: str, desc: str) -> Iterable[Path]:
+    if not enabled or not sys.stderr.isatty() or len(items) < 50:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, unit=unit, desc=desc, leave=False)
+
+
+def load_corpus(
+    path: str | os.PathLike[str],
+    *,
+    model: str = "auto",
+    jobs: int | None = None,
+    taxonomy: str | os.PathLike[str] | None = None,
+    gazetteer: str | os.PathLike[str] | None = None,
+    strict: bool = False,
+    progress: bool = False,
+    out: str | os.PathLike[str] | None = None,
+    cache: bool = True,
+) -> Corpus:
+    """Load a folder of weekly posts into a :class:`Corpus` of tidy tables.
+
+    Args:
+        path: the archive folder (Hugo, Jekyll or Pelican content).
+        model: spaCy model for entities: ``auto``, a package name, or ``none`` (rules only).
+        jobs: worker processes for NER (default: the machine's cores).
+        taxonomy: a topic taxonomy YAML file replacing the bundled one.
+        gazetteer: a gazetteer YAML file replacing the bundled one.
+        strict: raise :class:`StrictError` at the first problem instead of recording it.
+        progress: show a progress bar on a terminal for long runs.
+        out: the output folder whose cache to use (``None``: no disk cache).
+        cache: use the cache when there is one.
+    """
+    del model, jobs, taxonomy, gazetteer, out, cache
+    frames = assemble(read_archive(path, strict=strict, progress=progress))
+    return Corpus(**frames, root=str(path))
+
+
+def check_archive(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read the archive without NLP and return its problems table."""
+    return assemble(read_archive(path))["problems"]
