@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--mapping", default=None, help="YAML mapping keyword -> [topic ids] (default: bundled)"
     )
+
     return parser
 
 
@@ -86,10 +87,11 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .corpus import StrictError, load_corpus
+    from .build import BuildLockedError, build_corpus
+    from .corpus import StrictError
 
     try:
-        corpus = load_corpus(
+        corpus = build_corpus(
             args.path,
             strict=args.strict,
             progress=not args.quiet,
@@ -100,11 +102,10 @@ def _build(args: argparse.Namespace) -> int:
             taxonomy=args.taxonomy,
             gazetteer=args.gazetteer,
         )
-    except StrictError as exc:
+    except (StrictError, BuildLockedError) as exc:
         print(f"weeknotes: {exc}", file=sys.stderr)
         return 1
-    folder = corpus.to_parquet(args.out)
-    _say(args, f"{corpus.summary()} -> {os.fspath(folder)}")
+    _say(args, f"{corpus.summary()} -> {os.fspath(args.out)}")
     return 0
 
 
@@ -123,10 +124,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .corpus import load_corpus
+    from .build import build_corpus
     from .evaluate import evaluate_topics, format_evaluation
 
-    corpus = load_corpus(
+    corpus = build_corpus(
         args.path,
         progress=not args.quiet,
         model=args.model,

@@ -280,36 +280,6 @@ def _progress(items: list[Path], *, enabled: bool, unit: str, desc: str) -> Iter
     return tqdm(items, unit=unit, desc=desc, leave=False)
 
 
-def load_corpus(
-    path: str | os.PathLike[str],
-    *,
-    model: str = "auto",
-    jobs: int | None = None,
-    taxonomy: str | os.PathLike[str] | None = None,
-    gazetteer: str | os.PathLike[str] | None = None,
-    strict: bool = False,
-    progress: bool = False,
-    out: str | os.PathLike[str] | None = None,
-    cache: bool = True,
-) -> Corpus:
-    """Load a folder of weekly posts into a :class:`Corpus` of tidy tables.
-
-    Args:
-        path: the archive folder (Hugo, Jekyll or Pelican content).
-        model: spaCy model for entities: ``auto``, a package name, or ``none`` (rules only).
-        jobs: worker processes for NER (default: the machine's cores).
-        taxonomy: a topic taxonomy YAML file replacing the bundled one.
-        gazetteer: a gazetteer YAML file replacing the bundled one.
-        strict: raise :class:`StrictError` at the first problem instead of recording it.
-        progress: show a progress bar on a terminal for long runs.
-        out: the output folder whose cache to use (``None``: no disk cache).
-        cache: use the cache when there is one.
-    """
-    del model, jobs, taxonomy, gazetteer, out, cache
-    frames = assemble(read_archive(path, strict=strict, progress=progress))
-    return Corpus(**frames, root=str(path))
-
-
 def check_archive(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read the archive without NLP and return its problems table."""
     return assemble(read_archive(path))["problems"]

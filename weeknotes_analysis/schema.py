@@ -97,6 +97,7 @@ ENTITIES = _columns(
     ("end_char", INT, "end offset, exclusive"),
     ("source", CATEGORY, "gazetteer or model"),
     ("in_footnote", BOOL, "found in the section's footnotes rather than its text"),
+    ("model_label", STRING, "the label this mention got before ids were given one label"),
 )
 
 TOPICS = _columns(

@@ -150,10 +150,15 @@ def read_post(root: Path, path: Path) -> tuple[Post | None, list[Problem]]:
         data = path.read_bytes()
     except OSError as exc:
         return None, [Problem(rel, "error", "unreadable", f"cannot read the file: {exc.strerror}")]
+    return load_post(data, relative)
+
+
+def load_post(data: bytes, relative: Path) -> tuple[Post | None, list[Problem]]:
+    """Parse a file's bytes; on failure return ``None`` and an ``error`` problem naming the line."""
     try:
         return parse_post(data, relative)
     except PostError as exc:
-        return None, [Problem(rel, "error", exc.code, str(exc), exc.line)]
+        return None, [Problem(relative.as_posix(), "error", exc.code, str(exc), exc.line)]
 
 
 def decode(data: bytes) -> str:
@@ -368,6 +373,7 @@ __all__ = [
     "date_from_filename",
     "decode",
     "find_posts",
+    "load_post",
     "parse_post",
     "post_id_for",
     "read_post",

