@@ -179,3 +179,24 @@ def test_pipeline_has_only_what_ner_needs(model_nlp, rules_nlp):
 def test_normalise_model_text():
     assert normalise("The  Linux Foundation's") == "linux foundation"
     assert normalise("Arjen Schwarz") == "arjen schwarz"
+
+
+@pytest.mark.parametrize("archive", ["ignoreme-weeklynotes", "this-week-in-rust"])
+def test_tools_are_never_people_or_places_in_the_real_archives(archive, model_nlp, gazetteer):
+    from weeknotes_analysis import load_corpus
+
+    from .conftest import CORPORA, need
+
+    sections = load_corpus(need(CORPORA / archive), model="none").sections
+    tools = r"(?i)\b(?:docker|kubernetes|jenkins|lambda|windows)\b"
+    mentioning = sections[
+        sections["text"].str.contains(tools) | sections["footnotes"].str.contains(tools)
+    ]
+    assert len(mentioning) > 20
+    # An even spread of at most 150 sections keeps the model's run short.
+    mentioning = mentioning.iloc[:: max(1, len(mentioning) // 150)]
+    frame = entities(mentioning, model_nlp, gazetteer=gazetteer, jobs=2)
+    named = frame[frame["text"].str.fullmatch(tools)]
+    assert len(named) > 20
+    assert not named["label"].isin(["PERSON", "NORP", "GPE"]).any(), named.to_string()
+    assert (frame.groupby("entity_id")["label"].nunique() == 1).all()

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 from filelock import FileLock, Timeout
@@ -159,6 +159,7 @@ def build_corpus(
     progress: bool = False,
     out: str | os.PathLike[str] | None = None,
     cache: bool = True,
+    engine: Engine | None = None,
 ) -> Corpus:
     """Load a folder of weekly posts into a :class:`Corpus` of tidy tables.
 
@@ -174,6 +175,7 @@ def build_corpus(
         out: an output folder whose previous tables serve as the cache; the tables are
             written there too. Without it, the cache is kept in memory for this process.
         cache: reuse cached rows when nothing that shapes them has changed.
+        engine: what processes the files the cache cannot serve (default: this machine).
     """
     root = Path(path)
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -203,6 +205,7 @@ def build_corpus(
             taxonomy=loaded_taxonomy,
             strict=strict,
             progress=progress,
+            engine=engine,
         )
         if out is not None:
             write_output(corpus, state, out)
@@ -225,6 +228,7 @@ def _build(
     taxonomy: Taxonomy,
     strict: bool,
     progress: bool,
+    engine: Engine | None = None,
 ) -> tuple[Corpus, Previous]:
     paths, link_problems = find_posts(root)
     if strict and link_problems:
@@ -249,7 +253,16 @@ def _build(
                 Problem(first["path"], first["severity"], first["code"], first["message"], line)
             )
     todo = [rel for rel in relatives if rel not in unchanged]
-    fresh = _parse_all(root, todo, jobs=jobs, strict=strict, progress=progress)
+    if old is not None and not todo and same_topics and set(old.hashes) == set(relatives):
+        old_link_problems = old.corpus.problems[~old.corpus.problems["path"].isin(old.hashes)]
+        if sorted(old_link_problems["path"]) == sorted(p.path for p in link_problems):
+            # Nothing changed at all: hand back a copy of the cached tables as they are.
+            tables = {name: frame.copy() for name, frame in old.corpus.tables().items()}
+            return Corpus(**tables, root=str(root)), old
+    processed = (engine or local_engine)(
+        root, todo, model=model, gazetteer=gazetteer, jobs=jobs, strict=strict, progress=progress
+    )
+    fresh = processed.parsed
     new_results = [result for _, _, result in fresh]
     post_of = {rel: result.posts[0]["post_id"] for rel, _, result in fresh if result.posts}
     if old is not None:
@@ -268,15 +281,17 @@ def _build(
         frames = _sorted(frames)
     sections = frames["sections"]
     ner_kept = kept_posts if same_ner else set()
-    to_ner = sections[~sections["post_id"].isin(ner_kept)]
-    entities = (
-        _entities(to_ner, model=model, gazetteer=gazetteer, jobs=jobs)
-        if not to_ner.empty
-        else pd.DataFrame(columns=schema.column_names("entities"))
-    )
+    ner_done: set[str] = set()
+    parts = [pd.DataFrame(columns=schema.column_names("entities"))]
+    if processed.entities is not None:
+        ner_done = {result.posts[0]["post_id"] for result in new_results if result.posts}
+        parts.append(processed.entities)
+    to_ner = sections[~sections["post_id"].isin(ner_kept | ner_done)]
+    if not to_ner.empty:
+        parts.append(_entities(to_ner, model=model, gazetteer=gazetteer, jobs=jobs))
     if old is not None and ner_kept:
-        reused_entities = _rows_for(old.corpus.entities, "post_id", ner_kept)
-        entities = pd.concat([reused_entities, entities], ignore_index=True)
+        parts.append(_rows_for(old.corpus.entities, "post_id", ner_kept))
+    entities = pd.concat([part for part in parts if not part.empty] or parts[:1], ignore_index=True)
     entities = finish_entities(entities, gazetteer=gazetteer)
     entities = _order_like(entities, sections)
     topics_kept = kept_posts if same_topics else set()
@@ -296,6 +311,51 @@ def _build(
     corpus = Corpus(**frames, entities=entities, topics=topics, root=str(root))
     state = Previous(corpus, fingerprints, {rel: hashes[rel] for rel in relatives}, post_of)
     return corpus, state
+
+
+@dataclass
+class Processed:
+    """What an engine returns for the files it was given.
+
+    Attributes:
+        parsed: ``(relative path, content hash, rows)`` for every file, in the order given.
+        entities: raw entity rows (``nlp.entities(..., finish=False)``) of the parsed posts,
+            or ``None`` when the engine leaves NER to the build.
+    """
+
+    parsed: list[tuple[str, str, PostTables]]
+    entities: pd.DataFrame | None = None
+
+
+class Engine(Protocol):
+    """Processes the files that the cache cannot serve (local processes, a Dask cluster)."""
+
+    def __call__(
+        self,
+        root: Path,
+        relatives: list[str],
+        *,
+        model: str,
+        gazetteer: Gazetteer,
+        jobs: int,
+        strict: bool,
+        progress: bool,
+    ) -> Processed: ...
+
+
+def local_engine(
+    root: Path,
+    relatives: list[str],
+    *,
+    model: str,
+    gazetteer: Gazetteer,
+    jobs: int,
+    strict: bool,
+    progress: bool,
+) -> Processed:
+    """Parse on this machine (``jobs`` processes for large batches); NER is left to the build."""
+    del model, gazetteer
+    return Processed(_parse_all(root, relatives, jobs=jobs, strict=strict, progress=progress))
 
 
 def _parse_all(

@@ -145,22 +145,25 @@ def resolve_model(model: str) -> str | None:
     )
 
 
+_PIPELINES: dict[tuple[str | None, str], Any] = {}
+
+
 def build_pipeline(model: str = "auto", *, gazetteer: Gazetteer | None = None) -> Any:
     """A spaCy pipeline with only what NER needs: the gazetteer ruler, then the model's NER.
 
-    Loaded once per (model, gazetteer contents) and shared.
+    Loaded once per (model, gazetteer contents) in a process and shared.
     """
     gazetteer = gazetteer or load_gazetteer()
-    return _pipeline(resolve_model(model), gazetteer.path, gazetteer.fingerprint)
+    name = resolve_model(model)
+    key = (name, gazetteer.fingerprint)
+    if key not in _PIPELINES:
+        _PIPELINES[key] = _pipeline(name, gazetteer)
+    return _PIPELINES[key]
 
 
-@cache
-def _pipeline(model: str | None, gazetteer_path: str, fingerprint: str) -> Any:
+def _pipeline(model: str | None, gazetteer: Gazetteer) -> Any:
     import spacy
 
-    gazetteer = load_gazetteer(gazetteer_path)
-    if gazetteer.fingerprint != fingerprint:
-        raise RuntimeError(f"{gazetteer_path} changed while it was being loaded; run again")
     nlp = spacy.blank("en") if model is None else spacy.load(model, exclude=NER_ONLY_EXCLUDE)
     ruler: Any = nlp.add_pipe(
         "entity_ruler",
