@@ -21,9 +21,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the project with its dev tools
 
-report: $(STAMP) ## build the tables of the sample archive (ARCHIVE=...) and say where they went
-	$(BIN)/weeknotes build $(ARCHIVE) --out data/processed
-	@echo "tables written to $(CURDIR)/data/processed"
+report: $(STAMP) ## run every notebook on the sample (ARCHIVE=..., OUT=...) into an HTML report
+	@$(BIN)/weeknotes report $(ARCHIVE) --out $(OUT) --quiet
 
 build: $(STAMP) ## build the tables of ARCHIVE into data/processed
 	$(BIN)/weeknotes build $(ARCHIVE) --out data/processed

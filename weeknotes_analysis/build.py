@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,12 +24,17 @@ from . import __version__ as VERSION
 from . import schema
 from .corpus import Corpus, PostTables, StrictError, assemble, post_tables, problem_row
 from .nlp import Gazetteer, finish_entities, load_gazetteer, model_fingerprint
+from .sentiment import sentiment as section_sentiment
 from .sources import Problem, find_posts, load_post
 from .topics import Taxonomy, load_taxonomy
 
 MANIFEST = "manifest.json"
 LOCK = ".weeknotes.lock"
-PARSER_REVISION = "1"
+DASK_SCRATCH = ".dask-scratch"
+PARSER_REVISION = "2"
+SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=1"
+PHRASES_REVISION = "phrases=1"
+PHRASE_MODES = ("auto", "rules", "off")
 PARALLEL_PARSE_MIN_FILES = 120
 PARALLEL_NER_MIN_TEXTS = 400
 
@@ -45,13 +50,22 @@ class Fingerprints:
     parse: str
     ner: str
     topics: str
+    sentiment: str = ""
+    phrases: str = ""
 
     @classmethod
-    def of(cls, model: str, gazetteer: Gazetteer, taxonomy: Taxonomy) -> Fingerprints:
+    def of(
+        cls, model: str, gazetteer: Gazetteer, taxonomy: Taxonomy, phrases: str = "auto"
+    ) -> Fingerprints:
         parse = f"weeknotes-analysis=={VERSION};parser={PARSER_REVISION}"
         ner = f"{parse};model={model_fingerprint(model)};gazetteer={gazetteer.fingerprint}"
         topics = f"{ner};taxonomy={taxonomy.fingerprint}"
-        return cls(parse=parse, ner=ner, topics=topics)
+        sentiment = f"{parse};{SENTIMENT_REVISION}"
+        return cls(parse, ner, topics, sentiment, f"{ner};phrases={phrases};{PHRASES_REVISION}")
+
+    def covers(self, other: Fingerprints) -> bool:
+        """Every layer the same as ``other``'s."""
+        return self.__dict__ == other.__dict__
 
 
 @dataclass
@@ -159,7 +173,10 @@ def build_corpus(
     progress: bool = False,
     out: str | os.PathLike[str] | None = None,
     cache: bool = True,
-    engine: Engine | None = None,
+    phrases: str = "auto",
+    engine: str | Engine = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> Corpus:
     """Load a folder of weekly posts into a :class:`Corpus` of tidy tables.
 
@@ -175,13 +192,24 @@ def build_corpus(
         out: an output folder whose previous tables serve as the cache; the tables are
             written there too. Without it, the cache is kept in memory for this process.
         cache: reuse cached rows when nothing that shapes them has changed.
-        engine: what processes the files the cache cannot serve (default: this machine).
+        phrases: key phrases with the model's parser (``auto``; rules only when ``model`` is
+            ``none``), ``rules`` (gazetteer entities and multi-word terms, fast) or ``off``.
+        engine: what processes the files the cache cannot serve: ``local`` (this machine,
+            ``jobs`` processes), ``dask`` (a Dask cluster, see ``scheduler`` and ``workers``)
+            or an :class:`Engine` object.
+        scheduler: with ``engine="dask"``, the address of a running Dask scheduler
+            (``tcp://host:8786``); without it a local cluster is started for the build.
+        workers: with ``engine="dask"``, the local cluster's worker processes (default:
+            ``jobs``); with ``scheduler``, how many workers to wait for.
     """
     root = Path(path)
     jobs = max(1, jobs or os.cpu_count() or 1)
+    runner = _engine(engine, scheduler=scheduler, workers=workers, out=out)
     loaded_gazetteer = load_gazetteer(gazetteer)
     loaded_taxonomy = load_taxonomy(taxonomy)
-    fingerprints = Fingerprints.of(model, loaded_gazetteer, loaded_taxonomy)
+    if phrases not in PHRASE_MODES:
+        raise ValueError(f"phrases={phrases!r}: expected one of {', '.join(PHRASE_MODES)}")
+    fingerprints = Fingerprints.of(model, loaded_gazetteer, loaded_taxonomy, phrases)
     memory_key = (str(root.resolve()), fingerprints.topics)
     guard = lock(out) if out is not None else None
     try:
@@ -205,7 +233,8 @@ def build_corpus(
             taxonomy=loaded_taxonomy,
             strict=strict,
             progress=progress,
-            engine=engine,
+            engine=runner,
+            phrase_mode=phrases,
         )
         if out is not None:
             write_output(corpus, state, out)
@@ -229,6 +258,7 @@ def _build(
     strict: bool,
     progress: bool,
     engine: Engine | None = None,
+    phrase_mode: str = "auto",
 ) -> tuple[Corpus, Previous]:
     paths, link_problems = find_posts(root)
     if strict and link_problems:
@@ -253,7 +283,8 @@ def _build(
                 Problem(first["path"], first["severity"], first["code"], first["message"], line)
             )
     todo = [rel for rel in relatives if rel not in unchanged]
-    if old is not None and not todo and same_topics and set(old.hashes) == set(relatives):
+    same_all = old is not None and old.fingerprints.covers(fingerprints)
+    if old is not None and not todo and same_all and set(old.hashes) == set(relatives):
         old_link_problems = old.corpus.problems[~old.corpus.problems["path"].isin(old.hashes)]
         if sorted(old_link_problems["path"]) == sorted(p.path for p in link_problems):
             # Nothing changed at all: hand back a copy of the cached tables as they are.
@@ -264,11 +295,15 @@ def _build(
     )
     fresh = processed.parsed
     new_results = [result for _, _, result in fresh]
-    post_of = {rel: result.posts[0]["post_id"] for rel, _, result in fresh if result.posts}
+    post_of = processed.post_of()
     if old is not None:
         post_of.update({rel: old.post_of[rel] for rel in unchanged if rel in old.post_of})
     kept_posts = {old.post_of[rel] for rel in unchanged if old and rel in old.post_of}
     frames = assemble([PostTables(problems=[problem_row(p)]) for p in link_problems] + new_results)
+    if processed.tables is not None:
+        tables = processed.tables
+        merged = {name: [f for f in (frames[name], tables[name]) if not f.empty] for name in frames}
+        frames = _sorted({name: pd.concat(merged[name] or [frames[name]]) for name in frames})
     if old is not None and unchanged:
         for name, column, keep in (
             ("posts", "post_id", kept_posts),
@@ -284,11 +319,13 @@ def _build(
     ner_done: set[str] = set()
     parts = [pd.DataFrame(columns=schema.column_names("entities"))]
     if processed.entities is not None:
-        ner_done = {result.posts[0]["post_id"] for result in new_results if result.posts}
+        ner_done = set(processed.post_of().values())
         parts.append(processed.entities)
     to_ner = sections[~sections["post_id"].isin(ner_kept | ner_done)]
     if not to_ner.empty:
-        parts.append(_entities(to_ner, model=model, gazetteer=gazetteer, jobs=jobs))
+        parts.append(
+            _entities(to_ner, model=model, gazetteer=gazetteer, jobs=jobs, progress=progress)
+        )
     if old is not None and ner_kept:
         parts.append(_rows_for(old.corpus.entities, "post_id", ner_kept))
     entities = pd.concat([part for part in parts if not part.empty] or parts[:1], ignore_index=True)
@@ -308,7 +345,36 @@ def _build(
             [_rows_for(old.corpus.topics, "post_id", topics_kept), topics], ignore_index=True
         )
         topics = schema.conform(_order_like(topics, sections), "topics")
-    corpus = Corpus(**frames, entities=entities, topics=topics, root=str(root))
+    same_sentiment = bool(
+        same_parse and old is not None and old.fingerprints.sentiment == fingerprints.sentiment
+    )
+    same_phrases = bool(
+        same_ner and old is not None and old.fingerprints.phrases == fingerprints.phrases
+    )
+    sentiment = _layer(
+        old.corpus.sentiment if old is not None else None,
+        kept_posts if same_sentiment else set(),
+        sections,
+        section_sentiment,
+        "sentiment",
+    )
+    phrases = _layer(
+        old.corpus.phrases if old is not None else None,
+        kept_posts if same_phrases else set(),
+        sections,
+        lambda todo: _phrases(
+            todo, entities, mode=phrase_mode, model=model, gazetteer=gazetteer, jobs=jobs
+        ),
+        "phrases",
+    )
+    corpus = Corpus(
+        **frames,
+        entities=entities,
+        topics=topics,
+        sentiment=sentiment,
+        phrases=phrases,
+        root=str(root),
+    )
     state = Previous(corpus, fingerprints, {rel: hashes[rel] for rel in relatives}, post_of)
     return corpus, state
 
@@ -318,13 +384,25 @@ class Processed:
     """What an engine returns for the files it was given.
 
     Attributes:
-        parsed: ``(relative path, content hash, rows)`` for every file, in the order given.
+        parsed: ``(relative path, content hash, rows)`` for every file, in the order given;
+            the rows are empty when the engine returns them in ``tables``.
         entities: raw entity rows (``nlp.entities(..., finish=False)``) of the parsed posts,
             or ``None`` when the engine leaves NER to the build.
+        tables: the files' posts, sections, links and problems as contract tables (any row
+            order), from engines that build tables rather than rows (the Dask engine).
     """
 
     parsed: list[tuple[str, str, PostTables]]
     entities: pd.DataFrame | None = None
+    tables: dict[str, pd.DataFrame] | None = None
+
+    def post_of(self) -> dict[str, str]:
+        """Relative path -> post_id of every file that became a post."""
+        found = {rel: rows.posts[0]["post_id"] for rel, _, rows in self.parsed if rows.posts}
+        if self.tables is not None:
+            posts = self.tables["posts"]
+            found.update(zip(posts["path"], posts["post_id"], strict=True))
+        return found
 
 
 class Engine(Protocol):
@@ -341,6 +419,27 @@ class Engine(Protocol):
         strict: bool,
         progress: bool,
     ) -> Processed: ...
+
+
+def _engine(
+    engine: str | Engine,
+    *,
+    scheduler: str | None,
+    workers: int | None,
+    out: str | os.PathLike[str] | None,
+) -> Engine:
+    if not isinstance(engine, str):
+        return engine
+    if engine != "dask" and (scheduler is not None or workers is not None):
+        raise ValueError("scheduler and workers are options of engine='dask'")
+    if engine == "local":
+        return local_engine
+    if engine == "dask":
+        from .dask_engine import DaskEngine
+
+        scratch = Path(out) / DASK_SCRATCH if out is not None else None
+        return DaskEngine(scheduler, workers=workers, scratch=scratch)
+    raise ValueError(f"engine {engine!r}: expected 'local', 'dask' or an Engine")
 
 
 def local_engine(
@@ -378,14 +477,54 @@ def _parse_all(
 
 
 def _entities(
-    sections: pd.DataFrame, *, model: str, gazetteer: Gazetteer, jobs: int
+    sections: pd.DataFrame, *, model: str, gazetteer: Gazetteer, jobs: int, progress: bool = False
 ) -> pd.DataFrame:
     from .nlp import build_pipeline, entities, iter_texts
 
     nlp = build_pipeline(model, gazetteer=gazetteer)
     texts = sum(1 for _ in iter_texts(sections))
     processes = jobs if texts >= PARALLEL_NER_MIN_TEXTS else 1
-    return entities(sections, nlp, gazetteer=gazetteer, jobs=processes, finish=False)
+    return entities(
+        sections, nlp, gazetteer=gazetteer, jobs=processes, finish=False, progress=progress
+    )
+
+
+def _layer(
+    cached: pd.DataFrame | None,
+    kept: set[str],
+    sections: pd.DataFrame,
+    compute: Callable[[pd.DataFrame], pd.DataFrame],
+    table: str,
+) -> pd.DataFrame:
+    """A per-section table: cached rows of the ``kept`` posts, ``compute`` for the rest."""
+    todo = sections[~sections["post_id"].isin(kept)]
+    parts = [compute(todo)] if not todo.empty else []
+    if cached is not None and kept:
+        parts.append(_rows_for(cached, "post_id", kept))
+    parts = [part for part in parts if not part.empty]
+    if not parts:
+        return schema.empty(table)
+    return schema.conform(_order_like(pd.concat(parts, ignore_index=True), sections), table)
+
+
+def _phrases(
+    sections: pd.DataFrame,
+    entities: pd.DataFrame,
+    *,
+    mode: str,
+    model: str,
+    gazetteer: Gazetteer,
+    jobs: int,
+) -> pd.DataFrame:
+    if mode == "off":
+        return schema.empty("phrases")
+    from .phrases import build_phrase_pipeline, phrases
+
+    nlp = build_phrase_pipeline(model if mode == "auto" else "none", gazetteer=gazetteer)
+    own = entities[entities["post_id"].isin(set(sections["post_id"]))]
+    texts = int(sections["text"].str.len().sum())
+    processes = jobs if texts >= 200_000 else 1
+    return phrases(sections, nlp, entities=own, gazetteer=gazetteer, jobs=processes)
 
 
 def _order_like(frame: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:

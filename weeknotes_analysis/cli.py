@@ -10,6 +10,7 @@ from pathlib import Path
 
 DEFAULT_ARCHIVE = "data/sample"
 DEFAULT_OUT = "data/processed"
+DEFAULT_REPORT = "reports"
 
 
 def _add_build_options(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +27,12 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--taxonomy", default=None, help="your own topic taxonomy YAML file")
     parser.add_argument("--gazetteer", default=None, help="your own gazetteer YAML file")
+    parser.add_argument(
+        "--phrases",
+        choices=("auto", "rules", "off"),
+        default="auto",
+        help="key phrases: auto (the model's parser), rules (fast, no parser) or off",
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
@@ -46,6 +53,23 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--out", default=DEFAULT_OUT, help="output folder (default: data/processed)")
     build.add_argument("--strict", action="store_true", help="stop at the first problem")
     build.add_argument("--no-cache", action="store_true", help="ignore and rewrite the cache")
+    build.add_argument(
+        "--engine",
+        choices=("local", "dask"),
+        default="local",
+        help="where files are parsed and NER runs: local (default) or dask (a Dask cluster)",
+    )
+    build.add_argument(
+        "--scheduler",
+        default=None,
+        help="with --engine dask: a running scheduler, tcp://host:8786 (default: a local cluster)",
+    )
+    build.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="with --engine dask: local cluster workers (default: --jobs), or workers to wait for",
+    )
 
     check = commands.add_parser(
         "check",
@@ -64,6 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--mapping", default=None, help="YAML mapping keyword -> [topic ids] (default: bundled)"
     )
 
+    report = commands.add_parser(
+        "report",
+        help="run every notebook on the archive and write an HTML report (API: build_report)",
+        description="Build the tables (cached in FOLDER/tables), execute every notebook against "
+        "the archive and write FOLDER/index.html, one HTML page per notebook and its figures.",
+    )
+    _add_build_options(report)
+    report.add_argument("--out", default=DEFAULT_REPORT, help="report folder (default: reports)")
+    report.add_argument("--start", default=None, help="first day to include (YYYY-MM-DD)")
+    report.add_argument("--end", default=None, help="last day to include (YYYY-MM-DD)")
+    report.add_argument(
+        "--mapping", default=None, help="YAML mapping keyword -> [topic ids] for the evaluation"
+    )
     return parser
 
 
@@ -71,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `weeknotes` console script."""
     args = build_parser().parse_args(argv)
     try:
-        handler = {"build": _build, "check": _check, "evaluate": _evaluate}[args.command]
+        handlers = {"build": _build, "check": _check, "evaluate": _evaluate, "report": _report}
+        handler = handlers[args.command]
         return handler(args)
     except FileNotFoundError as exc:
         print(f"weeknotes: {exc}", file=sys.stderr)
@@ -89,7 +127,14 @@ def _say(args: argparse.Namespace, message: str) -> None:
 def _build(args: argparse.Namespace) -> int:
     from .build import BuildLockedError, build_corpus
     from .corpus import StrictError
+    from .dask_engine import DaskEngineError
 
+    if args.engine != "dask" and (args.scheduler is not None or args.workers is not None):
+        print("weeknotes: --scheduler and --workers need --engine dask", file=sys.stderr)
+        return 2
+    if args.workers is not None and args.workers < 1:
+        print(f"weeknotes: --workers must be at least 1, not {args.workers}", file=sys.stderr)
+        return 2
     try:
         corpus = build_corpus(
             args.path,
@@ -101,8 +146,12 @@ def _build(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             taxonomy=args.taxonomy,
             gazetteer=args.gazetteer,
+            phrases=args.phrases,
+            engine=args.engine,
+            scheduler=args.scheduler,
+            workers=args.workers,
         )
-    except (StrictError, BuildLockedError) as exc:
+    except (StrictError, BuildLockedError, DaskEngineError) as exc:
         print(f"weeknotes: {exc}", file=sys.stderr)
         return 1
     _say(args, f"{corpus.summary()} -> {os.fspath(args.out)}")
@@ -134,9 +183,34 @@ def _evaluate(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         taxonomy=args.taxonomy,
         gazetteer=args.gazetteer,
+        phrases="off",
     )
     result = evaluate_topics(corpus, mapping=Path(args.mapping) if args.mapping else None)
     print(format_evaluation(result))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .build import BuildLockedError
+    from .report import ReportError, build_report
+
+    try:
+        index = build_report(
+            args.path,
+            out=args.out,
+            model=args.model,
+            start=args.start,
+            end=args.end,
+            taxonomy=args.taxonomy,
+            gazetteer=args.gazetteer,
+            mapping=args.mapping,
+            jobs=args.jobs,
+            progress=not args.quiet,
+        )
+    except (ReportError, BuildLockedError) as exc:
+        print(f"weeknotes: {exc}", file=sys.stderr)
+        return 1
+    print(index)
     return 0
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import schema
 from .links import describe
-from .markdown import count_words, parse_body
+from .markdown import count_words, parse_markdown
 from .sources import Post, Problem, find_posts, read_post
 
 SITE_KEYS = ("blog", "site", "baseurl", "base_url", "siteurl", "url")
@@ -54,6 +54,8 @@ class Corpus:
             start_char, end_char, source).
         topics: one row per (section, topic) (post_id, section_id, topic, group, mentions,
             evidence, date, week).
+        sentiment: one row per section (post_id, section_id, compound, label).
+        phrases: one row per key-phrase mention (post_id, section_id, phrase, text).
         root: the archive folder the tables were built from.
     """
 
@@ -63,6 +65,8 @@ class Corpus:
     problems: pd.DataFrame
     entities: pd.DataFrame = field(default_factory=lambda: schema.empty("entities"))
     topics: pd.DataFrame = field(default_factory=lambda: schema.empty("topics"))
+    sentiment: pd.DataFrame = field(default_factory=lambda: schema.empty("sentiment"))
+    phrases: pd.DataFrame = field(default_factory=lambda: schema.empty("phrases"))
     root: str | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -75,6 +79,7 @@ class Corpus:
         return (
             f"{len(self.posts)} posts, {len(self.sections)} sections, {len(self.links)} links, "
             f"{len(self.entities)} entities, {len(self.topics)} topic tags, "
+            f"{len(self.phrases)} phrases, "
             f"{len(self.problems)} problems ({errors} errors)"
         )
 
@@ -147,8 +152,10 @@ def site_hosts(post: Post) -> set[str]:
 
 def post_tables(post: Post, problems: Iterable[Problem] = ()) -> PostTables:
     """Parse one post's body into rows for posts, sections, links and problems."""
-    rows = PostTables(problems=[problem_row(problem) for problem in problems])
-    sections, links = parse_body(post.body, first_line=post.body_line)
+    parsed = parse_markdown(post.body, first_line=post.body_line)
+    sections, links = parsed.sections, parsed.links
+    defects = [Problem(post.path, "warning", d.code, d.message, d.line) for d in parsed.defects]
+    rows = PostTables(problems=[problem_row(problem) for problem in [*problems, *defects]])
     week, week_start = iso_week(post.date)
     hosts = site_hosts(post)
     word_count = 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cache
-from html.parser import HTMLParser
+from html import unescape
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block.state_block import StateBlock
 from markdown_it.rules_inline.link import link as link_rule
 from markdown_it.rules_inline.state_inline import StateInline
 from markdown_it.token import Token
@@ -16,6 +18,13 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 _WORD = re.compile(r"\w", re.UNICODE)
 _SKIP_INLINE = {"html_inline", "footnote_ref", "image"}
+# markdown-it's own limit (its CommonMark preset's): past it, it drops the rest of the body.
+MAX_NESTING = 20
+# Lists open two levels each and footnotes one, so flattening must start two levels earlier.
+FLATTEN_LEVEL = MAX_NESTING - 2
+_BLOCK_MARKERS = re.compile(
+    r"^[ \t]*(?:>[ \t]?|(?:[-+*]|\d{1,9}[.)]|\[\^[^\]\s]+\]:)(?:[ \t]+|$))*"
+)
 
 
 @dataclass
@@ -33,6 +42,24 @@ class Section:
     @property
     def text(self) -> str:
         return "\n\n".join(block for block in self.blocks if block)
+
+
+@dataclass(frozen=True)
+class Defect:
+    """Something in a body that was kept in a degraded form (the corpus makes it a warning)."""
+
+    code: str
+    message: str
+    line: int
+
+
+@dataclass
+class ParsedBody:
+    """What :func:`parse_markdown` makes of one body: its sections, its links and its defects."""
+
+    sections: list[Section]
+    links: list[Link]
+    defects: list[Defect] = field(default_factory=list)
 
 
 @dataclass
@@ -60,37 +87,84 @@ def _link_with_kind(state: StateInline, silent: bool) -> bool:
     return matched
 
 
+def _flatten_too_deep(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """Past ``FLATTEN_LEVEL``, keep the rest of the nested block as one plain paragraph.
+
+    markdown-it skips everything after its nesting limit; this rule runs first, so the
+    text stays (quote and list markers removed) and the body's first line is recorded.
+    """
+    if silent or state.level < FLATTEN_LEVEL:
+        return False
+    line = start + 1
+    while line < end and (
+        state.isEmpty(line) or state.sCount[line] >= state.blkIndent or state.sCount[line] < 0
+    ):
+        line += 1
+    while line > start + 1 and state.isEmpty(line - 1):
+        line -= 1
+    raw = state.getLines(start, line, state.blkIndent, False)
+    state.line = line
+    opening = state.push("paragraph_open", "p", 1)
+    opening.map = [start, line]
+    inline = state.push("inline", "", 0)
+    inline.content = "\n".join(_BLOCK_MARKERS.sub("", row) for row in raw.split("\n")).strip()
+    inline.map = [start, line]
+    inline.children = []
+    state.push("paragraph_close", "p", -1)
+    state.env.setdefault("flattened", []).append(start)
+    return True
+
+
 @cache
 def parser() -> MarkdownIt:
-    """The shared CommonMark parser with footnotes and link-kind tracking."""
-    md = MarkdownIt("commonmark").use(footnote_plugin)
+    """The shared CommonMark parser with footnotes, link-kind tracking and deep-text keeping."""
+    md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).use(footnote_plugin)
     md.inline.ruler.at("link", _link_with_kind)
+    md.block.ruler.before("table", "flatten_too_deep", _flatten_too_deep)
     return md
 
 
-class _Anchors(HTMLParser):
-    """Collect ``<a href>`` and ``<img src>`` targets from a piece of raw HTML."""
+# Tag and attribute patterns that never look past the next ``<``: html.parser takes
+# quadratic time on unclosed tags and comments, which a hostile file can hold by the MB.
+_LINK_TAG = re.compile(r"""<(a|img)(?=[\s/>])((?:[^<>"']|"[^"<]*"|'[^'<]*')*)>""", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]*)))?""")
+_RAW_TEXT = re.compile(r"<!--|<(script|style)(?=[\s/>])", re.IGNORECASE)
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.urls: list[tuple[str, str]] = []
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        wanted = {"a": "href", "img": "src"}.get(tag)
-        for name, value in attrs:
-            if name == wanted and value:
-                self.urls.append((tag, value.strip()))
+def _outside_raw_text(html: str) -> str:
+    """``html`` without comments and script/style content, where tags are not tags."""
+    kept: list[str] = []
+    position = 0
+    while (found := _RAW_TEXT.search(html, position)) is not None:
+        kept.append(html[position : found.start()])
+        if found.group(1) is None:
+            closing = html.find("-->", found.end())
+            position = -1 if closing < 0 else closing + 3
+        else:
+            closing_tag = re.compile(rf"</{found.group(1)}\s*>", re.IGNORECASE)
+            after = closing_tag.search(html, found.end())
+            position = -1 if after is None else after.end()
+        if position < 0:
+            return " ".join(kept)
+        kept.append(" ")
+    kept.append(html[position:])
+    return "".join(kept)
 
 
 def html_links(html: str) -> list[str]:
-    """The ``href``/``src`` targets in raw HTML, in order."""
-    anchors = _Anchors()
-    try:
-        anchors.feed(html)
-        anchors.close()
-    except (AssertionError, ValueError):
-        return []
-    return [url for _, url in anchors.urls]
+    """The ``<a href>`` and ``<img src>`` targets in raw HTML, in order (linear time)."""
+    urls = []
+    for tag in _LINK_TAG.finditer(_outside_raw_text(html)):
+        wanted = "href" if tag.group(1).lower() == "a" else "src"
+        for attribute in _ATTRIBUTE.finditer(tag.group(2)):
+            if attribute.group(1).lower() == wanted:
+                value = next((v for v in attribute.groups()[1:] if v is not None), "")
+                url = unescape(value).strip()
+                # The same test CommonMark applies to its own links: no javascript: and the like.
+                if url and parser().validateLink(url):
+                    urls.append(url)
+                    break
+    return urls
 
 
 def count_words(text: str) -> int:
@@ -108,6 +182,7 @@ class _Walker:
         self.footnote_text: dict[int, list[str]] = {}
         self.footnote_links: dict[int, list[Link]] = {}
         self.footnote_line: dict[int, int] = {}
+        self.claimed: set[int] = set()
 
     def line_of(self, token: Token) -> int:
         return self.first_line + (token.map[0] if token.map else 0)
@@ -150,7 +225,8 @@ class _Walker:
         self.assign_footnotes()
 
     def claim(self, footnote: int) -> None:
-        if not any(footnote in section.footnote_ids for section in self.sections):
+        if footnote not in self.claimed:
+            self.claimed.add(footnote)
             self.sections[-1].footnote_ids.append(footnote)
 
     def inline_text(self, token: Token, footnote: int | None) -> tuple[str, list[int]]:
@@ -199,10 +275,11 @@ class _Walker:
         for section in self.sections:
             for footnote in section.footnote_ids:
                 owner.setdefault(footnote, section)
+        starts = [section.line for section in self.sections]
         for footnote in self.footnote_text:
             found = owner.get(footnote)
             if found is None:
-                found = self.section_at(self.footnote_line.get(footnote, 0))
+                found = self.section_at(starts, self.footnote_line.get(footnote, 0))
                 found.footnote_ids.append(footnote)
             section = found
             for link in self.footnote_links.get(footnote, []):
@@ -214,12 +291,9 @@ class _Walker:
                 for footnote in section.footnote_ids
             ]
 
-    def section_at(self, line: int) -> Section:
-        chosen = self.sections[0]
-        for section in self.sections:
-            if section.line <= line:
-                chosen = section
-        return chosen
+    def section_at(self, starts: list[int], line: int) -> Section:
+        """The last section starting at or before ``line`` (``starts``: their lines, sorted)."""
+        return self.sections[max(bisect_right(starts, line) - 1, 0)]
 
 
 def _text_until(children: list[Token], start: int, closing: str) -> str:
@@ -235,13 +309,21 @@ def _text_until(children: list[Token], start: int, closing: str) -> str:
 
 
 def parse_body(body: str, *, first_line: int = 1) -> tuple[list[Section], list[Link]]:
-    """Split a Markdown body into sections and links.
+    """Split a Markdown body into sections and links (see :func:`parse_markdown`, which also
+    returns the body's defects)."""
+    parsed = parse_markdown(body, first_line=first_line)
+    return parsed.sections, parsed.links
+
+
+def parse_markdown(body: str, *, first_line: int = 1) -> ParsedBody:
+    """Split a Markdown body into sections and links, noting what had to be degraded.
 
     Every heading starts a section; position 0 holds the text before the first heading
     and is dropped when it has no words and no links. Links inside a footnote belong to
     the first section that references the footnote (or, when none does, to the section
     where the footnote is defined). Code blocks, raw HTML and footnote markers are left
-    out of the text; link text is kept.
+    out of the text; link text is kept. Quotes and lists nested deeper than the parser's
+    limit are kept as plain paragraphs, with a ``markdown-too-deep`` defect.
 
     Args:
         body: the Markdown after the front matter.
@@ -263,4 +345,16 @@ def parse_body(body: str, *, first_line: int = 1) -> tuple[list[Section], list[L
         sections = sections[1:]
     elif count_words(intro.text) == 0 and not links and not intro.footnotes:
         sections = []
-    return sections, links
+    defects = []
+    flattened = env.get("flattened", [])
+    if flattened:
+        defects.append(
+            Defect(
+                "markdown-too-deep",
+                f"block quotes nested more than {FLATTEN_LEVEL - 1} deep or lists more than "
+                f"{FLATTEN_LEVEL // 2 - 1} deep ({len(flattened)} place(s)); the deeper text "
+                "is kept as plain paragraphs (un-nest it to keep its structure)",
+                first_line + min(flattened),
+            )
+        )
+    return ParsedBody(sections, links, defects)

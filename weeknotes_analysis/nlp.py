@@ -6,18 +6,20 @@ import hashlib
 import importlib.util
 import os
 import re
-from collections.abc import Collection, Iterable, Iterator
+import sys
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import yaml
 
 from . import schema
 
+T = TypeVar("T")
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MODEL_LABELS = frozenset(
     {"PERSON", "ORG", "PRODUCT", "GPE", "LOC", "NORP", "EVENT", "FAC", "WORK_OF_ART", "LAW"}
@@ -145,26 +147,32 @@ def resolve_model(model: str) -> str | None:
     )
 
 
-_PIPELINES: dict[tuple[str | None, str], Any] = {}
+_PIPELINES: dict[tuple[str | None, str, tuple[str, ...]], Any] = {}
 
 
-def build_pipeline(model: str = "auto", *, gazetteer: Gazetteer | None = None) -> Any:
-    """A spaCy pipeline with only what NER needs: the gazetteer ruler, then the model's NER.
+def build_pipeline(
+    model: str = "auto",
+    *,
+    gazetteer: Gazetteer | None = None,
+    exclude: Collection[str] = NER_ONLY_EXCLUDE,
+) -> Any:
+    """A spaCy pipeline: the model without the ``exclude``d components (default: all that
+    NER does not need) and the gazetteer ruler placed before its NER.
 
-    Loaded once per (model, gazetteer contents) in a process and shared.
+    Loaded once per (model, gazetteer contents, components) in a process and shared.
     """
     gazetteer = gazetteer or load_gazetteer()
     name = resolve_model(model)
-    key = (name, gazetteer.fingerprint)
+    key = (name, gazetteer.fingerprint, tuple(sorted(exclude)))
     if key not in _PIPELINES:
-        _PIPELINES[key] = _pipeline(name, gazetteer)
+        _PIPELINES[key] = _pipeline(name, gazetteer, list(exclude))
     return _PIPELINES[key]
 
 
-def _pipeline(model: str | None, gazetteer: Gazetteer) -> Any:
+def _pipeline(model: str | None, gazetteer: Gazetteer, exclude: list[str]) -> Any:
     import spacy
 
-    nlp = spacy.blank("en") if model is None else spacy.load(model, exclude=NER_ONLY_EXCLUDE)
+    nlp = spacy.blank("en") if model is None else spacy.load(model, exclude=exclude)
     ruler: Any = nlp.add_pipe(
         "entity_ruler",
         name="gazetteer",
@@ -202,7 +210,7 @@ def _context_words(text: str) -> set[str]:
 
 
 RawEntity = tuple[str, str, str, int, int]
-_WORKER_NLP: Any = None
+_WORKER: tuple[Any, Callable[[Any], Any]] | None = None
 
 
 def raw_entities(doc: Any) -> list[RawEntity]:
@@ -210,9 +218,11 @@ def raw_entities(doc: Any) -> list[RawEntity]:
     return [(ent.text, ent.label_, ent.ent_id_, ent.start_char, ent.end_char) for ent in doc.ents]
 
 
-def _pipe_batch(texts: list[str]) -> list[list[RawEntity]]:
+def _pipe_batch(texts: list[str]) -> list[Any]:
     """Run the worker's pipeline (inherited from the parent by fork) over one batch."""
-    return [raw_entities(doc) for doc in _WORKER_NLP.pipe(texts, batch_size=64)]
+    assert _WORKER is not None
+    nlp, extract = _WORKER
+    return [extract(doc) for doc in nlp.pipe(texts, batch_size=64)]
 
 
 def _batches(texts: list[str], *, chars: int = 100_000) -> list[list[str]]:
@@ -227,27 +237,36 @@ def _batches(texts: list[str], *, chars: int = 100_000) -> list[list[str]]:
     return [batch for batch in batches if batch]
 
 
-def run_pipeline(texts: list[str], nlp: Any, *, jobs: int = 1) -> Iterator[list[RawEntity]]:
-    """Entities of every text, in order. With ``jobs`` > 1 the texts go in batches of about
-    100,000 characters to worker processes that start once and inherit the loaded pipeline;
-    only entity tuples travel back, never Doc objects."""
+def run_pipeline(
+    texts: list[str],
+    nlp: Any,
+    *,
+    jobs: int = 1,
+    extract: Callable[[Any], T] = raw_entities,  # type: ignore[assignment]
+) -> Iterator[T]:
+    """``extract(doc)`` of every text, in order (default: its raw entities).
+
+    With ``jobs`` > 1 the texts go in batches of about 100,000 characters to worker processes
+    that start once and inherit the loaded pipeline; only what ``extract`` returns travels
+    back, never Doc objects.
+    """
     import multiprocessing
 
     if jobs <= 1 or len(texts) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         for doc in nlp.pipe(texts, batch_size=64):
-            yield raw_entities(doc)
+            yield extract(doc)
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    global _WORKER_NLP
-    _WORKER_NLP = nlp
+    global _WORKER
+    _WORKER = (nlp, extract)
     context = multiprocessing.get_context("fork")
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             for batch in pool.map(_pipe_batch, _batches(texts)):
                 yield from batch
     finally:
-        _WORKER_NLP = None
+        _WORKER = None
 
 
 def entity_rows(
@@ -294,6 +313,7 @@ def entities(
     labels: Collection[str] = MODEL_LABELS,
     jobs: int = 1,
     finish: bool = True,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """The entities table for ``sections`` (its text and footnotes), one row per mention.
 
@@ -301,7 +321,8 @@ def entities(
     (``in_footnote`` True). Gazetteer hits carry the gazetteer id and label; model entities
     get a normalised id and, across the table, the label most often given to that id, so
     that an id has one label everywhere (the model's own guess is kept in ``model_label``).
-    With ``finish=False`` the rows are returned raw, for merging before :func:`finish_entities`.
+    With ``finish=False`` the rows are returned raw, for merging before :func:`finish_entities`;
+    ``progress`` shows a progress bar on a terminal for long runs.
     """
     gazetteer = gazetteer or load_gazetteer()
     records = sections[["post_id", "section_id", "heading", "text", "footnotes"]]
@@ -319,7 +340,12 @@ def entities(
             if text.strip():
                 items.append((index, in_footnote))
                 texts.append(text)
-    raw_by_text = list(run_pipeline(texts, nlp, jobs=jobs))
+    results: Iterable[list[RawEntity]] = run_pipeline(texts, nlp, jobs=jobs)
+    if progress and sys.stderr.isatty() and len(texts) >= 200:
+        from tqdm import tqdm
+
+        results = tqdm(results, total=len(texts), desc="entities", unit="text", leave=False)
+    raw_by_text = list(results)
     section_ids: dict[int, set[str]] = {}
     for (index, _), raw in zip(items, raw_by_text, strict=True):
         section_ids.setdefault(index, set()).update(

@@ -112,6 +112,34 @@ TOPICS = _columns(
     ("score", FLOAT, "the weighted score that passed the topic's threshold"),
 )
 
+SENTIMENT = _columns(
+    ("post_id", STRING, "the post it belongs to"),
+    ("section_id", STRING, "the section scored (every section has a row)"),
+    ("compound", FLOAT, "word-weighted mean of the sentences' VADER compound scores, -1 to 1"),
+    ("label", CATEGORY, "positive, negative, neutral or mixed (rule in sentiment.py)"),
+    ("pos", FLOAT, "word-weighted mean of VADER's positive proportion"),
+    ("neg", FLOAT, "word-weighted mean of VADER's negative proportion"),
+    ("neu", FLOAT, "word-weighted mean of VADER's neutral proportion"),
+    ("sentences", INT, "sentences scored (text and footnotes)"),
+    ("positive_sentences", INT, "sentences with compound >= 0.05"),
+    ("negative_sentences", INT, "sentences with compound <= -0.05"),
+    ("words", INT, "words scored"),
+    ("positive_share", FLOAT, "share of the words that are in positive sentences"),
+    ("negative_share", FLOAT, "share of the words that are in negative sentences"),
+)
+
+PHRASES = _columns(
+    ("post_id", STRING, "the post it belongs to"),
+    ("section_id", STRING, "the section it belongs to"),
+    ("phrase", STRING, "normalised: lemmatised, lower-case, no determiners or filler"),
+    ("text", STRING, "the phrase as written"),
+    ("kind", CATEGORY, "entity, noun_phrase, or term (no parser: model none)"),
+    ("entity_id", STRING, "the entity's id for kind entity, else null"),
+    ("start_char", INT, "offset into the section's text (or its footnotes when in_footnote)"),
+    ("end_char", INT, "end offset, exclusive"),
+    ("in_footnote", BOOL, "found in the section's footnotes rather than its text"),
+)
+
 TABLES: Mapping[str, tuple[Column, ...]] = {
     "posts": POSTS,
     "sections": SECTIONS,
@@ -119,12 +147,17 @@ TABLES: Mapping[str, tuple[Column, ...]] = {
     "problems": PROBLEMS,
     "entities": ENTITIES,
     "topics": TOPICS,
+    "sentiment": SENTIMENT,
+    "phrases": PHRASES,
 }
+
+# Kept for callers written against the name; every table of a Corpus is in TABLES.
+CONTRACTS: Mapping[str, tuple[Column, ...]] = TABLES
 
 
 def column_names(table: str) -> list[str]:
     """The contract's column names of ``table``, in order."""
-    return [column.name for column in TABLES[table]]
+    return [column.name for column in CONTRACTS[table]]
 
 
 def empty(table: str) -> pd.DataFrame:
@@ -144,7 +177,7 @@ def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
         raise ValueError(f"table {table!r} lacks contract columns {missing}")
     extra = [name for name in frame.columns if name not in names]
     ordered = frame[names + extra].copy()
-    for column in TABLES[table]:
+    for column in CONTRACTS[table]:
         ordered[column.name] = _cast(ordered[column.name], column.dtype)
     return ordered.reset_index(drop=True)
 
@@ -161,7 +194,7 @@ def _cast(series: pd.Series, dtype: str) -> pd.Series:
 
 def validate(frame: pd.DataFrame, table: str) -> None:
     """Raise ``ValueError`` when ``frame`` breaks ``table``'s contract (names or dtypes)."""
-    for column in TABLES[table]:
+    for column in CONTRACTS[table]:
         if column.name not in frame.columns:
             raise ValueError(f"table {table!r} lacks column {column.name!r}")
         actual = str(frame[column.name].dtype)

@@ -6,25 +6,35 @@ import datetime as dt
 import json
 import os
 import re
+import stat
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import toml
 import yaml
-from frontmatter.default_handlers import TOMLHandler, YAMLHandler
+from frontmatter.default_handlers import SafeLoader, TOMLHandler, YAMLHandler
 
 POST_SUFFIXES = (".md", ".markdown")
 KEYWORD_KEYS = ("keywords", "keyword", "tags")
 MAX_FRONT_MATTER_CHARS = 200_000
+# Aliases (``*name``) let a few lines of YAML stand for billions of values ("billion laughs");
+# a front matter may expand to this many characters and values, as much as one with no alias.
+MAX_FRONT_MATTER_EXPANSION = 1_000_000
+# Deeper YAML overflows libyaml's C stack (a crash, not an exception); no post nests this far.
+MAX_FRONT_MATTER_DEPTH = 100
 
 _YAML = YAMLHandler()
 _TOML = TOMLHandler()
 _PELICAN_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_ -]{0,40}):(?:\s+(.*?))?\s*$")
 _FILENAME_WEEK = re.compile(r"(?<!\d)(\d{4})-W?(\d{2})(?!\d)")
 _FILENAME_DAY = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+# pandas reads "now", "today" and a bare time as today's date: not a publication date.
+_NOT_A_DATE = re.compile(r"\D*|\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([ap]m)?", re.IGNORECASE)
+_TOML_ERROR_LINE = re.compile(r"\s*\(at line (\d+), column \d+\)|\s*\(at end of document\)")
+_UTF16_OR_32_BOM = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,21 @@ def find_posts(root: str | os.PathLike[str]) -> tuple[list[Path], list[Problem]]
     real_base = base.resolve()
     found: dict[Path, Path] = {}
     problems: list[Problem] = []
-    for folder, dirnames, filenames in os.walk(base, followlinks=False):
+
+    def unreadable_folder(error: OSError) -> None:
+        where = Path(error.filename or base)
+        relative = where.relative_to(base).as_posix() if where != base else "."
+        problems.append(
+            Problem(
+                relative,
+                "error",
+                "unreadable",
+                f"cannot list the folder: {error.strerror}; its posts were not read "
+                "(check its permissions)",
+            )
+        )
+
+    for folder, dirnames, filenames in os.walk(base, followlinks=False, onerror=unreadable_folder):
         here = Path(folder)
         for dirname in list(dirnames):
             if dirname.startswith(".") or (here / dirname).is_symlink():
@@ -102,13 +126,32 @@ def find_posts(root: str | os.PathLike[str]) -> tuple[list[Path], list[Problem]]
                 continue
             if path.is_symlink():
                 target = _resolve(path)
-                if target is None or not target.is_relative_to(real_base) or not target.is_file():
+                if target is None or not target.is_relative_to(real_base):
                     problems.append(_skipped_link(base, path, real_base))
                     continue
-                found.setdefault(target, path)
             else:
-                found.setdefault(path.resolve(), path)
+                target = path.resolve()
+            if not _is_regular_file(target):
+                problems.append(
+                    Problem(
+                        path.relative_to(base).as_posix(),
+                        "error",
+                        "unreadable",
+                        "not a regular file (a named pipe, socket, device or folder); "
+                        "only regular files are read",
+                    )
+                )
+                continue
+            found.setdefault(target, path)
     return sorted(found.values()), problems
+
+
+def _is_regular_file(path: Path) -> bool:
+    # A named pipe called post.md would block a read forever.
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def _resolve(path: Path) -> Path | None:
@@ -163,9 +206,20 @@ def load_post(data: bytes, relative: Path) -> tuple[Post | None, list[Problem]]:
 
 def decode(data: bytes) -> str:
     """Bytes -> text: UTF-8 (a byte-order mark is dropped), CRLF and CR turned into LF."""
-    if b"\x00" in data[:8192] or data.count(b"\x00") > 0:
+    if data.startswith(_UTF16_OR_32_BOM):
+        raise PostError(
+            "not-utf8",
+            "UTF-16 or UTF-32 text (by its byte-order mark); re-save the file as UTF-8",
+            1,
+        )
+    if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
-        raise PostError("binary", "binary content (NUL bytes) in a Markdown file", line)
+        raise PostError(
+            "binary",
+            "binary content (NUL bytes): not a text file, though named like a post; "
+            "move it out of the archive",
+            line,
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -184,7 +238,9 @@ def parse_post(data: bytes, relative: Path) -> tuple[Post, list[Problem]]:
     rel = relative.as_posix()
     text = decode(data)
     if not text.strip():
-        raise PostError("empty", "the file is empty", 1)
+        raise PostError(
+            "empty", "the file is empty or only white space; write the post or delete it", 1
+        )
     fmt, raw_meta, body, body_line = split_front_matter(text)
     meta = {str(key).strip().lower(): value for key, value in raw_meta.items()}
     post = Post(post_id=post_id_for(relative), path=rel, format=fmt, body=body, body_line=body_line)
@@ -207,7 +263,12 @@ def parse_post(data: bytes, relative: Path) -> tuple[Post, list[Problem]]:
     if raw_date is not None:
         post.date = _timestamp(raw_date)
         if post.date is None:
-            warn("date-invalid", f"cannot read the date {str(raw_date)[:60]!r}", 1)
+            warn(
+                "date-invalid",
+                f"cannot read the date {_preview(raw_date)} as a date between 1677 and 2262; "
+                "write it as YYYY-MM-DD (a time and offset may follow)",
+                1,
+            )
         else:
             post.date_source = "front-matter"
     if post.date is None:
@@ -218,7 +279,7 @@ def parse_post(data: bytes, relative: Path) -> tuple[Post, list[Problem]]:
             fallback = "taken from the file name" if post.date is not None else "left empty"
             warn("date-missing", f"no date in the front matter; the date is {fallback}", 1)
     if not body.strip():
-        warn("no-body", "front matter but no body text", body_line)
+        warn("no-body", "front matter but no body text: loaded without sections", body_line)
     return post, problems
 
 
@@ -255,19 +316,33 @@ def _fenced(text: str, handler: Any, fmt: str) -> tuple[dict[str, Any], str, int
     if len(front) > MAX_FRONT_MATTER_CHARS:
         raise PostError("front-matter-too-large", "front matter over 200,000 characters", 1)
     try:
-        meta = handler.load(front) if front.strip() else {}
+        if not front.strip():
+            meta = {}
+        elif handler is _YAML:
+            _check_yaml_size(front)
+            meta = handler.load(front)
+        else:
+            # tomllib reads TOML 1.0 (Hugo's); the toml package behind python-frontmatter's
+            # handler is TOML 0.5 and misreads some valid escapes (\U0000005C) without a word.
+            meta = tomllib.loads(front)
     except yaml.YAMLError as exc:
         # The context mark is where the broken construct opened (an unclosed bracket, say).
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = min(mark.line + 2, max(end, 2)) if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise PostError("yaml-invalid", f"invalid YAML front matter: {problem}", line) from None
-    except toml.TomlDecodeError as exc:
+    except tomllib.TOMLDecodeError as exc:
+        where = _TOML_ERROR_LINE.search(str(exc))
+        line = int(where.group(1)) + 1 if where and where.group(1) else max(end, 2)
+        message = _TOML_ERROR_LINE.sub("", str(exc)).strip()
+        raise PostError("toml-invalid", f"invalid TOML front matter: {message}", line) from None
+    except RecursionError:
         raise PostError(
-            "toml-invalid", f"invalid TOML front matter: {exc.msg}", exc.lineno + 1
+            f"{fmt}-invalid", f"the {fmt.upper()} front matter is nested too deeply", 2
         ) from None
-    except (ValueError, TypeError, IndexError) as exc:
-        raise PostError(f"{fmt}-invalid", f"invalid {fmt.upper()} front matter: {exc}", 1) from None
+    except ValueError as exc:
+        # PyYAML raises a plain ValueError for integers past Python's digit limit.
+        raise PostError(f"{fmt}-invalid", f"invalid {fmt.upper()} front matter: {exc}", 2) from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -279,6 +354,57 @@ def _fenced(text: str, handler: Any, fmt: str) -> tuple[dict[str, Any], str, int
     return meta, "\n".join(lines[end + 1 :]), end + 2
 
 
+def _check_yaml_size(front: str) -> None:
+    """Raise PostError when YAML nests too deeply or its aliases expand too far.
+
+    Reads the event stream only (no objects are built): each anchored value's expanded
+    size is known when it closes, and each alias adds that size where it is used.
+    """
+    expanded: dict[str, int] = {}
+    open_anchors: set[str] = set()
+    stack: list[list[Any]] = [[None, 0]]  # [anchor, expanded size so far] per open collection
+    for event in yaml.parse(front, Loader=SafeLoader):
+        line = event.start_mark.line + 2 if event.start_mark is not None else 1
+        size = 0
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(stack) > MAX_FRONT_MATTER_DEPTH:
+                raise PostError(
+                    "front-matter-too-complex",
+                    f"the YAML front matter nests more than {MAX_FRONT_MATTER_DEPTH} levels deep",
+                    line,
+                )
+            if event.anchor:
+                open_anchors.add(event.anchor)
+            stack.append([event.anchor, 1])
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            anchor, size = stack.pop()
+            if anchor:
+                expanded[anchor] = size
+                open_anchors.discard(anchor)
+        elif isinstance(event, yaml.ScalarEvent):
+            size = 1 + len(event.value)
+            if event.anchor:
+                expanded[event.anchor] = size
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor in open_anchors:
+                raise PostError(
+                    "front-matter-too-complex",
+                    f"the YAML alias *{event.anchor} refers to a value that contains it; "
+                    "write the value out instead",
+                    line,
+                )
+            size = expanded.get(event.anchor or "", 1)
+        stack[-1][1] += size
+        if stack[-1][1] > MAX_FRONT_MATTER_EXPANSION:
+            raise PostError(
+                "front-matter-too-complex",
+                f"the YAML front matter expands to over {MAX_FRONT_MATTER_EXPANSION:,} "
+                "characters through aliases (*name); write the values out instead",
+                line,
+            )
+
+
 def _json_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
     try:
         meta, end = json.JSONDecoder().raw_decode(text.lstrip())
@@ -286,6 +412,13 @@ def _json_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
         raise PostError(
             "json-invalid", f"invalid JSON front matter: {exc.msg}", exc.lineno
         ) from None
+    except RecursionError:
+        raise PostError("json-invalid", "the JSON front matter is nested too deeply", 1) from None
+    except ValueError as exc:
+        # Integers past Python's digit limit raise a plain ValueError.
+        raise PostError("json-invalid", f"invalid JSON front matter: {exc}", 1) from None
+    if end > MAX_FRONT_MATTER_CHARS:
+        raise PostError("front-matter-too-large", "front matter over 200,000 characters", 1)
     if not isinstance(meta, dict):
         raise PostError("front-matter-not-mapping", "the JSON front matter is not an object", 1)
     offset = len(text) - len(text.lstrip()) + end
@@ -310,19 +443,28 @@ def _pelican_header(text: str) -> tuple[dict[str, Any], str, int] | None:
     return meta, rest, len(lines) + 2 if sep else len(lines) + 1
 
 
+_SCALARS = (str, int, float, dt.date, dt.time)
+
+
 def _text(value: Any) -> str | None:
-    if value is None:
-        return None
+    """A scalar, or a list's scalars joined; ``None`` for anything else (mappings, bytes)."""
     if isinstance(value, list):
-        value = ", ".join(str(item) for item in value if isinstance(item, str | int | float))
-    if isinstance(value, dict):
+        value = ", ".join(str(item) for item in value if isinstance(item, _SCALARS))
+    if not isinstance(value, _SCALARS):
         return None
     text = str(value).strip()
     return text or None
 
 
+def _preview(value: Any) -> str:
+    """A short quoted form of a front-matter value for a message, never expanding it whole."""
+    if isinstance(value, _SCALARS):
+        return repr(str(value)[:60])
+    return f"(a {type(value).__name__})"
+
+
 def _string_list(value: Any, *, lower: bool) -> list[str]:
-    if value is None:
+    if not isinstance(value, (list, *_SCALARS)):
         return []
     items: list[Any] = value if isinstance(value, list) else str(value).split(",")
     result = []
@@ -335,18 +477,25 @@ def _string_list(value: Any, *, lower: bool) -> list[str]:
 
 
 def _timestamp(value: Any) -> pd.Timestamp | None:
-    if isinstance(value, dt.datetime | dt.date):
-        stamp = pd.Timestamp(value)
-    else:
-        try:
-            stamp = pd.Timestamp(str(value).strip())
-        except (ValueError, TypeError, OverflowError):
+    """A UTC timestamp within pandas' nanosecond range, or ``None`` when there is none."""
+    try:
+        if isinstance(value, dt.datetime | dt.date):
+            stamp = pd.Timestamp(value)
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            text = str(value).strip()
+            if _NOT_A_DATE.fullmatch(text):
+                return None
+            stamp = pd.Timestamp(text)
+        else:
             return None
-    if stamp is pd.NaT or pd.isna(stamp):
+        if stamp is pd.NaT or pd.isna(stamp):
+            return None
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    except (ValueError, TypeError, OverflowError):
         return None
-    if stamp.tzinfo is None:
-        return stamp.tz_localize("UTC")
-    return stamp.tz_convert("UTC")
+    if not pd.Timestamp.min.tz_localize("UTC") <= stamp <= pd.Timestamp.max.tz_localize("UTC"):
+        return None
+    return stamp.as_unit("ns")
 
 
 def date_from_filename(relative: str) -> pd.Timestamp | None:

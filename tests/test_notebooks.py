@@ -1,0 +1,160 @@
+"""The notebooks: committed clean with one `parameters` cell, and run headless as the report runs
+them on the sample, on the ig.nore.me archive and on an awkward archive nobody wrote them for."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from weeknotes_analysis import build_report
+from weeknotes_analysis.report import notebook_paths
+
+from .conftest import IGNOREME, REPO, SAMPLE, need, write
+
+NOTEBOOKS = notebook_paths(REPO / "notebooks")
+REQUIRED_PARAMETERS = {"archive", "start", "end", "model", "figures_dir", "tables_dir"}
+
+
+def code_cells(notebook) -> list:
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def test_the_notebooks_are_there():
+    names = [path.stem for path in NOTEBOOKS]
+    assert names == [
+        "01-overview",
+        "02-topics-across-weeks",
+        "03-entities-and-links",
+        "04-evaluation",
+        "05-sentiment-and-phrases",
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_committed_notebooks_have_no_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    with_outputs = [i for i, cell in enumerate(code_cells(notebook)) if cell.outputs]
+    counted = [i for i, cell in enumerate(code_cells(notebook)) if cell.execution_count]
+    assert with_outputs == [] and counted == [], f"{path.name}: strip the outputs before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_the_first_code_cell_is_the_only_parameters_cell_and_holds_literals(path):
+    notebook = nbformat.read(path, as_version=4)
+    tagged = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
+    assert len(tagged) == 1 and tagged[0] is code_cells(notebook)[0]
+    values = {}
+    for statement in ast.parse(tagged[0].source).body:
+        assert isinstance(statement, ast.Assign), "the parameters cell holds assignments only"
+        values[statement.targets[0].id] = ast.literal_eval(statement.value)  # type: ignore[attr-defined]
+    assert set(values) >= REQUIRED_PARAMETERS
+    assert values["archive"] == "data/sample"
+    assert values["model"] == "auto"
+    assert values["figures_dir"] is None and values["tables_dir"] is None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_cells_call_into_the_package_and_stay_short(path):
+    notebook = nbformat.read(path, as_version=4)
+    assert notebook.metadata.kernelspec.name == "python3"
+    cells = code_cells(notebook)[1:]
+    assert "import weeknotes_analysis as wa" in cells[0].source
+    long_cells = [cell.source for cell in cells if len(cell.source.splitlines()) > 15]
+    assert long_cells == []
+    for cell in cells:
+        assert "ignoreme" not in cell.source and "sample" not in cell.source
+
+
+def write_awkward_archive(root: Path) -> Path:
+    """Two posts in one week without keywords or any topic, one undated post, hostile titles."""
+    archive = root / "hostile <b>archive</b>"
+    write(
+        archive,
+        "2024-05-06.md",
+        "---\ntitle: \"<script>alert('x')</script> & Co\"\ndate: 2024-05-06\n---\n\n"
+        "# Gardening\n\nTomatoes grew well. [More](https://example.org/tomatoes)\n",
+    )
+    write(
+        archive,
+        "2024-05-08.md",
+        '---\ntitle: "Second <img src=x onerror=alert(1)>"\ndate: 2024-05-08\n---\n\n'
+        "# Cooking\n\nSoup again, and bread.\n",
+    )
+    write(archive, "notes.md", "---\ntitle: Undated\n---\n\n# Walking\n\nA long walk.\n")
+    return archive
+
+
+def run(archive: Path, out: Path) -> Path:
+    return build_report(archive, out=out, model="none")
+
+
+@pytest.fixture(scope="session")
+def sample_report(tmp_path_factory) -> Path:
+    return run(SAMPLE, tmp_path_factory.mktemp("sample-report"))
+
+
+@pytest.fixture(scope="session")
+def ignoreme_report(tmp_path_factory) -> Path:
+    return run(need(IGNOREME), tmp_path_factory.mktemp("ignoreme-report"))
+
+
+@pytest.fixture(scope="session")
+def awkward_report(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("awkward")
+    return run(write_awkward_archive(root), root / "report")
+
+
+def check_report(index: Path) -> None:
+    """Every notebook ran without an error or a warning, and has its page and figures."""
+    folder = index.parent
+    text = index.read_text(encoding="utf-8")
+    for path in NOTEBOOKS:
+        executed = nbformat.read(folder / path.name, as_version=4)
+        outputs = [output for cell in code_cells(executed) for output in cell.outputs]
+        assert [o for o in outputs if o.output_type == "error"] == []
+        stderr = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+        assert stderr == [], f"{path.name} wrote to stderr: {stderr}"
+        page = folder / f"{path.stem}.html"
+        html = page.read_text(encoding="utf-8")
+        assert f'href="{page.name}"' in text
+        assert "<img" in html and "Traceback" not in html
+        figures = sorted((folder / "figures" / path.stem).glob("*.png"))
+        assert figures, f"{path.name} saved no figure"
+        for figure in figures:
+            assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            assert f'src="figures/{path.stem}/{figure.name}"' in text
+
+
+@pytest.mark.slow
+def test_every_notebook_runs_on_the_sample(sample_report):
+    check_report(sample_report)
+    text = sample_report.read_text(encoding="utf-8")
+    assert "26 posts, 2023-09-04 to 2024-04-04" in text
+    assert (sample_report.parent / "tables" / "topics.parquet").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.corpora
+def test_every_notebook_runs_on_the_ignoreme_archive(ignoreme_report):
+    check_report(ignoreme_report)
+    assert "82 posts" in ignoreme_report.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_every_notebook_runs_on_an_awkward_archive_and_nothing_it_holds_is_markup(awkward_report):
+    check_report(awkward_report)
+    folder = awkward_report.parent
+    index = awkward_report.read_text(encoding="utf-8")
+    assert "1 undated" in index and "2024-05-06 to 2024-05-08" in index
+    assert "&lt;b&gt;archive&lt;/b&gt;" in index and "<b>archive" not in index
+    for page in [awkward_report, *folder.glob("*.html")]:
+        html = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in html and "<img src=x" not in html
+    overview = (folder / "01-overview.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert" in overview
+    topics = (folder / "02-topics-across-weeks.html").read_text(encoding="utf-8")
+    assert "busiest cell: None" in topics

@@ -1,0 +1,478 @@
+"""Counts per calendar period, drill-down to the sections behind them, first and last seen.
+
+Every count is of *sections*: a section that names AWS five times counts once for ``aws``. Periods
+are calendar periods in UTC (ISO weeks from Monday, months, quarters, years), each labelled by its
+first day; every period between the first and the last dated section is present, empty ones as 0.
+Helpers take a :class:`Corpus` (or a table) first, so they chain with ``.pipe``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, Literal, TypeAlias, get_args
+
+import pandas as pd
+
+from .corpus import Corpus
+
+Freq = Literal["week", "month", "quarter", "year"]
+By = Literal["topic", "group", "entity", "domain"]
+
+FREQS: dict[str, str] = {"week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
+KEYS: dict[str, str] = {
+    "topic": "topic",
+    "group": "group",
+    "entity": "entity_id",
+    "domain": "domain",
+}
+_LABEL_FORMATS: tuple[tuple[re.Pattern[str], Freq], ...] = (
+    (re.compile(r"^(\d{4})-W(\d{1,2})$"), "week"),
+    (re.compile(r"^(\d{4})-Q([1-4])$"), "quarter"),
+    (re.compile(r"^(\d{4})-(\d{2})$"), "month"),
+    (re.compile(r"^(\d{4})$"), "year"),
+)
+
+# A period given as a label (2018-W10, 2018-03, 2018-Q1, 2018) or as a date inside it.
+PeriodLike: TypeAlias = str | dt.date | pd.Timestamp
+
+
+def _check_freq(freq: str) -> str:
+    if freq not in FREQS:
+        raise ValueError(f"freq must be one of {', '.join(FREQS)}, not {freq!r}")
+    return FREQS[freq]
+
+
+def _check_by(by: str) -> str:
+    if by not in KEYS:
+        raise ValueError(f"by must be one of {', '.join(get_args(By))}, not {by!r}")
+    return KEYS[by]
+
+
+def _utc(value: PeriodLike) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def period_starts(dates: pd.Series, freq: Freq = "week") -> pd.Series:
+    """The first day (00:00 UTC) of the calendar period each date falls in; NaT stays NaT."""
+    code = _check_freq(freq)
+    naive = pd.to_datetime(dates, utc=True).dt.tz_localize(None)
+    starts = naive.dt.to_period(code).dt.start_time
+    return starts.dt.tz_localize("UTC").astype("datetime64[ns, UTC]")
+
+
+def period_range(start: PeriodLike, end: PeriodLike, freq: Freq = "week") -> pd.DatetimeIndex:
+    """The first day of every period from the one holding ``start`` to the one holding ``end``."""
+    code = _check_freq(freq)
+    first = _utc(start).tz_localize(None).to_period(code)
+    last = _utc(end).tz_localize(None).to_period(code)
+    starts = pd.period_range(first, last, freq=code).start_time
+    return pd.DatetimeIndex(starts.tz_localize("UTC"), name="period").astype("datetime64[ns, UTC]")
+
+
+def period_label(start: PeriodLike, freq: Freq = "week") -> str:
+    """A period's label: ``2018-W10``, ``2018-03``, ``2018-Q1`` or ``2018``."""
+    _check_freq(freq)
+    stamp = _utc(start)
+    if freq == "week":
+        year, week, _ = stamp.isocalendar()
+        return f"{year}-W{week:02d}"
+    if freq == "month":
+        return f"{stamp.year}-{stamp.month:02d}"
+    if freq == "quarter":
+        return f"{stamp.year}-Q{stamp.quarter}"
+    return f"{stamp.year}"
+
+
+def parse_period(period: PeriodLike, freq: Freq | None = None) -> tuple[pd.Timestamp, Freq]:
+    """The first day and the frequency of a period given as a label or as a date in it.
+
+    A label (``2018-W10``, ``2018-03``, ``2018-Q1``, ``2018``) says its own frequency; a date
+    (or a period start from a counts table) needs ``freq``.
+    """
+    if isinstance(period, str):
+        for pattern, label_freq in _LABEL_FORMATS:
+            match = pattern.match(period.strip())
+            if not match:
+                continue
+            if freq is not None and freq != label_freq:
+                raise ValueError(f"period {period!r} is a {label_freq}, not a {freq}")
+            year = int(match.group(1))
+            if label_freq == "week":
+                day = dt.date.fromisocalendar(year, int(match.group(2)), 1)
+            elif label_freq == "quarter":
+                day = dt.date(year, 3 * int(match.group(2)) - 2, 1)
+            elif label_freq == "month":
+                day = dt.date(year, int(match.group(2)), 1)
+            else:
+                day = dt.date(year, 1, 1)
+            return _utc(day), label_freq
+    if freq is None:
+        raise ValueError(
+            f"period {period!r} is not a label like 2018-W10, 2018-03, 2018-Q1 or 2018; "
+            "pass freq= to place a date in its period"
+        )
+    start = period_starts(pd.Series([_utc(period)]), freq).iloc[0]
+    return start, freq
+
+
+def suggest_freq(
+    data: Corpus | pd.Series, *, max_periods: int = 60, at_least: Freq | None = None
+) -> Freq:
+    """The finest of week, month, quarter, year that spans the dates in at most ``max_periods``
+    (and is no finer than ``at_least``)."""
+    dates = data.posts["date"] if isinstance(data, Corpus) else data
+    dates = pd.to_datetime(dates, utc=True).dropna()
+    order: list[Freq] = ["week", "month", "quarter", "year"]
+    candidates = order[order.index(at_least) :] if at_least is not None else order
+    if dates.empty:
+        return candidates[0]
+    for freq in candidates[:-1]:
+        if len(period_range(dates.min(), dates.max(), freq)) <= max_periods:
+            return freq
+    return candidates[-1]
+
+
+def between(
+    corpus: Corpus, start: PeriodLike | None = None, end: PeriodLike | None = None
+) -> Corpus:
+    """The posts dated from ``start`` to ``end`` (days, both included) with their rows.
+
+    With neither given the corpus is returned as it is; with either, undated posts are left
+    out (they cannot be placed). ``problems`` is kept whole.
+    """
+    if start is None and end is None:
+        return corpus
+    dates = corpus.posts["date"]
+    keep = dates.notna()
+    if start is not None:
+        keep &= dates >= _utc(start).normalize()
+    if end is not None:
+        keep &= dates < _utc(end).normalize() + pd.Timedelta(days=1)
+    posts = set(corpus.posts.loc[keep, "post_id"])
+
+    def rows(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["post_id"].isin(posts)].reset_index(drop=True)
+
+    cut = {name: rows(frame) for name, frame in corpus.tables().items() if name != "problems"}
+    return replace(corpus, **cut)
+
+
+def tagged_sections(corpus: Corpus, by: By = "topic") -> pd.DataFrame:
+    """(section_id, item) pairs, one per section and item: the rows every count is made of.
+
+    ``item`` is the topic, the group, the entity id or the linked domain (links to the
+    site itself and links without a domain are left out).
+    """
+    key = _check_by(by)
+    if by in ("topic", "group"):
+        frame = corpus.topics
+    elif by == "entity":
+        frame = corpus.entities
+    else:
+        frame = corpus.links[~corpus.links["internal"].astype(bool)]
+    pairs = frame[["section_id", key]].dropna().drop_duplicates()
+    return pairs.rename(columns={key: "item"}).reset_index(drop=True)
+
+
+def _dated_sections(
+    sections: pd.DataFrame, freq: Freq, start: PeriodLike | None, end: PeriodLike | None
+) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
+    """Sections with their period, and every period of the range (empty when nothing is dated)."""
+    dated = sections.loc[sections["date"].notna(), ["section_id", "date"]]
+    dated = dated.assign(period=period_starts(dated["date"], freq))
+    if dated.empty and (start is None or end is None):
+        return dated, pd.DatetimeIndex([], tz="UTC", name="period")
+    first = _utc(start) if start is not None else dated["date"].min()
+    last = _utc(end) if end is not None else dated["date"].max()
+    index = period_range(first, last, freq)
+    if len(index):
+        dated = dated[(dated["period"] >= index[0]) & (dated["period"] <= index[-1])]
+    return dated, index
+
+
+def period_counts(
+    data: Corpus | pd.DataFrame,
+    by: By = "topic",
+    *,
+    freq: Freq = "week",
+    share: bool = False,
+    sections: pd.DataFrame | None = None,
+    items: Sequence[str] | None = None,
+    start: PeriodLike | None = None,
+    end: PeriodLike | None = None,
+) -> pd.DataFrame:
+    """Sections per period and item: one row per period (every one, empty ones 0), one column
+    per item.
+
+    Args:
+        data: a corpus, or a table with ``section_id`` and the ``by`` column (``topics``,
+            ``entities`` or ``links``); a table needs ``sections=`` for the dates.
+        by: ``topic``, ``group``, ``entity`` (entity ids) or ``domain`` (linked domains).
+        freq: ``week``, ``month``, ``quarter`` or ``year``.
+        share: the share of that period's sections instead of the count (0 for an empty period).
+        sections: the sections table when ``data`` is a table.
+        items: these columns, in this order (absent ones as 0); default: every item seen,
+            most frequent first.
+        start, end: the first and last period (default: those of the first and last dated
+            section).
+
+    Returns:
+        A frame indexed by ``period`` (first day, UTC); ``attrs`` holds freq, by and value.
+    """
+    key = _check_by(by)
+    if isinstance(data, Corpus):
+        pairs, sections = tagged_sections(data, by), data.sections
+    elif sections is None:
+        raise TypeError("period_counts(table, ...) needs sections= (the corpus's sections table)")
+    else:
+        pairs = data[["section_id", key]].dropna().drop_duplicates().rename(columns={key: "item"})
+    dated, index = _dated_sections(sections, freq, start, end)
+    hits = pairs.merge(dated[["section_id", "period"]], on="section_id")
+    counts = hits.groupby(["period", "item"]).size().unstack("item", fill_value=0)
+    if items is None:
+        totals = hits.groupby("item").size()
+        columns = sorted(totals.index, key=lambda item: (-int(totals[item]), str(item)))
+    else:
+        columns = list(items)
+    table = counts.reindex(index=index, columns=columns, fill_value=0).astype("int64")
+    table.index.name, table.columns.name = "period", by
+    if share:
+        totals_per_period = dated.groupby("period").size().reindex(index, fill_value=0)
+        denominator = totals_per_period.where(totals_per_period > 0)
+        table = table.div(denominator, axis=0).fillna(0.0).astype("float64")
+    table.attrs = {"freq": freq, "by": by, "value": "share" if share else "count"}
+    return table
+
+
+def section_totals(
+    data: Corpus | pd.DataFrame,
+    *,
+    freq: Freq = "week",
+    start: PeriodLike | None = None,
+    end: PeriodLike | None = None,
+) -> pd.Series:
+    """Sections per period (every period present): the denominator of every share."""
+    sections = data.sections if isinstance(data, Corpus) else data
+    dated, index = _dated_sections(sections, freq, start, end)
+    totals = dated.groupby("period").size().reindex(index, fill_value=0).astype("int64")
+    return totals.rename("sections").rename_axis("period")
+
+
+def row_shares(counts: pd.DataFrame) -> pd.DataFrame:
+    """Each row divided by its sum (the mix within a period); an all-zero row stays zero."""
+    totals = counts.sum(axis=1)
+    shares = counts.div(totals.where(totals > 0), axis=0).fillna(0.0).astype("float64")
+    shares.attrs = {**counts.attrs, "value": "mix"}
+    return shares
+
+
+def top_columns(counts: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The ``n`` columns with the largest totals, largest first (ties by name)."""
+    totals = counts.sum()
+    order = sorted(counts.columns, key=lambda item: (-float(totals[item]), str(item)))
+    top = counts[order[:n]]
+    top.attrs = dict(counts.attrs)
+    return top
+
+
+def item_totals(corpus: Corpus, by: By = "topic") -> pd.Series:
+    """Sections per item over the whole corpus, most frequent first (ties by name)."""
+    pairs = tagged_sections(corpus, by)
+    totals = pairs.groupby("item").size().astype("int64")
+    order = sorted(totals.index, key=lambda item: (-int(totals[item]), str(item)))
+    return totals.reindex(order).rename("sections").rename_axis(by)
+
+
+def top_items(corpus: Corpus, by: By = "topic", *, n: int = 5) -> list[str]:
+    """The ``n`` items found in the most sections."""
+    return [str(item) for item in item_totals(corpus, by).index[:n]]
+
+
+def activity(
+    corpus: Corpus,
+    *,
+    freq: Freq = "week",
+    start: PeriodLike | None = None,
+    end: PeriodLike | None = None,
+) -> pd.DataFrame:
+    """Posts, sections, words and links per period (every period present, empty ones 0)."""
+    _check_freq(freq)
+    posts = corpus.posts.loc[corpus.posts["date"].notna(), ["post_id", "date", "word_count"]]
+    posts = posts.assign(period=period_starts(posts["date"], freq))
+    if posts.empty and (start is None or end is None):
+        index = pd.DatetimeIndex([], tz="UTC", name="period")
+    else:
+        first = _utc(start) if start is not None else posts["date"].min()
+        last = _utc(end) if end is not None else posts["date"].max()
+        index = period_range(first, last, freq)
+    columns = ["posts", "sections", "words", "links"]
+    if not len(index):
+        empty = pd.DataFrame({name: pd.Series(dtype="int64") for name in columns}, index=index)
+        empty.attrs = {"freq": freq, "by": "activity", "value": "count"}
+        return empty
+    period_of = posts.set_index("post_id")["period"]
+
+    def per_period(frame: pd.DataFrame, column: str | None = None) -> pd.Series:
+        periods = frame["post_id"].map(period_of)
+        values = frame[column] if column else pd.Series(1, index=frame.index)
+        return values.groupby(periods).sum().reindex(index, fill_value=0).astype("int64")
+
+    table = pd.DataFrame(
+        {
+            "posts": per_period(posts),
+            "sections": per_period(corpus.sections),
+            "words": per_period(posts, "word_count"),
+            "links": per_period(corpus.links),
+        },
+        index=index,
+    ).rename_axis("period")
+    table.attrs = {"freq": freq, "by": "activity", "value": "count"}
+    return table
+
+
+def top_cell(counts: pd.DataFrame) -> tuple[str, str] | None:
+    """The item and period label of the largest cell of :func:`period_counts` (the earliest
+    and first column on ties), or None when every cell is zero."""
+    if counts.empty or not (counts.to_numpy() > 0).any():
+        return None
+    stacked = counts.to_numpy()
+    row, column = divmod(int(stacked.argmax()), stacked.shape[1])
+    freq = counts.attrs.get("freq", "week")
+    return str(counts.columns[column]), period_label(counts.index[row], freq)
+
+
+def drill_down(
+    corpus: Corpus,
+    item: str,
+    period: PeriodLike | None = None,
+    *,
+    by: By = "topic",
+    freq: Freq | None = None,
+) -> pd.DataFrame:
+    """The sections behind one cell of :func:`period_counts`: those about ``item`` in ``period``.
+
+    Args:
+        corpus: the corpus the counts came from.
+        item: a topic, group, entity id or domain (as ``by`` says).
+        period: a label (``2018-W10``, ``2018-03``, ``2018-Q1``, ``2018``) or a period start
+            with ``freq``; default: every period.
+        by: what ``item`` is.
+        freq: the frequency of ``period`` when it is a date.
+
+    Returns:
+        post_id, title, section_id, heading, date, week, word_count and links (the section's
+        link URLs), oldest first.
+    """
+    pairs = tagged_sections(corpus, by)
+    ids = set(pairs.loc[pairs["item"] == item, "section_id"])
+    sections = corpus.sections[corpus.sections["section_id"].isin(ids)]
+    if period is not None:
+        first, period_freq = parse_period(period, freq)
+        sections = sections[period_starts(sections["date"], period_freq) == first]
+    titles = corpus.posts.set_index("post_id")["title"]
+    urls = corpus.links.groupby("section_id")["url"].agg(list)
+    rows = sections.assign(
+        title=sections["post_id"].map(titles),
+        links=[list(urls.get(section_id, [])) for section_id in sections["section_id"]],
+    )
+    columns = ["post_id", "title", "section_id", "heading", "date", "week", "word_count", "links"]
+    return rows[columns].sort_values(["date", "section_id"], kind="stable").reset_index(drop=True)
+
+
+def first_last_seen(corpus: Corpus, by: By = "entity") -> pd.DataFrame:
+    """When each item first and last appeared: item, first_seen, last_seen, first_post,
+    last_post, sections, posts; oldest first. Undated sections count but give no date."""
+    pairs = tagged_sections(corpus, by)
+    rows = pairs.merge(corpus.sections[["section_id", "post_id", "date"]], on="section_id")
+    columns = ["item", "first_seen", "last_seen", "first_post", "last_post", "sections", "posts"]
+    if rows.empty:
+        frame = pd.DataFrame({column: pd.Series(dtype=object) for column in columns})
+        return frame.astype(
+            {"first_seen": "datetime64[ns, UTC]", "last_seen": "datetime64[ns, UTC]"}
+            | {"sections": "int64", "posts": "int64"}
+        )
+    ordered = rows.sort_values(["date", "section_id"], na_position="last", kind="stable")
+    dated = ordered[ordered["date"].notna()]
+    grouped = ordered.groupby("item", sort=False)
+    first = dated.groupby("item").first()
+    last = dated.groupby("item").last()
+    table = pd.DataFrame(
+        {
+            "sections": grouped["section_id"].nunique().astype("int64"),
+            "posts": grouped["post_id"].nunique().astype("int64"),
+        }
+    )
+    table = table.assign(
+        first_seen=first["date"].reindex(table.index),
+        last_seen=last["date"].reindex(table.index),
+        first_post=first["post_id"].reindex(table.index),
+        last_post=last["post_id"].reindex(table.index),
+    )
+    table = table.rename_axis("item").reset_index()[columns]
+    return table.sort_values(["first_seen", "item"], na_position="last", kind="stable").reset_index(
+        drop=True
+    )
+
+
+def new_in_period(
+    corpus: Corpus,
+    period: PeriodLike | None = None,
+    *,
+    by: By = "entity",
+    freq: Freq | None = None,
+) -> pd.DataFrame:
+    """The items first seen in ``period``, as :func:`first_last_seen` rows.
+
+    Args:
+        corpus: the corpus.
+        period: a label (``2018-W10``, ``2018-03``, ``2018-Q1``, ``2018``) or a date with
+            ``freq``; default: the latest period with a dated post.
+        by: ``topic``, ``group``, ``entity`` or ``domain``.
+        freq: the frequency of a date ``period``, or of the latest one (default: month).
+    """
+    seen = first_last_seen(corpus, by)
+    if period is None:
+        dates = corpus.posts["date"].dropna()
+        if dates.empty:
+            return seen.iloc[0:0]
+        period, freq = dates.max(), freq or "month"
+    first, period_freq = parse_period(period, freq)
+    return seen[period_starts(seen["first_seen"], period_freq) == first].reset_index(drop=True)
+
+
+def entity_names(corpus: Corpus | pd.DataFrame) -> dict[str, str]:
+    """Each entity id's most frequent written form (``aws`` -> ``AWS``), for chart labels."""
+    entities = corpus.entities if isinstance(corpus, Corpus) else corpus
+    if entities.empty:
+        return {}
+    forms = entities.groupby(["entity_id", "text"]).size().reset_index(name="n")
+    forms = forms.sort_values(["entity_id", "n", "text"], ascending=[True, False, True])
+    best = forms.drop_duplicates("entity_id")
+    return {str(key): str(text) for key, text in zip(best["entity_id"], best["text"], strict=True)}
+
+
+def archive_summary(corpus: Corpus) -> pd.Series:
+    """What the archive holds: posts (dated and not), first and last date, weeks with a post,
+    sections, words, links, distinct entities and topics, problems and errors."""
+    dates = corpus.posts["date"].dropna()
+    values: dict[str, Any] = {
+        "archive": corpus.root or "",
+        "posts": len(corpus.posts),
+        "undated posts": int(corpus.posts["date"].isna().sum()),
+        "first post": dates.min() if len(dates) else pd.NaT,
+        "last post": dates.max() if len(dates) else pd.NaT,
+        "weeks with a post": int(corpus.posts["week"].dropna().nunique()),
+        "sections": len(corpus.sections),
+        "words": int(corpus.posts["word_count"].sum()),
+        "links": len(corpus.links),
+        "distinct entities": int(corpus.entities["entity_id"].nunique()),
+        "distinct topics": int(corpus.topics["topic"].nunique()),
+        "sections with a topic": int(corpus.topics["section_id"].nunique()),
+        "problems": len(corpus.problems),
+        "errors (files skipped)": int((corpus.problems["severity"] == "error").sum()),
+    }
+    return pd.Series(values, dtype=object, name="value")

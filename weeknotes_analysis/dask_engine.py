@@ -1,0 +1,418 @@
+"""Run the build's parse and NER steps on a Dask cluster: coarse partitions, disk to disk.
+
+The driver splits the files the cache cannot serve into partitions of a few megabytes and submits
+one task per partition. A task reads and parses its files, runs NER with a pipeline that its worker
+process loads once, and writes the partition's tables as parquet into a scratch folder (one
+dataset per table: ``<table>/part-00007.parquet``); only a few numbers travel back. The driver reads
+the parts back; topic tagging and label consolidation stay with the build, as for the local engine.
+The archive and the scratch folder must be on a file system every worker sees at the same path.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import schema
+from .build import Processed, _parse_one
+from .corpus import PostTables, StrictError, read_table, write_parquet
+from .nlp import Gazetteer, build_pipeline, entities, resolve_model
+from .sources import Problem
+
+PARTITION_BYTES = 4_000_000
+CONNECT_TIMEOUT = 10.0
+PARTITIONS_PER_THREAD = 3
+ROW_TABLES = ("posts", "sections", "links", "problems")
+SCRATCH_TABLES = (*ROW_TABLES, "entities", "index")
+INSTALL_HINT = "pip install -e '.[dask]' (dask and distributed 2026.8.0)"
+
+
+class DaskEngineError(RuntimeError):
+    """The cluster cannot be reached or a partition failed; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A contiguous run of files processed by one task."""
+
+    index: int
+    relatives: tuple[str, ...]
+    size: int
+
+    @property
+    def file_name(self) -> str:
+        """The partition's file in every table's folder of the scratch dataset."""
+        return f"part-{self.index:05d}.parquet"
+
+    def describe(self) -> str:
+        """``partition 3 (41 files, 2016-01-05-….md … 2016-10-11-….md)``."""
+        files = "file" if len(self.relatives) == 1 else "files"
+        span = self.relatives[0]
+        if len(self.relatives) > 1:
+            span += f" … {self.relatives[-1]}"
+        return f"partition {self.index} ({len(self.relatives)} {files}, {span})"
+
+
+@dataclass
+class RunStats:
+    """What the last call did: its partitions and where the time went (in seconds)."""
+
+    partitions: list[Partition] = field(default_factory=list)
+    workers: int = 0
+    connect: float = 0.0
+    tasks: float = 0.0
+    collect: float = 0.0
+    task_seconds: list[float] = field(default_factory=list)
+    pipeline_loads: int = 0
+    worker_pids: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class _Task:
+    """What a worker needs besides its partition (small: it travels with every task)."""
+
+    root: str
+    scratch: str
+    model: str
+
+
+def plan_partitions(
+    root: Path, relatives: Sequence[str], *, partition_bytes: int, at_least: int = 1
+) -> list[Partition]:
+    """Split ``relatives`` (kept in order) into runs of at most about ``partition_bytes`` bytes.
+
+    The runs are of even size, and there are ``at_least`` of them when there are enough
+    files, so that a small archive still keeps every worker busy. A file larger than a run
+    gets one of its own.
+    """
+    sizes = [_size(root / relative) for relative in relatives]
+    total = sum(sizes) or 1
+    count = max(at_least, math.ceil(total / max(1, partition_bytes)), 1)
+    runs: dict[int, list[tuple[str, int]]] = {}
+    before = 0
+    for relative, size in zip(relatives, sizes, strict=True):
+        # A file joins the run its middle byte falls in: even runs, cut between files.
+        runs.setdefault(min(count - 1, (before + size // 2) * count // total), []).append(
+            (relative, size)
+        )
+        before += size
+    return [
+        Partition(index, tuple(rel for rel, _ in run), sum(size for _, size in run))
+        for index, run in enumerate(runs[key] for key in sorted(runs))
+    ]
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+class DaskEngine:
+    """A build engine (see :class:`weeknotes_analysis.build.Engine`) that runs on Dask.
+
+    Args:
+        scheduler: address of a running scheduler (``tcp://host:8786``); ``None`` starts a
+            ``LocalCluster`` on this machine for the call and stops it afterwards.
+        workers: worker processes of the local cluster (default: ``jobs``, the machine's
+            cores). With ``scheduler``, the build waits until that many workers have joined.
+        partition_bytes: bytes of Markdown per task (partitions shrink on small archives so
+            that each worker thread gets about three).
+        scratch: folder for the partitions' parquet files, on a file system the workers share;
+            the build passes ``<out>/.dask-scratch``. Default: a temporary folder, which only a
+            local cluster can see. Each call uses a fresh sub-folder and removes it.
+        connect_timeout: seconds to wait for the scheduler (and for ``workers`` to join).
+        dashboard_address: where the local cluster serves its dashboard.
+    """
+
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        *,
+        workers: int | None = None,
+        partition_bytes: int = PARTITION_BYTES,
+        scratch: str | os.PathLike[str] | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        dashboard_address: str | None = "localhost:8787",
+    ) -> None:
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        self.scheduler = scheduler
+        self.workers = workers
+        self.partition_bytes = partition_bytes
+        self.scratch = Path(scratch) if scratch is not None else None
+        self.connect_timeout = connect_timeout
+        self.dashboard_address = dashboard_address
+        self.stats = RunStats()
+
+    def __call__(
+        self,
+        root: Path,
+        relatives: list[str],
+        *,
+        model: str,
+        gazetteer: Gazetteer,
+        jobs: int,
+        strict: bool,
+        progress: bool,
+    ) -> Processed:
+        """Parse and NER ``relatives`` on the cluster; tables come back as DataFrames."""
+        self.stats = RunStats()
+        if not relatives:
+            return Processed([])
+        root = root.resolve()
+        run = self._run_folder()
+        try:
+            for name in SCRATCH_TABLES:
+                (run / name).mkdir()
+            # The model is resolved here, so that the workers run the one the cache names.
+            task = _Task(root=str(root), scratch=str(run), model=resolve_model(model) or "none")
+            started = time.perf_counter()
+            with self._client(jobs=jobs, local_directory=run / "dask") as client:
+                self.stats.connect = time.perf_counter() - started
+                self.stats.workers = len(client.scheduler_info()["workers"])
+                _check_visible(client, [root, run])
+                threads = sum(client.nthreads().values())
+                parts = plan_partitions(
+                    root,
+                    relatives,
+                    partition_bytes=self.partition_bytes,
+                    at_least=PARTITIONS_PER_THREAD * threads,
+                )
+                self.stats.partitions = parts
+                if progress:
+                    print(
+                        f"dask: {len(relatives)} files in {len(parts)} partitions on "
+                        f"{self.stats.workers} workers; dashboard: {client.dashboard_link}",
+                        file=sys.stderr,
+                    )
+                started = time.perf_counter()
+                reports = _run(client, task, gazetteer, parts, progress=progress)
+                self.stats.tasks = time.perf_counter() - started
+                self.stats.task_seconds = [report["seconds"] for report in reports]
+                self.stats.pipeline_loads = sum(report["loaded"] for report in reports)
+                self.stats.worker_pids = {report["pid"] for report in reports}
+            started = time.perf_counter()
+            processed = _collect(run, parts, strict=strict)
+            self.stats.collect = time.perf_counter() - started
+            return processed
+        finally:
+            shutil.rmtree(run, ignore_errors=True)
+            if self.scratch is not None:
+                with suppress(OSError):  # still in use: another run's folder is in it
+                    self.scratch.rmdir()
+
+    def _run_folder(self) -> Path:
+        if self.scratch is None:
+            return Path(tempfile.mkdtemp(prefix="weeknotes-dask-")).resolve()
+        run = (self.scratch / f"run-{uuid.uuid4().hex[:12]}").resolve()
+        run.mkdir(parents=True)
+        return run
+
+    @contextmanager
+    def _client(self, *, jobs: int, local_directory: Path) -> Iterator[Any]:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise DaskEngineError(f"the dask engine needs {INSTALL_HINT}: {exc}") from None
+        if self.scheduler is None:
+            workers = self.workers or jobs
+            try:
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=self.dashboard_address,
+                    local_directory=str(local_directory),
+                    silence_logs=logging.ERROR,
+                )
+            except (OSError, RuntimeError) as exc:
+                raise DaskEngineError(
+                    f"cannot start a local Dask cluster of {workers} workers: {exc}; a Python "
+                    "script must start the build under `if __name__ == '__main__':`"
+                ) from exc
+            client = Client(cluster, set_as_default=False)
+            try:
+                yield client
+            finally:
+                client.close()
+                cluster.close()
+            return
+        try:
+            client = Client(self.scheduler, timeout=self.connect_timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise DaskEngineError(
+                f"cannot reach the Dask scheduler at {self.scheduler}: {exc}; check the address "
+                "and that `dask scheduler` runs there, or drop --scheduler for a local cluster"
+            ) from None
+        try:
+            wanted = self.workers or 1
+            try:
+                client.wait_for_workers(wanted, timeout=self.connect_timeout)
+            except TimeoutError:
+                have = len(client.scheduler_info()["workers"])
+                raise DaskEngineError(
+                    f"the Dask scheduler at {self.scheduler} has {have} workers after "
+                    f"{self.connect_timeout:g} s, {wanted} wanted; start them with "
+                    f"`dask worker {self.scheduler}`"
+                ) from None
+            yield client
+        finally:
+            client.close()
+
+
+def _sees(paths: list[str]) -> list[str]:
+    return [path for path in paths if not os.path.isdir(path)]
+
+
+def _check_visible(client: Any, paths: list[Path]) -> None:
+    """Fail early, naming the worker and the folder, when a worker cannot see the data."""
+    missing = client.run(_sees, [str(path) for path in paths])
+    for worker, folders in sorted(missing.items()):
+        if folders:
+            raise DaskEngineError(
+                f"the Dask worker {worker} cannot see {folders[0]}: the archive and the output "
+                "folder must be on a file system that every worker mounts at the same path"
+            )
+
+
+def _run(
+    client: Any, task: _Task, gazetteer: Gazetteer, parts: list[Partition], *, progress: bool
+) -> list[Any]:
+    """Submit one task per partition; wait, with a progress bar on a terminal."""
+    from distributed import KilledWorker, as_completed
+
+    run_id = Path(task.scratch).name
+    # Sent once to every worker rather than with every task (it weighs ~200 KB pickled).
+    shared = client.scatter(gazetteer, broadcast=True, hash=False)
+    futures = {
+        client.submit(
+            _run_partition, task, part, shared, key=f"weeknotes-{run_id}-{part.index}"
+        ): part
+        for part in parts
+    }
+    bar = None
+    if progress and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=sum(len(part.relatives) for part in parts), desc="dask", unit="post")
+    reports: dict[int, Any] = {}
+    try:
+        for future in as_completed(futures, loop=client.loop):
+            part = futures[future]
+            if future.status != "finished":
+                error = _error(future)
+                for other in futures:
+                    other.cancel()
+                if isinstance(error, KilledWorker):
+                    raise DaskEngineError(
+                        f"{part.describe()} failed: the workers running it died ({error}); a "
+                        "worker that runs out of memory is killed: use smaller partitions or "
+                        "give the workers more memory. The previous output is left as it was."
+                    ) from error
+                raise DaskEngineError(
+                    f"{part.describe()} failed on the cluster: {type(error).__name__}: "
+                    f"{error}. The previous output is left as it was."
+                ) from error
+            reports[part.index] = future.result()
+            if bar is not None:
+                bar.update(len(part.relatives))
+    finally:
+        if bar is not None:
+            bar.close()
+    return [reports[part.index] for part in parts]
+
+
+def _error(future: Any) -> BaseException:
+    try:
+        error = future.exception()
+    except BaseException as exc:  # a cancelled future raises instead of returning its error
+        error = exc
+    if error is None:
+        return RuntimeError(f"the task ended as {future.status!r}")
+    return error
+
+
+_PIPELINES: dict[tuple[str, str], Any] = {}
+
+
+def _worker_pipeline(model: str, gazetteer: Gazetteer) -> tuple[Any, bool]:
+    """The worker process's pipeline, loaded by its first task and kept for the next ones
+    (and the next builds); whether this call loaded it."""
+    key = (model, gazetteer.fingerprint)
+    loaded = key not in _PIPELINES
+    if loaded:
+        _PIPELINES[key] = build_pipeline(model, gazetteer=gazetteer)
+    return _PIPELINES[key], loaded
+
+
+def _run_partition(task: _Task, part: Partition, gazetteer: Gazetteer) -> dict[str, Any]:
+    """On a worker: parse, NER and write one partition's tables; return a few numbers."""
+    started = time.perf_counter()
+    parsed = [_parse_one((task.root, relative)) for relative in part.relatives]
+    tables = _row_tables([rows for _, _, rows in parsed])
+    loaded = False
+    if tables["sections"].empty:
+        raw = pd.DataFrame(columns=[*schema.column_names("entities"), "model_label"])
+    else:
+        nlp, loaded = _worker_pipeline(task.model, gazetteer)
+        raw = entities(tables["sections"], nlp, gazetteer=gazetteer, finish=False)
+    tables["entities"] = raw
+    tables["index"] = pd.DataFrame(
+        {"path": [rel for rel, _, _ in parsed], "hash": [digest for _, digest, _ in parsed]},
+        dtype="string",
+    )
+    for name, frame in tables.items():
+        write_parquet(frame, Path(task.scratch) / name / part.file_name)
+    seconds = time.perf_counter() - started
+    return {"partition": part.index, "seconds": seconds, "pid": os.getpid(), "loaded": loaded}
+
+
+def _row_tables(results: list[PostTables]) -> dict[str, pd.DataFrame]:
+    """The rows as contract tables, in file order (the build sorts them once, globally)."""
+    tables = {}
+    for name in ROW_TABLES:
+        rows = [row for result in results for row in getattr(result, name)]
+        frame = pd.DataFrame(rows, columns=None if rows else schema.column_names(name))
+        tables[name] = schema.conform(frame, name)
+    return tables
+
+
+def _collect(run: Path, parts: list[Partition], *, strict: bool) -> Processed:
+    """Read every partition's parts back, in partition order, into one Processed."""
+
+    def read(name: str) -> pd.DataFrame:
+        frames = [
+            read_table(path, name) if name in ROW_TABLES else pd.read_parquet(path)
+            for path in (run / name / part.file_name for part in parts)
+        ]
+        # Empty parts lack the rows' extra columns (the contract's are always there).
+        return pd.concat(
+            [frame for frame in frames if not frame.empty] or frames, ignore_index=True
+        )
+
+    tables = {name: read(name) for name in ROW_TABLES}
+    problems = tables["problems"]
+    if strict and not problems.empty:
+        first = problems.iloc[0]
+        line = None if pd.isna(first["line"]) else int(first["line"])
+        raise StrictError(
+            Problem(first["path"], first["severity"], first["code"], first["message"], line)
+        )
+    index = read("index")
+    parsed = [(str(rel), str(digest), PostTables()) for rel, digest in index.to_numpy()]
+    return Processed(parsed, entities=read("entities"), tables=tables)

@@ -1,0 +1,221 @@
+"""Sentiment of every section and post: VADER sentence by sentence, rolled up by words.
+
+VADER (the ``vadersentiment`` package, lexicon shipped inside it, nothing downloads) is built
+for sentences, so each section's text and footnotes are split into sentences, each sentence is
+scored on its own and the section takes the word-weighted mean of its sentences' scores. Texts of
+any length work the same way. Labels, for a section or a post:
+
+- ``mixed``: at least :data:`MIXED_MIN_SHARE` of the words are in positive sentences and as many
+  in negative ones, and the smaller side has at least :data:`MIXED_BALANCE` times the words of
+  the larger (a long section with one sour sentence stays positive);
+- else ``positive`` when the compound score is at least :data:`POSITIVE` (VADER's standard
+  +0.05), ``negative`` when it is at most :data:`NEGATIVE` (-0.05), and ``neutral`` between,
+  which includes a section without words (compound 0).
+
+A sentence counts as positive or negative by the same +-0.05 thresholds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import schema
+from .analysis import Freq, period_range, period_starts
+
+POSITIVE = 0.05
+NEGATIVE = -0.05
+MIXED_MIN_SHARE = 0.2
+MIXED_BALANCE = 0.5
+LABELS = ("positive", "negative", "neutral", "mixed")
+
+# A sentence ends at . ! or ? (closing quotes and brackets stay with it) before a space and a
+# capital, digit or opening quote; a line break always ends one (paragraphs, list items).
+_SENTENCE_END = re.compile(
+    r"(?:(?<=[.!?])|(?<=[.!?][\"'\u201d\u2019)\]]))\s+(?=[\"'\u201c\u2018(\[]?[A-Z0-9])"
+)
+_WORD = re.compile(r"\w+(?:['\u2019]\w+)*")
+
+
+@cache
+def _analyzer() -> Any:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def sentences(text: str | None) -> Iterator[str]:
+    """The sentences of a plain text, each with at least one word."""
+    for paragraph in re.split(r"\n+", text or ""):
+        for sentence in _SENTENCE_END.split(paragraph.strip()):
+            if _WORD.search(sentence):
+                yield sentence
+
+
+def label(compound: float, positive_share: float, negative_share: float) -> str:
+    """The label of a compound score and the shares of words in positive and negative
+    sentences (see the module's docstring for the rule)."""
+    low, high = sorted((positive_share, negative_share))
+    if low >= MIXED_MIN_SHARE and low >= MIXED_BALANCE * high:
+        return "mixed"
+    if compound >= POSITIVE:
+        return "positive"
+    if compound <= NEGATIVE:
+        return "negative"
+    return "neutral"
+
+
+def score_text(text: str) -> dict[str, Any]:
+    """Scores of one text: compound, label, pos, neg, neu, sentences, positive and negative
+    sentences, words, positive_share and negative_share (shares of words)."""
+    analyzer = _analyzer()
+    compound = pos = neg = 0.0
+    neu = 1.0
+    words = positive_words = negative_words = count = positive = negative = 0
+    weighted = np.zeros(4)
+    for sentence in sentences(text):
+        scores = analyzer.polarity_scores(sentence)
+        size = len(_WORD.findall(sentence))
+        weighted += size * np.array(
+            [scores["compound"], scores["pos"], scores["neg"], scores["neu"]]
+        )
+        words += size
+        count += 1
+        if scores["compound"] >= POSITIVE:
+            positive += 1
+            positive_words += size
+        elif scores["compound"] <= NEGATIVE:
+            negative += 1
+            negative_words += size
+    if words:
+        compound, pos, neg, neu = (float(value) for value in weighted / words)
+    positive_share = positive_words / words if words else 0.0
+    negative_share = negative_words / words if words else 0.0
+    return {
+        "compound": compound,
+        "label": label(compound, positive_share, negative_share),
+        "pos": pos,
+        "neg": neg,
+        "neu": neu,
+        "sentences": count,
+        "positive_sentences": positive,
+        "negative_sentences": negative,
+        "words": words,
+        "positive_share": positive_share,
+        "negative_share": negative_share,
+    }
+
+
+def sentiment(sections: pd.DataFrame, *, footnotes: bool = True) -> pd.DataFrame:
+    """The sentiment table: one row for every section of ``sections``, in its order.
+
+    Columns (see ``schema.SENTIMENT``): post_id, section_id, compound (word-weighted mean of
+    the sentences' VADER compound, -1 to 1), label (positive, negative, neutral, mixed), pos,
+    neg, neu (word-weighted means of VADER's proportions), sentences, positive_sentences,
+    negative_sentences, words, positive_share and negative_share (of words). The heading is
+    not scored; ``footnotes=False`` scores the text alone.
+    """
+    rows = []
+    for text, notes in zip(sections["text"], sections["footnotes"], strict=True):
+        body = text if isinstance(text, str) else ""
+        if footnotes and isinstance(notes, str) and notes.strip():
+            body = f"{body}\n{notes}"
+        rows.append(score_text(body))
+    scores = pd.DataFrame(rows, columns=[c.name for c in schema.SENTIMENT[2:]])
+    frame = pd.concat([sections[["post_id", "section_id"]].reset_index(drop=True), scores], axis=1)
+    return schema.conform(frame, "sentiment")
+
+
+def post_sentiment(sentiment: pd.DataFrame, posts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per post: the word-weighted rollup of its sections' rows and the label by the
+    same rule. Columns: post_id, compound, label, pos, neg, neu, sections, sentences,
+    positive_sentences, negative_sentences, words, positive_share, negative_share; with
+    ``posts`` also title, date and week (every post of ``posts``, in its order)."""
+    words = sentiment["words"].astype("float64")
+    means = ["compound", "pos", "neg", "neu", "positive_share", "negative_share"]
+    counts = ["sentences", "positive_sentences", "negative_sentences", "words"]
+    sums = (
+        sentiment[means]
+        .mul(words, axis=0)
+        .join(sentiment[counts])
+        .assign(sections=1, post_id=sentiment["post_id"])
+        .groupby("post_id", sort=False)
+        .sum()
+    )
+    total = sums["words"].where(sums["words"] > 0)
+    table = (
+        sums[means]
+        .div(total, axis=0)
+        .fillna(0.0)
+        .assign(neu=lambda t: t["neu"].where(total.notna(), 1.0))
+    )
+    table = table.join(sums[["sections", *counts]].astype("int64"))
+    table["label"] = [
+        label(*values)
+        for values in table[["compound", "positive_share", "negative_share"]].itertuples(
+            index=False, name=None
+        )
+    ]
+    columns = ["compound", "label", "pos", "neg", "neu", "sections", *counts]
+    columns += ["positive_share", "negative_share"]
+    table = table[columns].reset_index()
+    if posts is None:
+        return table
+    info = posts[["post_id", "title", "date", "week"]]
+    return info.merge(table, on="post_id", how="left", validate="one_to_one")
+
+
+def sentiment_by_period(
+    sentiment: pd.DataFrame, sections: pd.DataFrame, *, freq: Freq = "month"
+) -> pd.DataFrame:
+    """Sections of each label per period (every period present, empty ones 0).
+
+    Args:
+        sentiment: the sentiment table.
+        sections: the sections table (for the dates; undated sections are left out).
+        freq: ``week``, ``month``, ``quarter`` or ``year``.
+
+    Returns:
+        A frame indexed by ``period`` (first day, UTC) with sections, compound (word-weighted
+        mean; NaN for an empty period), a count per label (positive, negative, neutral, mixed)
+        and each label's share of the period's sections (positive_share, ...; 0 when empty).
+        ``attrs`` holds freq.
+    """
+    dated = sentiment.merge(
+        sections.loc[sections["date"].notna(), ["section_id", "date"]], on="section_id"
+    )
+    periods = period_starts(dated["date"], freq)
+    if dated.empty:
+        index = pd.DatetimeIndex([], tz="UTC", name="period")
+    else:
+        index = period_range(dated["date"].min(), dated["date"].max(), freq)
+    counts = (
+        pd.crosstab(periods, dated["label"].astype(str))
+        .reindex(index=index, columns=list(LABELS), fill_value=0)
+        .astype("int64")
+    )
+    weights = dated["words"].astype("float64")
+    word_sums = weights.groupby(periods).sum().reindex(index)
+    compound = (dated["compound"] * weights).groupby(periods).sum().reindex(index)
+    total = counts.sum(axis=1)
+    table = pd.DataFrame(
+        {"sections": total, "compound": compound / word_sums.where(word_sums > 0)}, index=index
+    )
+    table = table.join(counts)
+    for name in LABELS:
+        table[f"{name}_share"] = (counts[name] / total.where(total > 0)).fillna(0.0)
+    table = table.rename_axis("period")
+    table.attrs = {"freq": freq, "by": "sentiment", "value": "count"}
+    return table
+
+
+def sentiment_by_year(sentiment: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:
+    """:func:`sentiment_by_period` by calendar year, indexed by ``year`` (an int)."""
+    table = sentiment_by_period(sentiment, sections, freq="year")
+    table.index = pd.Index(table.index.year, name="year")
+    return table
