@@ -11,7 +11,7 @@ import sys
 import pandas as pd
 import pytest
 
-from weeknotes_analysis import Corpus, load_corpus
+from weeknotes_analysis import Corpus, StrictError, load_corpus
 from weeknotes_analysis import build as build_module
 from weeknotes_analysis.build import DASK_SCRATCH as SCRATCH
 from weeknotes_analysis.cli import main
@@ -110,6 +110,17 @@ def test_the_cache_works_across_engines(cluster, archive, tmp_path, monkeypatch)
     monkeypatch.setattr(build_module, "_parse_one", lambda item: seen.append(item) or real(item))
     load_corpus(archive, model="none", out=out)
     assert seen == [], "the local build redid what the dask build had cached"
+
+
+def test_bad_files_and_strict_mode(cluster, archive, tmp_path):
+    write(archive, "2020-02.md", "---\ntitle: [oops\ndate: 2020-01-08\n---\n\nx\n")
+    write(archive, "2020-03.md", b"\xff\xfe bad bytes")
+    engine = dask_engine_for(cluster, tmp_path / "out")
+    with pytest.raises(StrictError, match=r"2020-02.md:2: error yaml-invalid"):
+        load_corpus(archive, model="none", out=tmp_path / "out", engine=engine, strict=True)
+    corpus = load_corpus(archive, model="none", out=tmp_path / "out", engine=engine)
+    assert sorted(corpus.problems["path"]) == ["2020-02.md", "2020-03.md"]
+    assert_same_tables(load_corpus(archive, model="none", out=tmp_path / "local"), corpus)
 
 
 def test_unreachable_scheduler_is_a_clear_error_and_keeps_the_output(archive, tmp_path):

@@ -4,7 +4,8 @@ The driver splits the files the cache cannot serve into partitions of a few mega
 one task per partition. A task reads and parses its files, runs NER with a pipeline that its worker
 process loads once, and writes the partition's tables as parquet into a scratch folder (one
 dataset per table: ``<table>/part-00007.parquet``); only a few numbers travel back. The driver reads
-the parts back; topic tagging and label consolidation stay with the build, as for the local engine.
+the parts back; label consolidation, topics, sentiment and phrases stay with the build, as for the
+local engine.
 The archive and the scratch folder must be on a file system every worker sees at the same path.
 """
 
@@ -309,7 +310,9 @@ def _run(
     if progress and sys.stderr.isatty():
         from tqdm import tqdm
 
-        bar = tqdm(total=sum(len(part.relatives) for part in parts), desc="dask", unit="post")
+        bar = tqdm(
+            total=sum(len(part.relatives) for part in parts), desc="dask", unit="post", leave=False
+        )
     reports: dict[int, Any] = {}
     try:
         for future in as_completed(futures, loop=client.loop):
@@ -367,7 +370,7 @@ def _run_partition(task: _Task, part: Partition, gazetteer: Gazetteer) -> dict[s
     tables = _row_tables([rows for _, _, rows in parsed])
     loaded = False
     if tables["sections"].empty:
-        raw = pd.DataFrame(columns=[*schema.column_names("entities"), "model_label"])
+        raw = pd.DataFrame(columns=schema.column_names("entities"))  # model_label included
     else:
         nlp, loaded = _worker_pipeline(task.model, gazetteer)
         raw = entities(tables["sections"], nlp, gazetteer=gazetteer, finish=False)
