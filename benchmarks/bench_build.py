@@ -27,6 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CORPORA = Path(os.environ.get("WEEKNOTES_CORPORA", REPO.parent / "shared" / "corpora"))
 
+NO_PHRASES_RATE = "5'. as 5, --phrases off"
 PRELUDE = """
 import json, resource, sys, time
 start = time.perf_counter()
@@ -50,13 +51,21 @@ def run(body: str) -> dict[str, float]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def build(archive: Path, out: Path | None, *, model: str, jobs: int, cache: bool = True) -> dict:
+def build(
+    archive: Path,
+    out: Path | None,
+    *,
+    model: str,
+    jobs: int,
+    cache: bool = True,
+    phrases: str = "auto",
+) -> dict:
     target = "None" if out is None else repr(str(out))
     return run(
         f"""
         from weeknotes_analysis import load_corpus
         corpus = load_corpus({str(archive)!r}, model={model!r}, jobs={jobs}, out={target},
-                             cache={cache})
+                             cache={cache}, phrases={phrases!r})
         extra = {{"words": int(corpus.posts["word_count"].sum()), "posts": len(corpus.posts)}}
         """
     )
@@ -125,6 +134,12 @@ def main() -> None:
         edited_cold = build(tmp / "edited", tmp / "edited-cold", model="auto", jobs=cpus or 1)
         edited = build(tmp / "edited", tmp / "default", model="auto", jobs=cpus or 1)
         rules = build(args.rust, tmp / "rules", model="none", jobs=cpus or 1)
+        # The same without key phrases: the parser is an analysis of its own, not NER.
+        cold1_np = build(args.archive, tmp / "cold1-np", model="auto", jobs=1, phrases="off")
+        default_np = build(
+            args.archive, tmp / "default-np", model="auto", jobs=cpus or 1, phrases="off"
+        )
+        rules_np = build(args.rust, tmp / "rules-np", model="none", jobs=cpus or 1, phrases="off")
         rust_model = None
         if not args.quick:
             rust_model = build(args.rust, tmp / "rust", model="auto", jobs=cpus or 1)
@@ -145,6 +160,12 @@ def main() -> None:
         rows[3][0]: f"{again['seconds']:.2f} vs {default['seconds']:.1f}",
         rows[4][0]: f"{edited['seconds']:.2f} vs {edited_cold['seconds']:.1f}",
     }
+    rows += [
+        ("1'. as 1, --phrases off", cold1_np["seconds"] / bare["seconds"], 1.15, True),
+        ("3'. as 3, --phrases off", hand["seconds"] / default_np["seconds"], 2.5, False),
+    ]
+    detail[rows[5][0]] = f"{cold1_np['seconds']:.1f} vs {bare['seconds']:.1f}"
+    detail[rows[6][0]] = f"{hand['seconds']:.1f} vs {default_np['seconds']:.1f}"
     for name, ratio, goal, at_most in rows:
         sign = "<=" if at_most else ">="
         print(
@@ -155,6 +176,11 @@ def main() -> None:
     print(
         f"{'5. rules-only words/s (Rust)':<40}{rules['seconds']:>23.1f}s{words_per_second:>9,.0f}"
         f"{'>=40000':>8}  {verdict(words_per_second, 40_000, at_most=False)}"
+    )
+    off_rate = rules_np["words"] / rules_np["seconds"]
+    print(
+        f"{NO_PHRASES_RATE:<40}{rules_np['seconds']:>23.1f}s{off_rate:>9,.0f}"
+        f"{'>=40000':>8}  {verdict(off_rate, 40_000, at_most=False)}"
     )
     if rust_model is not None:
         total_mb = rust_model["peak_mb"] + rust_model["children_mb"]

@@ -2,6 +2,9 @@
 
 __version__ = "0.1.0"
 
+from importlib import import_module
+from typing import Any
+
 from .analysis import (
     activity,
     archive_summary,
@@ -36,28 +39,45 @@ from .phrases import (
     phrases,
     rank_phrases,
 )
-from .plots import (
-    activity_chart,
-    group_area,
-    group_colors,
-    period_heatmap,
-    recall_bars,
-    sentiment_chart,
-    top_bars,
-    topic_colors,
-    topic_heatmap,
-    topic_labels,
-    topic_lines,
-    topic_mix,
-    use_style,
-)
-from .report import ReportError, build_report, locate, open_archive, save_figure
 from .schema import TABLES, column_names
 from .sentiment import post_sentiment, sentiment, sentiment_by_period, sentiment_by_year
 from .sources import Post, Problem, find_posts, read_post
 from .topics import load_taxonomy, tag_sections
 
 load_corpus = build_corpus
+
+# Charts and the report pull in matplotlib and Jupyter: loaded on first use, so that a
+# build (and the command line) starts quickly.
+_LAZY = {
+    "activity_chart": "plots",
+    "group_area": "plots",
+    "group_colors": "plots",
+    "period_heatmap": "plots",
+    "recall_bars": "plots",
+    "sentiment_chart": "plots",
+    "top_bars": "plots",
+    "topic_colors": "plots",
+    "topic_heatmap": "plots",
+    "topic_labels": "plots",
+    "topic_lines": "plots",
+    "topic_mix": "plots",
+    "use_style": "plots",
+    "ReportError": "report",
+    "build_report": "report",
+    "locate": "report",
+    "open_archive": "report",
+    "save_figure": "report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "TABLES",

@@ -114,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"weeknotes: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`weeknotes check | head`): nothing left to say.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("weeknotes: interrupted; the previous output is left as it was", file=sys.stderr)
         return 130
