@@ -10,19 +10,27 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import pandas as pd
 from filelock import FileLock, Timeout
 
 from . import __version__ as VERSION
 from . import schema
-from .corpus import Corpus, PostTables, StrictError, assemble, post_tables, problem_row
+from .corpus import (
+    Corpus,
+    PostTables,
+    StrictError,
+    assemble,
+    post_tables,
+    problem_row,
+    progress_bar,
+    sort_tables,
+)
 from .nlp import Gazetteer, finish_entities, load_gazetteer, model_fingerprint
 from .sentiment import sentiment as section_sentiment
 from .sources import Problem, find_posts, load_post
@@ -148,14 +156,6 @@ def _hash_files(root: Path, relatives: Sequence[str]) -> dict[str, str]:
         except OSError:
             hashes[relative] = ""
     return hashes
-
-
-def _progress(items: Iterable[Any], *, enabled: bool, total: int, desc: str) -> Iterable[Any]:
-    if not enabled or not sys.stderr.isatty() or total < 50:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, total=total, desc=desc, unit="post", leave=False)
 
 
 def _rows_for(frame: pd.DataFrame, column: str, keep: set[str]) -> pd.DataFrame:
@@ -303,7 +303,7 @@ def _build(
     if processed.tables is not None:
         tables = processed.tables
         merged = {name: [f for f in (frames[name], tables[name]) if not f.empty] for name in frames}
-        frames = _sorted({name: pd.concat(merged[name] or [frames[name]]) for name in frames})
+        frames = sort_tables({name: pd.concat(merged[name] or [frames[name]]) for name in frames})
     if old is not None and unchanged:
         for name, column, keep in (
             ("posts", "post_id", kept_posts),
@@ -313,7 +313,7 @@ def _build(
         ):
             reused = _rows_for(old.corpus.tables()[name], column, keep)
             frames[name] = pd.concat([frames[name], reused], ignore_index=True)
-        frames = _sorted(frames)
+        frames = sort_tables(frames)
     sections = frames["sections"]
     ner_kept = kept_posts if same_ner else set()
     ner_done: set[str] = set()
@@ -465,9 +465,9 @@ def _parse_all(
     if jobs > 1 and len(work) >= PARALLEL_PARSE_MIN_FILES and not strict:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             mapped = pool.map(_parse_one, work, chunksize=16)
-            results = list(_progress(mapped, enabled=progress, total=len(work), desc="reading"))
+            results = list(progress_bar(mapped, enabled=progress, total=len(work), desc="reading"))
         return results
-    for item in _progress(work, enabled=progress, total=len(work), desc="reading"):
+    for item in progress_bar(work, enabled=progress, total=len(work), desc="reading"):
         result = _parse_one(item)
         if strict and result[2].problems:
             first = result[2].problems[0]
@@ -535,24 +535,6 @@ def _order_like(frame: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:
         "_order", kind="stable"
     )
     return ordered.drop(columns="_order").reset_index(drop=True)
-
-
-def _sorted(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    posts = frames["posts"].sort_values(["date", "post_id"], na_position="last", kind="stable")
-    rank = {post_id: index for index, post_id in enumerate(posts["post_id"])}
-    result = {"posts": posts.reset_index(drop=True)}
-    for name in ("sections", "links"):
-        frame = frames[name]
-        result[name] = (
-            frame.assign(_rank=frame["post_id"].map(rank))
-            .sort_values("_rank", kind="stable")
-            .drop(columns="_rank")
-            .reset_index(drop=True)
-        )
-    result["problems"] = (
-        frames["problems"].sort_values(["path", "line"], kind="stable").reset_index(drop=True)
-    )
-    return {name: schema.conform(frame, name) for name, frame in result.items()}
 
 
 def clear_memory_cache() -> None:

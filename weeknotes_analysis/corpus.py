@@ -234,7 +234,7 @@ def read_archive(
     results = [PostTables(problems=[problem_row(problem)]) for problem in link_problems]
     if strict and link_problems:
         raise StrictError(link_problems[0])
-    for path in _progress(paths, enabled=progress, unit="post", desc="reading"):
+    for path in progress_bar(paths, enabled=progress, total=len(paths), desc="reading"):
         post, problems = read_post(base, path)
         if strict and problems:
             raise StrictError(problems[0])
@@ -260,31 +260,38 @@ def assemble(results: Iterable[PostTables]) -> dict[str, pd.DataFrame]:
     for name, table_rows in rows.items():
         frame = pd.DataFrame(table_rows, columns=None if table_rows else schema.column_names(name))
         frames[name] = schema.conform(frame, name)
-    order = frames["posts"].sort_values(["date", "post_id"], na_position="last")["post_id"]
-    rank = {post_id: index for index, post_id in enumerate(order)}
-    frames["posts"] = (
-        frames["posts"].set_index("post_id", drop=False).loc[list(order)].reset_index(drop=True)
-    )
+    return sort_tables(frames)
+
+
+def sort_tables(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Posts by date then id; sections and links in their posts' order (stable within a post);
+    problems by path and line. Returns the loader tables conformed to their contracts."""
+    posts = frames["posts"].sort_values(["date", "post_id"], na_position="last", kind="stable")
+    rank = {post_id: index for index, post_id in enumerate(posts["post_id"])}
+    result = {"posts": posts.reset_index(drop=True)}
     for name in ("sections", "links"):
         frame = frames[name]
-        frames[name] = (
+        result[name] = (
             frame.assign(_rank=frame["post_id"].map(rank))
-            .sort_values(["_rank"], kind="stable")
+            .sort_values("_rank", kind="stable")
             .drop(columns="_rank")
             .reset_index(drop=True)
         )
-    frames["problems"] = (
+    result["problems"] = (
         frames["problems"].sort_values(["path", "line"], kind="stable").reset_index(drop=True)
     )
-    return frames
+    return {name: schema.conform(frame, name) for name, frame in result.items()}
 
 
-def _progress(items: list[Path], *, enabled: bool, unit: str, desc: str) -> Iterable[Path]:
-    if not enabled or not sys.stderr.isatty() or len(items) < 50:
+def progress_bar(
+    items: Iterable[Any], *, enabled: bool, total: int, desc: str, unit: str = "post"
+) -> Iterable[Any]:
+    """``items`` with a progress bar on a terminal for long runs (50 or more), else as they are."""
+    if not enabled or not sys.stderr.isatty() or total < 50:
         return items
     from tqdm import tqdm
 
-    return tqdm(items, unit=unit, desc=desc, leave=False)
+    return tqdm(items, total=total, desc=desc, unit=unit, leave=False)
 
 
 def check_archive(path: str | os.PathLike[str]) -> pd.DataFrame:

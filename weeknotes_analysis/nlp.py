@@ -205,7 +205,8 @@ def normalise(text: str) -> str:
     return value.strip(" .,:;!?\"'()[]")
 
 
-def _context_words(text: str) -> set[str]:
+def context_words(text: str) -> set[str]:
+    """The lower-case words (and dotted or hyphenated terms) that ambiguous aliases look for."""
     return set(_WORDS.findall(text.lower()))
 
 
@@ -335,7 +336,7 @@ def entities(
         heading = heading if isinstance(heading, str) else ""
         body = body if isinstance(body, str) else ""
         notes = notes if isinstance(notes, str) else ""
-        contexts.append(_context_words(f"{heading}\n{body}\n{notes}"))
+        contexts.append(context_words(f"{heading}\n{body}\n{notes}"))
         for in_footnote, text in ((False, body), (True, notes)):
             if text.strip():
                 items.append((index, in_footnote))

@@ -37,6 +37,7 @@ from .nlp import (
     Gazetteer,
     RawEntity,
     build_pipeline,
+    context_words,
     entity_rows,
     load_gazetteer,
     raw_entities,
@@ -90,8 +91,6 @@ _NOT_NAMES = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL
 # The lemmatizer's Latin singulars, which no tech writer uses.
 _LEMMA_FIXES = {"datum": "data", "medium": "media", "criterion": "criteria"}
 _STARTS_WITH_WORD = re.compile(r"[a-z0-9]")
-# The words of a section that make an ambiguous gazetteer alias count (as in nlp.entities).
-_CONTEXT_WORD = re.compile(r"[a-z0-9][a-z0-9+#.\-]*")
 PHRASE_EXCLUDE = ["senter"]
 
 # A token of a candidate: (start_char, end_char, normalised form).
@@ -303,7 +302,7 @@ def phrases(
         heading, body, notes = (
             value if isinstance(value, str) else "" for value in (heading, body, notes)
         )
-        contexts.append(set(_CONTEXT_WORD.findall(f"{heading}\n{body}\n{notes}".lower())))
+        contexts.append(context_words(f"{heading}\n{body}\n{notes}"))
         for in_footnote, text in ((False, body), (True, notes)):
             if text.strip():
                 items.append((index, in_footnote))

@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 from . import schema
-from .nlp import SAFE_LOADER, Gazetteer, load_gazetteer
+from .nlp import SAFE_LOADER, Gazetteer, context_words, load_gazetteer
 
 REGION_WEIGHTS = {"heading": 3.0, "text": 1.0, "footnotes": 0.5}
 CHILD_WEIGHT = 0.5
@@ -211,7 +211,7 @@ def tag_sections(
     ):
         heading = heading if isinstance(heading, str) else ""
         regions = {"heading": heading, "text": text or "", "footnotes": notes or ""}
-        context = set(re.findall(r"[a-z0-9][a-z0-9+#.\-]*", " ".join(regions.values()).lower()))
+        context = context_words(" ".join(regions.values()))
         found = list(mentions_by_section.get(section_id, []))
         found += [(entity, "heading", text) for entity, text in headings.find(heading, context)]
         scores: dict[str, float] = defaultdict(float)
