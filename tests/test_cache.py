@@ -11,6 +11,7 @@ import pytest
 
 from weeknotes_analysis import BuildLockedError, Corpus, load_corpus
 from weeknotes_analysis import build as build_module
+from weeknotes_analysis import process as process_module
 from weeknotes_analysis.build import lock
 
 from .conftest import SAMPLE, write
@@ -75,7 +76,7 @@ def test_taxonomy_change_retags_without_rerunning_ner(archive, tmp_path, monkeyp
     )
     calls = []
     monkeypatch.setattr(
-        build_module, "_entities", lambda sections, **kw: calls.append(len(sections))
+        process_module, "analyse_sections", lambda sections, *a: calls.append(len(sections))
     )
     after = load_corpus(archive, model="none", out=out, taxonomy=taxonomy)
     assert calls == [], "NER ran again although only the taxonomy changed"
@@ -155,8 +156,10 @@ def test_no_cache_rebuilds_everything(archive, tmp_path, monkeypatch):
     out = tmp_path / "out"
     load_corpus(archive, model="none", out=out)
     seen = []
-    real = build_module._parse_one
-    monkeypatch.setattr(build_module, "_parse_one", lambda item: seen.append(item) or real(item))
+    real = process_module.parse_file
+    monkeypatch.setattr(
+        process_module, "parse_file", lambda root, rel: seen.append(rel) or real(root, rel)
+    )
     load_corpus(archive, model="none", out=out, cache=False)
     assert len(seen) == 3
     seen.clear()

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from weeknotes_analysis import Corpus, StrictError, load_corpus
-from weeknotes_analysis import build as build_module
+from weeknotes_analysis import process as process_module
 from weeknotes_analysis.build import DASK_SCRATCH as SCRATCH
 from weeknotes_analysis.cli import main
 
@@ -106,8 +106,10 @@ def test_the_cache_works_across_engines(cluster, archive, tmp_path, monkeypatch)
     assert edited.topics[edited.topics["post_id"] == "2020-02"]["topic"].tolist() == ["azure"]
     assert_same_tables(load_corpus(archive, model="none", out=tmp_path / "cold"), edited)
     seen = []
-    real = build_module._parse_one
-    monkeypatch.setattr(build_module, "_parse_one", lambda item: seen.append(item) or real(item))
+    real = process_module.parse_file
+    monkeypatch.setattr(
+        process_module, "parse_file", lambda root, rel: seen.append(rel) or real(root, rel)
+    )
     load_corpus(archive, model="none", out=out)
     assert seen == [], "the local build redid what the dask build had cached"
 
@@ -139,20 +141,20 @@ def test_unreachable_scheduler_is_a_clear_error_and_keeps_the_output(archive, tm
 
 def _break_parsing(relative: str) -> None:
     """On a worker: make parsing ``relative`` raise, as a bug in the parser would."""
-    module = sys.modules["weeknotes_analysis.dask_engine"]
-    real = module.__dict__.setdefault("_real_parse_one", module._parse_one)
+    module = sys.modules["weeknotes_analysis.process"]
+    real = module.__dict__.setdefault("_real_parse_file", module.parse_file)
 
-    def broken(item: tuple[str, str]):
-        if item[1] == relative:
+    def broken(root: str, item: str):
+        if item == relative:
             raise RuntimeError(f"cannot parse {relative}")
-        return real(item)
+        return real(root, item)
 
-    module._parse_one = broken
+    module.parse_file = broken
 
 
 def _mend_parsing() -> None:
-    module = sys.modules["weeknotes_analysis.dask_engine"]
-    module._parse_one = module.__dict__.pop("_real_parse_one", module._parse_one)
+    module = sys.modules["weeknotes_analysis.process"]
+    module.parse_file = module.__dict__.pop("_real_parse_file", module.parse_file)
 
 
 def test_failing_partition_names_it_and_keeps_the_previous_output(cluster, archive, tmp_path):
@@ -186,18 +188,18 @@ class _DieOn(distributed.WorkerPlugin):
         self.relative = relative
 
     def setup(self, worker) -> None:
-        module = sys.modules.get("weeknotes_analysis.dask_engine")
+        module = sys.modules.get("weeknotes_analysis.process")
         if module is None:
-            import weeknotes_analysis.dask_engine as module
-        real = module.__dict__.setdefault("_real_parse_one", module._parse_one)
+            import weeknotes_analysis.process as module
+        real = module.__dict__.setdefault("_real_parse_file", module.parse_file)
         relative = self.relative
 
-        def dying(item: tuple[str, str]):
-            if item[1] == relative:
+        def dying(root: str, item: str):
+            if item == relative:
                 os._exit(1)
-            return real(item)
+            return real(root, item)
 
-        module._parse_one = dying
+        module.parse_file = dying
 
     def teardown(self, worker) -> None:
         _mend_parsing()

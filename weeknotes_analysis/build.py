@@ -7,33 +7,33 @@ fingerprints match keeps its rows; anything else is processed again.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
+import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 from filelock import FileLock, Timeout
 
 from . import __version__ as VERSION
-from . import schema
+from . import process, schema
 from .corpus import (
     Corpus,
     PostTables,
     StrictError,
     assemble,
-    post_tables,
     problem_row,
     progress_bar,
     sort_tables,
 )
-from .nlp import Gazetteer, finish_entities, load_gazetteer, model_fingerprint
-from .sentiment import sentiment as section_sentiment
-from .sources import Problem, find_posts, load_post
+from .nlp import Gazetteer, finish_entities, load_gazetteer, model_fingerprint, resolve_model
+from .process import Settings, file_hash
+from .sources import Problem, find_posts
 from .topics import Taxonomy, load_taxonomy
 
 MANIFEST = "manifest.json"
@@ -41,10 +41,13 @@ LOCK = ".weeknotes.lock"
 DASK_SCRATCH = ".dask-scratch"
 PARSER_REVISION = "2"
 SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=1"
-PHRASES_REVISION = "phrases=1"
-PHRASE_MODES = ("auto", "rules", "off")
-PARALLEL_PARSE_MIN_FILES = 120
-PARALLEL_NER_MIN_TEXTS = 400
+PHRASES_REVISION = "phrases=2"
+# ``auto`` is the earlier name of ``parser``.
+PHRASE_MODES = (*process.PHRASE_MODES, "auto")
+LOCAL_PARTITION_BYTES = 400_000
+PARALLEL_MIN_BYTES = 100_000
+
+__all__ = ["Engine", "Processed", "build_corpus", "file_hash", "local_engine"]
 
 
 class BuildLockedError(RuntimeError):
@@ -63,7 +66,7 @@ class Fingerprints:
 
     @classmethod
     def of(
-        cls, model: str, gazetteer: Gazetteer, taxonomy: Taxonomy, phrases: str = "auto"
+        cls, model: str, gazetteer: Gazetteer, taxonomy: Taxonomy, phrases: str = "rules"
     ) -> Fingerprints:
         parse = f"weeknotes-analysis=={VERSION};parser={PARSER_REVISION}"
         ner = f"{parse};model={model_fingerprint(model)};gazetteer={gazetteer.fingerprint}"
@@ -87,11 +90,6 @@ class Previous:
 
 
 _MEMORY: dict[tuple[str, ...], Previous] = {}
-
-
-def file_hash(data: bytes) -> str:
-    """The content hash that keys a file's cached rows."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _read_manifest(folder: Path) -> Previous | None:
@@ -134,20 +132,6 @@ def lock(folder: str | os.PathLike[str]) -> FileLock:
     return FileLock(str(target / LOCK), timeout=0)
 
 
-def _parse_one(args: tuple[str, str]) -> tuple[str, str, PostTables]:
-    root, relative = args
-    rel = Path(relative)
-    try:
-        data = (Path(root) / rel).read_bytes()
-    except OSError as exc:
-        problem = Problem(rel.as_posix(), "error", "unreadable", f"cannot read: {exc.strerror}")
-        return relative, "", PostTables(problems=[problem_row(problem)])
-    post, problems = load_post(data, rel)
-    if post is None:
-        return relative, file_hash(data), PostTables(problems=[problem_row(p) for p in problems])
-    return relative, file_hash(data), post_tables(post, problems)
-
-
 def _hash_files(root: Path, relatives: Sequence[str]) -> dict[str, str]:
     hashes = {}
     for relative in relatives:
@@ -173,7 +157,7 @@ def build_corpus(
     progress: bool = False,
     out: str | os.PathLike[str] | None = None,
     cache: bool = True,
-    phrases: str = "auto",
+    phrases: str = "rules",
     engine: str | Engine = "local",
     scheduler: str | None = None,
     workers: int | None = None,
@@ -192,8 +176,11 @@ def build_corpus(
         out: an output folder whose previous tables serve as the cache; the tables are
             written there too. Without it, the cache is kept in memory for this process.
         cache: reuse cached rows when nothing that shapes them has changed.
-        phrases: key phrases with the model's parser (``auto``; rules only when ``model`` is
-            ``none``), ``rules`` (gazetteer entities and multi-word terms, fast) or ``off``.
+        phrases: how key phrases are found: ``rules`` (entities and runs of content words
+            between stop words, from the same pass as NER: no extra cost), ``parser`` (the
+            model's noun chunks: its tagger, parser and lemmatizer run in that pass too, about
+            twice the time; ``auto`` is the same) or ``off``. Without a model, ``parser``
+            falls back to ``rules``.
         engine: what processes the files the cache cannot serve: ``local`` (this machine,
             ``jobs`` processes), ``dask`` (a Dask cluster, see ``scheduler`` and ``workers``)
             or an :class:`Engine` object.
@@ -209,7 +196,12 @@ def build_corpus(
     loaded_taxonomy = load_taxonomy(taxonomy)
     if phrases not in PHRASE_MODES:
         raise ValueError(f"phrases={phrases!r}: expected one of {', '.join(PHRASE_MODES)}")
-    fingerprints = Fingerprints.of(model, loaded_gazetteer, loaded_taxonomy, phrases)
+    resolved = resolve_model(model) or "none"
+    mode = "parser" if phrases == "auto" else phrases
+    settings = Settings(resolved, loaded_gazetteer, loaded_taxonomy, mode)
+    if mode == "parser" and not settings.parsed:
+        settings = Settings(resolved, loaded_gazetteer, loaded_taxonomy, "rules")
+    fingerprints = Fingerprints.of(model, loaded_gazetteer, loaded_taxonomy, settings.phrases)
     memory_key = (str(root.resolve()), fingerprints.topics)
     guard = lock(out) if out is not None else None
     try:
@@ -227,14 +219,11 @@ def build_corpus(
             root,
             previous=previous,
             fingerprints=fingerprints,
-            model=model,
+            settings=settings,
             jobs=jobs,
-            gazetteer=loaded_gazetteer,
-            taxonomy=loaded_taxonomy,
             strict=strict,
             progress=progress,
             engine=runner,
-            phrase_mode=phrases,
         )
         if out is not None:
             write_output(corpus, state, out)
@@ -251,14 +240,11 @@ def _build(
     *,
     previous: Previous | None,
     fingerprints: Fingerprints,
-    model: str,
+    settings: Settings,
     jobs: int,
-    gazetteer: Gazetteer,
-    taxonomy: Taxonomy,
     strict: bool,
     progress: bool,
     engine: Engine | None = None,
-    phrase_mode: str = "auto",
 ) -> tuple[Corpus, Previous]:
     paths, link_problems = find_posts(root)
     if strict and link_problems:
@@ -266,22 +252,21 @@ def _build(
     relatives = [p.relative_to(root).as_posix() for p in paths]
     hashes = _hash_files(root, relatives)
     old = previous
-    same_parse = old is not None and old.fingerprints.parse == fingerprints.parse
-    same_ner = same_parse and old is not None and old.fingerprints.ner == fingerprints.ner
-    same_topics = same_ner and old is not None and old.fingerprints.topics == fingerprints.topics
+    # A file is kept when its bytes and everything but the taxonomy are as in the cache; a
+    # changed taxonomy only re-tags the kept posts' topics.
+    reusable = old is not None and all(
+        getattr(old.fingerprints, layer) == getattr(fingerprints, layer)
+        for layer in ("parse", "ner", "sentiment", "phrases")
+    )
     unchanged = {
         rel
         for rel in relatives
-        if old is not None and same_parse and hashes[rel] and old.hashes.get(rel) == hashes[rel]
+        if old is not None and reusable and hashes[rel] and old.hashes.get(rel) == hashes[rel]
     }
     if strict and old is not None:
         stale = old.corpus.problems[old.corpus.problems["path"].isin(unchanged)]
         if not stale.empty:
-            first = stale.iloc[0]
-            line = None if pd.isna(first["line"]) else int(first["line"])
-            raise StrictError(
-                Problem(first["path"], first["severity"], first["code"], first["message"], line)
-            )
+            raise StrictError(_problem(stale.iloc[0]))
     todo = [rel for rel in relatives if rel not in unchanged]
     same_all = old is not None and old.fingerprints.covers(fingerprints)
     if old is not None and not todo and same_all and set(old.hashes) == set(relatives):
@@ -291,92 +276,63 @@ def _build(
             tables = {name: frame.copy() for name, frame in old.corpus.tables().items()}
             return Corpus(**tables, root=str(root)), old
     processed = (engine or local_engine)(
-        root, todo, model=model, gazetteer=gazetteer, jobs=jobs, strict=strict, progress=progress
+        root, todo, settings=settings, jobs=jobs, strict=strict, progress=progress
     )
-    fresh = processed.parsed
-    new_results = [result for _, _, result in fresh]
     post_of = processed.post_of()
     if old is not None:
         post_of.update({rel: old.post_of[rel] for rel in unchanged if rel in old.post_of})
     kept_posts = {old.post_of[rel] for rel in unchanged if old and rel in old.post_of}
-    frames = assemble([PostTables(problems=[problem_row(p)]) for p in link_problems] + new_results)
-    if processed.tables is not None:
-        tables = processed.tables
-        merged = {name: [f for f in (frames[name], tables[name]) if not f.empty] for name in frames}
-        frames = sort_tables({name: pd.concat(merged[name] or [frames[name]]) for name in frames})
-    if old is not None and unchanged:
-        for name, column, keep in (
-            ("posts", "post_id", kept_posts),
-            ("sections", "post_id", kept_posts),
-            ("links", "post_id", kept_posts),
-            ("problems", "path", unchanged),
-        ):
-            reused = _rows_for(old.corpus.tables()[name], column, keep)
-            frames[name] = pd.concat([frames[name], reused], ignore_index=True)
-        frames = sort_tables(frames)
+    fresh = processed.tables
+    frames = assemble([PostTables(problems=[problem_row(p)]) for p in link_problems])
+    for name in frames:
+        parts = [frames[name], fresh.get(name, frames[name].iloc[:0])]
+        if old is not None and unchanged:
+            column, keep = ("path", unchanged) if name == "problems" else ("post_id", kept_posts)
+            parts.append(_rows_for(old.corpus.tables()[name], column, keep))
+        frames[name] = pd.concat([f for f in parts if not f.empty] or parts[:1], ignore_index=True)
+    frames = sort_tables(frames)
     sections = frames["sections"]
-    ner_kept = kept_posts if same_ner else set()
-    ner_done: set[str] = set()
-    parts = [pd.DataFrame(columns=schema.column_names("entities"))]
-    if processed.entities is not None:
-        ner_done = set(processed.post_of().values())
-        parts.append(processed.entities)
-    to_ner = sections[~sections["post_id"].isin(ner_kept | ner_done)]
-    if not to_ner.empty:
-        parts.append(
-            _entities(to_ner, model=model, gazetteer=gazetteer, jobs=jobs, progress=progress)
-        )
-    if old is not None and ner_kept:
-        parts.append(_rows_for(old.corpus.entities, "post_id", ner_kept))
-    entities = pd.concat([part for part in parts if not part.empty] or parts[:1], ignore_index=True)
-    entities = finish_entities(entities, gazetteer=gazetteer)
-    entities = _order_like(entities, sections)
-    topics_kept = kept_posts if same_topics else set()
-    from .topics import tag_sections
 
-    topics = tag_sections(
-        sections[~sections["post_id"].isin(topics_kept)],
-        entities[~entities["post_id"].isin(topics_kept)],
-        taxonomy=taxonomy,
-        gazetteer=gazetteer,
-    )
-    if old is not None and topics_kept:
+    def layer(name: str, table: str) -> pd.DataFrame:
+        parts = [fresh.get(name, schema.empty(table))]
+        if old is not None and kept_posts:
+            parts.append(_rows_for(old.corpus.tables()[name], "post_id", kept_posts))
+        return pd.concat([f for f in parts if not f.empty] or parts[:1], ignore_index=True)
+
+    entities = finish_entities(layer("entities", "entities"), gazetteer=settings.gazetteer)
+    entities = _order_like(entities, sections)
+    topics = layer("topics", "topics")
+    if old is not None and kept_posts and old.fingerprints.topics != fingerprints.topics:
+        from .topics import tag_sections
+
+        retag = sections["post_id"].isin(kept_posts)
         topics = pd.concat(
-            [_rows_for(old.corpus.topics, "post_id", topics_kept), topics], ignore_index=True
+            [
+                fresh.get("topics", schema.empty("topics")),
+                tag_sections(
+                    sections[retag],
+                    entities[entities["post_id"].isin(kept_posts)],
+                    taxonomy=settings.taxonomy,
+                    gazetteer=settings.gazetteer,
+                ),
+            ],
+            ignore_index=True,
         )
-        topics = schema.conform(_order_like(topics, sections), "topics")
-    same_sentiment = bool(
-        same_parse and old is not None and old.fingerprints.sentiment == fingerprints.sentiment
-    )
-    same_phrases = bool(
-        same_ner and old is not None and old.fingerprints.phrases == fingerprints.phrases
-    )
-    sentiment = _layer(
-        old.corpus.sentiment if old is not None else None,
-        kept_posts if same_sentiment else set(),
-        sections,
-        section_sentiment,
-        "sentiment",
-    )
-    phrases = _layer(
-        old.corpus.phrases if old is not None else None,
-        kept_posts if same_phrases else set(),
-        sections,
-        lambda todo: _phrases(
-            todo, entities, mode=phrase_mode, model=model, gazetteer=gazetteer, jobs=jobs
-        ),
-        "phrases",
-    )
     corpus = Corpus(
         **frames,
         entities=entities,
-        topics=topics,
-        sentiment=sentiment,
-        phrases=phrases,
+        topics=_ordered(topics, sections, "topics"),
+        sentiment=_ordered(layer("sentiment", "sentiment"), sections, "sentiment"),
+        phrases=_ordered(layer("phrases", "phrases"), sections, "phrases"),
         root=str(root),
     )
     state = Previous(corpus, fingerprints, {rel: hashes[rel] for rel in relatives}, post_of)
     return corpus, state
+
+
+def _problem(row: pd.Series) -> Problem:
+    line = None if pd.isna(row["line"]) else int(row["line"])
+    return Problem(row["path"], row["severity"], row["code"], row["message"], line)
 
 
 @dataclass
@@ -384,25 +340,22 @@ class Processed:
     """What an engine returns for the files it was given.
 
     Attributes:
-        parsed: ``(relative path, content hash, rows)`` for every file, in the order given;
-            the rows are empty when the engine returns them in ``tables``.
-        entities: raw entity rows (``nlp.entities(..., finish=False)``) of the parsed posts,
-            or ``None`` when the engine leaves NER to the build.
-        tables: the files' posts, sections, links and problems as contract tables (any row
-            order), from engines that build tables rather than rows (the Dask engine).
+        files: ``(relative path, content hash)`` of every file, in the order given (the hash
+            is empty for a file that could not be read).
+        tables: the files' rows in every table, in any row order: posts, sections, links,
+            problems, entities (raw: labels as the model gave them, also in ``model_label``,
+            consolidated by the build across the archive), topics, sentiment and phrases.
     """
 
-    parsed: list[tuple[str, str, PostTables]]
-    entities: pd.DataFrame | None = None
-    tables: dict[str, pd.DataFrame] | None = None
+    files: list[tuple[str, str]]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def post_of(self) -> dict[str, str]:
         """Relative path -> post_id of every file that became a post."""
-        found = {rel: rows.posts[0]["post_id"] for rel, _, rows in self.parsed if rows.posts}
-        if self.tables is not None:
-            posts = self.tables["posts"]
-            found.update(zip(posts["path"], posts["post_id"], strict=True))
-        return found
+        posts = self.tables.get("posts")
+        if posts is None:
+            return {}
+        return dict(zip(posts["path"], posts["post_id"], strict=True))
 
 
 class Engine(Protocol):
@@ -413,8 +366,7 @@ class Engine(Protocol):
         root: Path,
         relatives: list[str],
         *,
-        model: str,
-        gazetteer: Gazetteer,
+        settings: Settings,
         jobs: int,
         strict: bool,
         progress: bool,
@@ -442,89 +394,88 @@ def _engine(
     raise ValueError(f"engine {engine!r}: expected 'local', 'dask' or an Engine")
 
 
+_WORKER: tuple[Settings, Any] | None = None
+
+
+def _process_in_worker(task: tuple[str, tuple[str, ...], bool]) -> dict[str, pd.DataFrame]:
+    """In a forked worker: process one partition with the pipeline inherited from the parent."""
+    assert _WORKER is not None
+    settings, nlp = _WORKER
+    root, relatives, strict = task
+    return process.process_files(root, relatives, settings, lambda: nlp, strict=strict)
+
+
 def local_engine(
     root: Path,
     relatives: list[str],
     *,
-    model: str,
-    gazetteer: Gazetteer,
+    settings: Settings,
     jobs: int,
     strict: bool,
     progress: bool,
 ) -> Processed:
-    """Parse on this machine (``jobs`` processes for large batches); NER is left to the build."""
-    del model, gazetteer
-    return Processed(_parse_all(root, relatives, jobs=jobs, strict=strict, progress=progress))
-
-
-def _parse_all(
-    root: Path, relatives: list[str], *, jobs: int, strict: bool, progress: bool
-) -> list[tuple[str, str, PostTables]]:
-    work = [(str(root), rel) for rel in relatives]
-    results: list[tuple[str, str, PostTables]] = []
-    if jobs > 1 and len(work) >= PARALLEL_PARSE_MIN_FILES and not strict:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            mapped = pool.map(_parse_one, work, chunksize=16)
-            results = list(progress_bar(mapped, enabled=progress, total=len(work), desc="reading"))
-        return results
-    for item in progress_bar(work, enabled=progress, total=len(work), desc="reading"):
-        result = _parse_one(item)
-        if strict and result[2].problems:
-            first = result[2].problems[0]
-            raise StrictError(Problem(**first))
-        results.append(result)
-    return results
-
-
-def _entities(
-    sections: pd.DataFrame, *, model: str, gazetteer: Gazetteer, jobs: int, progress: bool = False
-) -> pd.DataFrame:
-    from .nlp import build_pipeline, entities, iter_texts
-
-    nlp = build_pipeline(model, gazetteer=gazetteer)
-    texts = sum(1 for _ in iter_texts(sections))
-    processes = jobs if texts >= PARALLEL_NER_MIN_TEXTS else 1
-    return entities(
-        sections, nlp, gazetteer=gazetteer, jobs=processes, finish=False, progress=progress
+    """Process the files on this machine: the spaCy pipeline is loaded once, here, and
+    ``jobs`` forked worker processes inherit it and each take a partition of the files at a
+    time (read, parse and analyse; see :func:`weeknotes_analysis.process.process_files`).
+    Small batches are processed in this process."""
+    if not relatives:
+        return Processed([])
+    parts = process.plan_partitions(
+        root, relatives, partition_bytes=LOCAL_PARTITION_BYTES, at_least=4 * jobs
     )
+    total = sum(part.size for part in parts)
+    parallel = (
+        jobs > 1
+        and len(parts) > 1
+        and total >= PARALLEL_MIN_BYTES
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+    pipeline = functools.cache(settings.pipeline)
+    tasks = [(str(root), part.relatives, strict) for part in parts]
+    bar = progress_bar(iter(()), enabled=progress, total=len(relatives), desc="posts")
+    batches: list[dict[str, pd.DataFrame]] = []
+    global _WORKER
+    try:
+        if parallel:
+            _WORKER = (settings, process.warm_up(settings))
+            context = multiprocessing.get_context("fork")
+            pool = ProcessPoolExecutor(max_workers=min(jobs, len(parts)), mp_context=context)
+            with pool:
+                results = pool.map(_process_in_worker, tasks)
+                for part, batch in zip(parts, results, strict=True):
+                    _stop_if_strict(batch, strict)
+                    batches.append(batch)
+                    _advance(bar, len(part.relatives))
+        else:
+            for part, (source, files, _) in zip(parts, tasks, strict=True):
+                batch = process.process_files(source, files, settings, pipeline, strict=strict)
+                _stop_if_strict(batch, strict)
+                batches.append(batch)
+                _advance(bar, len(part.relatives))
+    finally:
+        _WORKER = None
+        close = getattr(bar, "close", None)
+        if close is not None:
+            close()
+    tables = process.concat_tables(batches)
+    index = tables.pop("index")
+    listed = [(str(rel), str(digest)) for rel, digest in index.to_numpy()]
+    return Processed(listed, tables)
 
 
-def _layer(
-    cached: pd.DataFrame | None,
-    kept: set[str],
-    sections: pd.DataFrame,
-    compute: Callable[[pd.DataFrame], pd.DataFrame],
-    table: str,
-) -> pd.DataFrame:
-    """A per-section table: cached rows of the ``kept`` posts, ``compute`` for the rest."""
-    todo = sections[~sections["post_id"].isin(kept)]
-    parts = [compute(todo)] if not todo.empty else []
-    if cached is not None and kept:
-        parts.append(_rows_for(cached, "post_id", kept))
-    parts = [part for part in parts if not part.empty]
-    if not parts:
-        return schema.empty(table)
-    return schema.conform(_order_like(pd.concat(parts, ignore_index=True), sections), table)
+def _advance(bar: Any, posts: int) -> None:
+    update = getattr(bar, "update", None)
+    if update is not None:
+        update(posts)
 
 
-def _phrases(
-    sections: pd.DataFrame,
-    entities: pd.DataFrame,
-    *,
-    mode: str,
-    model: str,
-    gazetteer: Gazetteer,
-    jobs: int,
-) -> pd.DataFrame:
-    if mode == "off":
-        return schema.empty("phrases")
-    from .phrases import build_phrase_pipeline, phrases
+def _stop_if_strict(batch: dict[str, pd.DataFrame], strict: bool) -> None:
+    if strict and not batch["problems"].empty:
+        raise StrictError(_problem(batch["problems"].iloc[0]))
 
-    nlp = build_phrase_pipeline(model if mode == "auto" else "none", gazetteer=gazetteer)
-    own = entities[entities["post_id"].isin(set(sections["post_id"]))]
-    texts = int(sections["text"].str.len().sum())
-    processes = jobs if texts >= 200_000 else 1
-    return phrases(sections, nlp, entities=own, gazetteer=gazetteer, jobs=processes)
+
+def _ordered(frame: pd.DataFrame, sections: pd.DataFrame, table: str) -> pd.DataFrame:
+    return schema.conform(_order_like(frame, sections), table)
 
 
 def _order_like(frame: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:

@@ -1,25 +1,25 @@
-"""Run the build's parse and NER steps on a Dask cluster: coarse partitions, disk to disk.
+"""Run the build on a Dask cluster: coarse partitions, disk to disk.
 
 The driver splits the files the cache cannot serve into partitions of a few megabytes and submits
-one task per partition. A task reads and parses its files, runs NER with a pipeline that its worker
-process loads once, and writes the partition's tables as parquet into a scratch folder (one
-dataset per table: ``<table>/part-00007.parquet``); only a few numbers travel back. The driver reads
-the parts back; label consolidation, topics, sentiment and phrases stay with the build, as for the
-local engine.
+one task per partition. A task reads, parses and analyses its files (entities, topics, sentiment
+and phrases: :func:`weeknotes_analysis.process.process_files`, as the local engine does) with a
+pipeline that its worker process loads once, and writes the partition's tables as parquet into a
+scratch folder (one dataset per table: ``<table>/part-00007.parquet``); only a few numbers travel
+back. The driver reads the parts back; only label consolidation (one label per entity id across
+the archive) is left to the build.
 The archive and the scratch folder must be on a file system every worker sees at the same path.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
 import shutil
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,44 +27,28 @@ from typing import Any
 
 import pandas as pd
 
-from . import schema
-from .build import Processed, _parse_one
-from .corpus import PostTables, StrictError, read_table, write_parquet
-from .nlp import Gazetteer, build_pipeline, entities, resolve_model
+from .build import Processed
+from .corpus import StrictError, read_table, write_parquet
+from .process import (
+    LAYERS,
+    ROW_TABLES,
+    Partition,
+    Settings,
+    plan_partitions,
+    process_files,
+)
 from .sources import Problem
 
 PARTITION_BYTES = 4_000_000
 CONNECT_TIMEOUT = 10.0
 PARTITIONS_PER_THREAD = 3
-ROW_TABLES = ("posts", "sections", "links", "problems")
-SCRATCH_TABLES = (*ROW_TABLES, "entities", "index")
+SCRATCH_TABLES = (*ROW_TABLES, "entities", *LAYERS, "index")
 INSTALL_HINT = "pip install -e '.[dask]' (dask and distributed 2026.8.0)"
+__all__ = ["DaskEngine", "DaskEngineError", "Partition", "RunStats", "plan_partitions"]
 
 
 class DaskEngineError(RuntimeError):
     """The cluster cannot be reached or a partition failed; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class Partition:
-    """A contiguous run of files processed by one task."""
-
-    index: int
-    relatives: tuple[str, ...]
-    size: int
-
-    @property
-    def file_name(self) -> str:
-        """The partition's file in every table's folder of the scratch dataset."""
-        return f"part-{self.index:05d}.parquet"
-
-    def describe(self) -> str:
-        """``partition 3 (41 files, 2016-01-05-….md … 2016-10-11-….md)``."""
-        files = "file" if len(self.relatives) == 1 else "files"
-        span = self.relatives[0]
-        if len(self.relatives) > 1:
-            span += f" … {self.relatives[-1]}"
-        return f"partition {self.index} ({len(self.relatives)} {files}, {span})"
 
 
 @dataclass
@@ -83,44 +67,12 @@ class RunStats:
 
 @dataclass(frozen=True)
 class _Task:
-    """What a worker needs besides its partition (small: it travels with every task)."""
+    """What a worker needs besides its partition and the settings (small: it travels with
+    every task)."""
 
     root: str
     scratch: str
-    model: str
-
-
-def plan_partitions(
-    root: Path, relatives: Sequence[str], *, partition_bytes: int, at_least: int = 1
-) -> list[Partition]:
-    """Split ``relatives`` (kept in order) into runs of at most about ``partition_bytes`` bytes.
-
-    The runs are of even size, and there are ``at_least`` of them when there are enough
-    files, so that a small archive still keeps every worker busy. A file larger than a run
-    gets one of its own.
-    """
-    sizes = [_size(root / relative) for relative in relatives]
-    total = sum(sizes) or 1
-    count = max(at_least, math.ceil(total / max(1, partition_bytes)), 1)
-    runs: dict[int, list[tuple[str, int]]] = {}
-    before = 0
-    for relative, size in zip(relatives, sizes, strict=True):
-        # A file joins the run its middle byte falls in: even runs, cut between files.
-        runs.setdefault(min(count - 1, (before + size // 2) * count // total), []).append(
-            (relative, size)
-        )
-        before += size
-    return [
-        Partition(index, tuple(rel for rel, _ in run), sum(size for _, size in run))
-        for index, run in enumerate(runs[key] for key in sorted(runs))
-    ]
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+    strict: bool
 
 
 class DaskEngine:
@@ -165,13 +117,12 @@ class DaskEngine:
         root: Path,
         relatives: list[str],
         *,
-        model: str,
-        gazetteer: Gazetteer,
+        settings: Settings,
         jobs: int,
         strict: bool,
         progress: bool,
     ) -> Processed:
-        """Parse and NER ``relatives`` on the cluster; tables come back as DataFrames."""
+        """Process ``relatives`` on the cluster; the tables come back as DataFrames."""
         self.stats = RunStats()
         if not relatives:
             return Processed([])
@@ -180,8 +131,7 @@ class DaskEngine:
         try:
             for name in SCRATCH_TABLES:
                 (run / name).mkdir()
-            # The model is resolved here, so that the workers run the one the cache names.
-            task = _Task(root=str(root), scratch=str(run), model=resolve_model(model) or "none")
+            task = _Task(root=str(root), scratch=str(run), strict=strict)
             started = time.perf_counter()
             with self._client(jobs=jobs, local_directory=run / "dask") as client:
                 self.stats.connect = time.perf_counter() - started
@@ -202,7 +152,7 @@ class DaskEngine:
                         file=sys.stderr,
                     )
                 started = time.perf_counter()
-                reports = _run(client, task, gazetteer, parts, progress=progress)
+                reports = _run(client, task, settings, parts, progress=progress)
                 self.stats.tasks = time.perf_counter() - started
                 self.stats.task_seconds = [report["seconds"] for report in reports]
                 self.stats.pipeline_loads = sum(report["loaded"] for report in reports)
@@ -292,14 +242,14 @@ def _check_visible(client: Any, paths: list[Path]) -> None:
 
 
 def _run(
-    client: Any, task: _Task, gazetteer: Gazetteer, parts: list[Partition], *, progress: bool
+    client: Any, task: _Task, settings: Settings, parts: list[Partition], *, progress: bool
 ) -> list[Any]:
     """Submit one task per partition; wait, with a progress bar on a terminal."""
     from distributed import KilledWorker, as_completed
 
     run_id = Path(task.scratch).name
     # Sent once to every worker rather than with every task (it weighs ~200 KB pickled).
-    shared = client.scatter(gazetteer, broadcast=True, hash=False)
+    shared = client.scatter(settings, broadcast=True, hash=False)
     futures = {
         client.submit(
             _run_partition, task, part, shared, key=f"weeknotes-{run_id}-{part.index}"
@@ -350,49 +300,34 @@ def _error(future: Any) -> BaseException:
     return error
 
 
-_PIPELINES: dict[tuple[str, str], Any] = {}
+_PIPELINES: dict[tuple[str, str, bool], Any] = {}
 
 
-def _worker_pipeline(model: str, gazetteer: Gazetteer) -> tuple[Any, bool]:
+def _worker_pipeline(settings: Settings) -> tuple[Any, bool]:
     """The worker process's pipeline, loaded by its first task and kept for the next ones
     (and the next builds); whether this call loaded it."""
-    key = (model, gazetteer.fingerprint)
+    key = (settings.model, settings.gazetteer.fingerprint, settings.parsed)
     loaded = key not in _PIPELINES
     if loaded:
-        _PIPELINES[key] = build_pipeline(model, gazetteer=gazetteer)
+        _PIPELINES[key] = settings.pipeline()
     return _PIPELINES[key], loaded
 
 
-def _run_partition(task: _Task, part: Partition, gazetteer: Gazetteer) -> dict[str, Any]:
-    """On a worker: parse, NER and write one partition's tables; return a few numbers."""
+def _run_partition(task: _Task, part: Partition, settings: Settings) -> dict[str, Any]:
+    """On a worker: process one partition and write its tables; return a few numbers."""
     started = time.perf_counter()
-    parsed = [_parse_one((task.root, relative)) for relative in part.relatives]
-    tables = _row_tables([rows for _, _, rows in parsed])
-    loaded = False
-    if tables["sections"].empty:
-        raw = pd.DataFrame(columns=schema.column_names("entities"))  # model_label included
-    else:
-        nlp, loaded = _worker_pipeline(task.model, gazetteer)
-        raw = entities(tables["sections"], nlp, gazetteer=gazetteer, finish=False)
-    tables["entities"] = raw
-    tables["index"] = pd.DataFrame(
-        {"path": [rel for rel, _, _ in parsed], "hash": [digest for _, digest, _ in parsed]},
-        dtype="string",
-    )
+    loads = []
+
+    def pipeline() -> Any:
+        nlp, loaded = _worker_pipeline(settings)
+        loads.append(loaded)
+        return nlp
+
+    tables = process_files(task.root, part.relatives, settings, pipeline, strict=task.strict)
     for name, frame in tables.items():
         write_parquet(frame, Path(task.scratch) / name / part.file_name)
     seconds = time.perf_counter() - started
-    return {"partition": part.index, "seconds": seconds, "pid": os.getpid(), "loaded": loaded}
-
-
-def _row_tables(results: list[PostTables]) -> dict[str, pd.DataFrame]:
-    """The rows as contract tables, in file order (the build sorts them once, globally)."""
-    tables = {}
-    for name in ROW_TABLES:
-        rows = [row for result in results for row in getattr(result, name)]
-        frame = pd.DataFrame(rows, columns=None if rows else schema.column_names(name))
-        tables[name] = schema.conform(frame, name)
-    return tables
+    return {"partition": part.index, "seconds": seconds, "pid": os.getpid(), "loaded": any(loads)}
 
 
 def _collect(run: Path, parts: list[Partition], *, strict: bool) -> Processed:
@@ -400,7 +335,7 @@ def _collect(run: Path, parts: list[Partition], *, strict: bool) -> Processed:
 
     def read(name: str) -> pd.DataFrame:
         frames = [
-            read_table(path, name) if name in ROW_TABLES else pd.read_parquet(path)
+            pd.read_parquet(path) if name in ("entities", "index") else read_table(path, name)
             for path in (run / name / part.file_name for part in parts)
         ]
         # Empty parts lack the rows' extra columns (the contract's are always there).
@@ -408,14 +343,14 @@ def _collect(run: Path, parts: list[Partition], *, strict: bool) -> Processed:
             [frame for frame in frames if not frame.empty] or frames, ignore_index=True
         )
 
-    tables = {name: read(name) for name in ROW_TABLES}
-    problems = tables["problems"]
+    problems = read("problems")
     if strict and not problems.empty:
         first = problems.iloc[0]
         line = None if pd.isna(first["line"]) else int(first["line"])
         raise StrictError(
             Problem(first["path"], first["severity"], first["code"], first["message"], line)
         )
-    index = read("index")
-    parsed = [(str(rel), str(digest), PostTables()) for rel, digest in index.to_numpy()]
-    return Processed(parsed, entities=read("entities"), tables=tables)
+    tables = {name: read(name) for name in SCRATCH_TABLES if name != "problems"}
+    tables["problems"] = problems
+    index = tables.pop("index")
+    return Processed([(str(rel), str(digest)) for rel, digest in index.to_numpy()], tables)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from html import unescape
@@ -115,10 +116,26 @@ def _flatten_too_deep(state: StateBlock, start: int, end: int, silent: bool) -> 
     return True
 
 
+# An http(s) URL of these characters only is left as it is by markdown-it's normalizeLink
+# (nothing to percent-encode, an ASCII host name): the common case, skipped for speed.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.\-]+(?:[:/?#][A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]*)?")
+_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _normalize_link(normalize: Callable[[str], str]) -> Callable[[str], str]:
+    def fast(url: str) -> str:
+        if _PLAIN_URL.fullmatch(url) and not _ESCAPE.search(url):
+            return url
+        return normalize(url)
+
+    return fast
+
+
 @cache
 def parser() -> MarkdownIt:
     """The shared CommonMark parser with footnotes, link-kind tracking and deep-text keeping."""
     md = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).use(footnote_plugin)
+    md.normalizeLink = _normalize_link(md.normalizeLink)  # type: ignore[method-assign,assignment]
     md.inline.ruler.at("link", _link_with_kind)
     md.block.ruler.before("table", "flatten_too_deep", _flatten_too_deep)
     return md

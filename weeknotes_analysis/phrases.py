@@ -32,16 +32,16 @@ import pandas as pd
 from . import schema
 from .analysis import Freq, period_label, period_starts
 from .nlp import (
-    AMBIGUOUS,
     MODEL_LABELS,
     Gazetteer,
     RawEntity,
+    TextItem,
+    accepted_entities,
     build_pipeline,
-    context_words,
-    entity_rows,
     load_gazetteer,
     raw_entities,
     run_pipeline,
+    section_texts,
 )
 
 
@@ -294,44 +294,33 @@ def phrases(
         jobs: worker processes for the pipeline.
     """
     gazetteer = gazetteer or load_gazetteer()
-    items: list[tuple[int, bool]] = []
-    texts: list[str] = []
-    contexts: list[set[str]] = []
-    records = sections[["heading", "text", "footnotes"]].itertuples(index=False, name=None)
-    for index, (heading, body, notes) in enumerate(records):
-        heading, body, notes = (
-            value if isinstance(value, str) else "" for value in (heading, body, notes)
-        )
-        contexts.append(context_words(f"{heading}\n{body}\n{notes}"))
-        for in_footnote, text in ((False, body), (True, notes)):
-            if text.strip():
-                items.append((index, in_footnote))
-                texts.append(text)
+    items, texts, contexts = section_texts(sections)
     parts = list(run_phrase_pipeline(texts, nlp, jobs=jobs))
-    for (index, _), (raw, _, _) in zip(items, parts, strict=True):
-        contexts[index].update(
-            ent_id for _, _, ent_id, _, _ in raw if ent_id and not ent_id.endswith(AMBIGUOUS)
-        )
+    if entities is not None:
+        given = _entities_by_text(entities)
+        section_ids = sections["section_id"].to_numpy()
+        found = [given.get((section_ids[index], note), []) for index, note in items]
+    else:
+        raws = [raw for raw, _, _ in parts]
+        found = accepted_entities(items, texts, contexts, raws, gazetteer=gazetteer, labels=labels)
+    return phrase_frame(sections, items, texts, parts, found)
+
+
+def phrase_frame(
+    sections: pd.DataFrame,
+    items: list[TextItem],
+    texts: list[str],
+    parts: list[TextParts],
+    found: list[list[dict[str, Any]]],
+) -> pd.DataFrame:
+    """The phrases table of the texts of ``sections`` (see :func:`weeknotes_analysis.nlp.
+    section_texts`), from each text's :func:`text_parts` and its accepted entities."""
     meta = sections[["post_id", "section_id"]].to_numpy()
-    given = _entities_by_text(entities) if entities is not None else None
     rows: list[dict[str, Any]] = []
-    for position, ((index, in_footnote), parts_of_text) in enumerate(
-        zip(items, parts, strict=True)
+    for (index, in_footnote), text, parts_of_text, entities_of_text in zip(
+        items, texts, parts, found, strict=True
     ):
-        text = texts[position]
-        if given is not None:
-            found = given.get((meta[index][1], in_footnote), [])
-        else:
-            found = list(
-                entity_rows(
-                    parts_of_text[0],
-                    gazetteer=gazetteer,
-                    context=contexts[index],
-                    source_text=text,
-                    labels=labels,
-                )
-            )
-        for row in phrase_rows(text, parts_of_text, found):
+        for row in phrase_rows(text, parts_of_text, entities_of_text):
             row.update(post_id=meta[index][0], section_id=meta[index][1], in_footnote=in_footnote)
             rows.append(row)
     return schema.conform(pd.DataFrame(rows, columns=schema.column_names("phrases")), "phrases")

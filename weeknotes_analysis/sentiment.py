@@ -18,6 +18,7 @@ A sentence counts as positive or negative by the same +-0.05 thresholds.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -70,16 +71,40 @@ def label(compound: float, positive_share: float, negative_share: float) -> str:
     return "neutral"
 
 
+_NEUTRAL = {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
+_PUNCTUATION = string.punctuation
+
+
+def polarity(sentence: str) -> dict[str, float]:
+    """VADER's scores of one sentence. A sentence of plain ASCII words none of which is in
+    VADER's lexicon scores neutral without running VADER: its rules only scale the valence of
+    lexicon words (most sentences of tech notes have none, and VADER is pure Python)."""
+    analyzer = _analyzer()
+    if sentence.isascii():
+        lexicon = analyzer.lexicon
+        long_words = False
+        for token in sentence.split():
+            lower = token.lower()
+            stripped = lower.strip(_PUNCTUATION)
+            if lower in lexicon or stripped in lexicon:
+                break
+            long_words = long_words or len(stripped) > 2
+        else:
+            if long_words:
+                return dict(_NEUTRAL)
+    scores: dict[str, float] = analyzer.polarity_scores(sentence)
+    return scores
+
+
 def score_text(text: str) -> dict[str, Any]:
     """Scores of one text: compound, label, pos, neg, neu, sentences, positive and negative
     sentences, words, positive_share and negative_share (shares of words)."""
-    analyzer = _analyzer()
     compound = pos = neg = 0.0
     neu = 1.0
     words = positive_words = negative_words = count = positive = negative = 0
     weighted = np.zeros(4)
     for sentence in sentences(text):
-        scores = analyzer.polarity_scores(sentence)
+        scores = polarity(sentence)
         size = len(_WORD.findall(sentence))
         weighted += size * np.array(
             [scores["compound"], scores["pos"], scores["neg"], scores["neu"]]
