@@ -111,6 +111,22 @@ def test_unchanged_rebuild_does_not_import_spacy(tmp_path):
     assert result.stdout.strip() == "False"
 
 
+def test_unchanged_rebuild_reads_no_gazetteer_or_taxonomy(archive, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    before = load_corpus(archive, model="none", out=out)
+
+    def refuse(*args):
+        raise AssertionError("an unchanged rebuild parsed the gazetteer or the taxonomy")
+
+    monkeypatch.setattr(build_module, "load_gazetteer", refuse)
+    monkeypatch.setattr(build_module, "load_taxonomy", refuse)
+    after = load_corpus(archive, model="none", out=out)
+    pd.testing.assert_frame_equal(after.topics, before.topics, check_categorical=False)
+    write(archive, "2020-02.md", POST.format(n=2, day=8) + "\nMore.\n")
+    with pytest.raises(AssertionError, match="parsed the gazetteer"):
+        load_corpus(archive, model="none", out=out)
+
+
 def test_in_process_cache_returns_equal_tables(archive):
     first = load_corpus(archive, model="none")
     second = load_corpus(archive, model="none")

@@ -118,6 +118,20 @@ def test_case_matters_where_it_should(rules_nlp, gazetteer):
     assert "golang" not in ids(frame, 3)
 
 
+def test_case_insensitive_aliases_match_in_any_casing_and_the_longest_wins(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "We host docs on Github pages, GITHUB PAGES and github Pages.",
+            "The team moved from SQL server to PostgreSQL; nvidia and NVidia GPUs too.",
+        ),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    assert ids(frame, 0) == ["github-pages"] * 3
+    assert "sql-server" in ids(frame, 1) and "sql" not in ids(frame, 1)
+    assert ids(frame, 1).count("nvidia") == 2
+
+
 def test_lambda_is_the_aws_service_only_in_aws_context(rules_nlp, gazetteer):
     frame = entities(
         sections_of(

@@ -11,7 +11,7 @@ import functools
 import json
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +31,17 @@ from .corpus import (
     progress_bar,
     sort_tables,
 )
-from .nlp import Gazetteer, finish_entities, load_gazetteer, model_fingerprint, resolve_model
+from .nlp import (
+    default_gazetteer_path,
+    file_fingerprint,
+    finish_entities,
+    load_gazetteer,
+    model_fingerprint,
+    resolve_model,
+)
 from .process import Settings, file_hash
 from .sources import Problem, find_posts
-from .topics import Taxonomy, load_taxonomy
+from .topics import default_taxonomy_path, load_taxonomy
 
 MANIFEST = "manifest.json"
 LOCK = ".weeknotes.lock"
@@ -65,12 +72,13 @@ class Fingerprints:
     phrases: str = ""
 
     @classmethod
-    def of(
-        cls, model: str, gazetteer: Gazetteer, taxonomy: Taxonomy, phrases: str = "rules"
-    ) -> Fingerprints:
+    def of(cls, model: str, gazetteer: str, taxonomy: str, phrases: str = "rules") -> Fingerprints:
+        """The fingerprints of a build with ``model``, the gazetteer and taxonomy whose
+        fingerprints (:func:`weeknotes_analysis.nlp.file_fingerprint`) are given, and the
+        ``phrases`` mode."""
         parse = f"weeknotes-analysis=={VERSION};parser={PARSER_REVISION}"
-        ner = f"{parse};model={model_fingerprint(model)};gazetteer={gazetteer.fingerprint}"
-        topics = f"{ner};taxonomy={taxonomy.fingerprint}"
+        ner = f"{parse};model={model_fingerprint(model)};gazetteer={gazetteer}"
+        topics = f"{ner};taxonomy={taxonomy}"
         sentiment = f"{parse};{SENTIMENT_REVISION}"
         return cls(parse, ner, topics, sentiment, f"{ner};phrases={phrases};{PHRASES_REVISION}")
 
@@ -192,16 +200,22 @@ def build_corpus(
     root = Path(path)
     jobs = max(1, jobs or os.cpu_count() or 1)
     runner = _engine(engine, scheduler=scheduler, workers=workers, out=out)
-    loaded_gazetteer = load_gazetteer(gazetteer)
-    loaded_taxonomy = load_taxonomy(taxonomy)
     if phrases not in PHRASE_MODES:
         raise ValueError(f"phrases={phrases!r}: expected one of {', '.join(PHRASE_MODES)}")
     resolved = resolve_model(model) or "none"
     mode = "parser" if phrases == "auto" else phrases
-    settings = Settings(resolved, loaded_gazetteer, loaded_taxonomy, mode)
-    if mode == "parser" and not settings.parsed:
-        settings = Settings(resolved, loaded_gazetteer, loaded_taxonomy, "rules")
-    fingerprints = Fingerprints.of(model, loaded_gazetteer, loaded_taxonomy, settings.phrases)
+    if mode == "parser" and resolved == "none":
+        mode = "rules"
+    # The fingerprints need the files' bytes only: an unchanged rebuild parses no YAML.
+    gazetteer_file = Path(gazetteer) if gazetteer is not None else default_gazetteer_path()
+    taxonomy_file = Path(taxonomy) if taxonomy is not None else default_taxonomy_path()
+    fingerprints = Fingerprints.of(
+        model, file_fingerprint(gazetteer_file), file_fingerprint(taxonomy_file), mode
+    )
+
+    def settings() -> Settings:
+        return Settings(resolved, load_gazetteer(gazetteer), load_taxonomy(taxonomy), mode)
+
     memory_key = (str(root.resolve()), fingerprints.topics)
     guard = lock(out) if out is not None else None
     try:
@@ -219,7 +233,7 @@ def build_corpus(
             root,
             previous=previous,
             fingerprints=fingerprints,
-            settings=settings,
+            settings=functools.cache(settings),
             jobs=jobs,
             strict=strict,
             progress=progress,
@@ -240,12 +254,14 @@ def _build(
     *,
     previous: Previous | None,
     fingerprints: Fingerprints,
-    settings: Settings,
+    settings: Callable[[], Settings],
     jobs: int,
     strict: bool,
     progress: bool,
     engine: Engine | None = None,
 ) -> tuple[Corpus, Previous]:
+    """The build's tables and its new cache state; ``settings`` loads the gazetteer and the
+    taxonomy when the first post needs processing."""
     paths, link_problems = find_posts(root)
     if strict and link_problems:
         raise StrictError(link_problems[0])
@@ -276,7 +292,7 @@ def _build(
             tables = {name: frame.copy() for name, frame in old.corpus.tables().items()}
             return Corpus(**tables, root=str(root)), old
     processed = (engine or local_engine)(
-        root, todo, settings=settings, jobs=jobs, strict=strict, progress=progress
+        root, todo, settings=settings(), jobs=jobs, strict=strict, progress=progress
     )
     post_of = processed.post_of()
     if old is not None:
@@ -299,7 +315,7 @@ def _build(
             parts.append(_rows_for(old.corpus.tables()[name], "post_id", kept_posts))
         return pd.concat([f for f in parts if not f.empty] or parts[:1], ignore_index=True)
 
-    entities = finish_entities(layer("entities", "entities"), gazetteer=settings.gazetteer)
+    entities = finish_entities(layer("entities", "entities"), gazetteer=settings().gazetteer)
     entities = _order_like(entities, sections)
     topics = layer("topics", "topics")
     if old is not None and kept_posts and old.fingerprints.topics != fingerprints.topics:
@@ -312,8 +328,8 @@ def _build(
                 tag_sections(
                     sections[retag],
                     entities[entities["post_id"].isin(kept_posts)],
-                    taxonomy=settings.taxonomy,
-                    gazetteer=settings.gazetteer,
+                    taxonomy=settings().taxonomy,
+                    gazetteer=settings().gazetteer,
                 ),
             ],
             ignore_index=True,

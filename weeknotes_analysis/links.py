@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from functools import cache, lru_cache
+from typing import Any
 from urllib.parse import urlsplit
-
-import tldextract
 
 
 @cache
-def _extractor() -> tldextract.TLDExtract:
+def _extractor() -> Any:
+    # Imported on first use: a rebuild that parses nothing starts faster without it.
+    import tldextract
+
     # The bundled suffix-list snapshot only: nothing is fetched and nothing cached on disk.
     return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=())
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections import defaultdict
@@ -17,7 +16,7 @@ import pandas as pd
 import yaml
 
 from . import schema
-from .nlp import SAFE_LOADER, Gazetteer, context_words, load_gazetteer
+from .nlp import SAFE_LOADER, Gazetteer, context_words, fingerprint_of, load_gazetteer
 
 REGION_WEIGHTS = {"heading": 3.0, "text": 1.0, "footnotes": 0.5}
 CHILD_WEIGHT = 0.5
@@ -133,8 +132,7 @@ def _load_taxonomy(path: str, mtime: int) -> Taxonomy:
         unknown = [implied for implied in topic.implies if implied not in topics]
         if unknown:
             raise ValueError(f"{path}: topic {topic.id!r} implies unknown topics {unknown}")
-    fingerprint = hashlib.sha256(data).hexdigest()[:16]
-    return Taxonomy(topics=topics, fingerprint=fingerprint, path=path)
+    return Taxonomy(topics=topics, fingerprint=fingerprint_of(data), path=path)
 
 
 class _HeadingMatcher:
