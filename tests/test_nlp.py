@@ -132,6 +132,30 @@ def test_case_insensitive_aliases_match_in_any_casing_and_the_longest_wins(rules
     assert ids(frame, 1).count("nvidia") == 2
 
 
+def test_every_alias_that_tokenises_differently_in_lower_case_is_also_matched_as_written(
+    gazetteer,
+):
+    """Case-insensitive aliases are matched on LOWER from their lower-case form; where the
+    tokenizer splits that form differently ("Touch ID" -> "touch", "i", "d") the alias as
+    written is added too. The rule that decides it must cover the whole gazetteer."""
+    import spacy
+
+    from weeknotes_analysis.nlp import _case_may_split
+
+    tokenizer = spacy.blank("en").tokenizer
+    uncovered = [
+        alias
+        for entry in gazetteer.entries.values()
+        if not entry.case_sensitive
+        for alias in entry.aliases
+        if [t.lower_ for t in tokenizer(alias)] != [t.text for t in tokenizer(alias.lower())]
+        and not _case_may_split(alias)
+    ]
+    assert uncovered == []
+    assert _case_may_split("Touch ID") and _case_may_split("Docker Inc.")
+    assert not _case_may_split("GitHub Pages") and not _case_may_split("kubernetes")
+
+
 def test_lambda_is_the_aws_service_only_in_aws_context(rules_nlp, gazetteer):
     frame = entities(
         sections_of(

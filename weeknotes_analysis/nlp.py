@@ -122,21 +122,32 @@ def file_fingerprint(path: str | os.PathLike[str]) -> str:
 def ruler_patterns(gazetteer: Gazetteer) -> list[dict[str, Any]]:
     """EntityRuler phrase patterns, all matched through the fast PhraseMatcher: on ORTH for
     case-sensitive and ambiguous aliases (as written; ambiguous ones carry an id marked for the
-    context check), on LOWER for the others (``"attr": "LOWER"``: as written and in lower
-    case, which tokenise alike in all but rare cases, so every casing matches)."""
+    context check), on LOWER for the others (``"attr": "LOWER"``, so that every casing matches:
+    in lower case, and also as written where the tokenizer may split it differently)."""
     patterns: list[dict[str, Any]] = []
     for entry in gazetteer.entries.values():
         for alias in entry.aliases:
             if entry.case_sensitive:
                 patterns.append({"label": entry.label, "pattern": alias, "id": entry.id})
                 continue
-            for form in dict.fromkeys((alias, alias.lower())):
+            forms = [alias.lower()] + ([alias] if _case_may_split(alias) else [])
+            for form in forms:
                 patterns.append(
                     {"label": entry.label, "pattern": form, "id": entry.id, "attr": "LOWER"}
                 )
         for alias in entry.ambiguous:
             patterns.append({"label": entry.label, "pattern": alias, "id": entry.id + AMBIGUOUS})
     return patterns
+
+
+_CASE_SENSITIVE_SPLIT = re.compile(r"[^A-Za-z\s]|\b\w{1,2}\b")
+
+
+def _case_may_split(alias: str) -> bool:
+    """Whether spaCy's tokenizer may split ``alias`` differently from its lower case: only
+    where there is punctuation or a digit ("Docker Inc.", "Xamarin.Forms", "4K") or a word of
+    one or two letters ("Touch ID", which lower-cased is the exception "id" -> "i", "d")."""
+    return alias != alias.lower() and _CASE_SENSITIVE_SPLIT.search(alias) is not None
 
 
 def resolve_model(model: str) -> str | None:

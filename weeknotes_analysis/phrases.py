@@ -158,41 +158,64 @@ def _singular(word: str) -> str:
     return word
 
 
-def _content(token: Any) -> bool:
-    """A word that can be part of a term when there are no part-of-speech tags."""
-    if token.ent_type_:
-        return True
-    word = token.lower_
-    return (
-        token.is_alpha
-        and len(word) > 1
-        and not token.is_stop
-        and word not in MODIFIERS
-        and word not in _NOT_TERM_WORDS
-        and not (len(word) > 4 and word.endswith("ly"))
-    )
-
-
 def _runs(doc: Any) -> list[tuple[Token, ...]]:
     """Runs of two to four content words (no parser) between stop words and punctuation, less
-    a trailing past participle ("AWS released"); an entity's tokens always count as content."""
+    a trailing past participle ("AWS released"); an entity's tokens always count as content.
+
+    Reads the doc as arrays of attribute ids (no Token objects), with whether a word is content
+    (:func:`_content_word`) worked out once per distinct word: several times faster on a large
+    archive than going token by token."""
+    from spacy.attrs import ENT_TYPE, IDX, LENGTH, LOWER, ORTH, SPACY
+
+    if not len(doc):
+        return []
+    rows = doc.to_array([ORTH, LOWER, ENT_TYPE, IDX, LENGTH, SPACY]).tolist()
+    strings = doc.vocab.strings
+    hyphen = strings["-"]
     runs: list[tuple[Token, ...]] = []
-    run: list[Any] = []
-    for token in [*doc, None]:
-        if token is not None and _content(token):
-            run.append(token)
+    run: list[list[int]] = []
+    for row in [*rows, None]:
+        if row is not None and (row[2] or _content_word(doc.vocab, row[0])):
+            run.append(row)
             continue
-        if token is not None and run and token.text == "-" and not run[-1].whitespace_:
+        if row is not None and run and row[0] == hyphen and not run[-1][5]:
             continue  # "open-source": the hyphen joins, it does not end the run
-        while run and not run[-1].ent_type_ and re.search(r"[^e]ed$", run[-1].lower_):
+        while run and not run[-1][2] and _participle(strings[run[-1][1]]):
             run.pop()
         if 2 <= len(run) <= 4:
-            *rest, last = run
-            words = [(t.idx, t.idx + len(t), t.lower_) for t in rest]
-            words.append((last.idx, last.idx + len(last), _singular(last.lower_)))
+            words = [(start, start + size, strings[lower]) for _, lower, _, start, size, _ in run]
+            start, end, last = words[-1]
+            words[-1] = (start, end, _singular(last))
             runs.append(tuple(words))
         run = []
     return runs
+
+
+_CONTENT: dict[int, bool] = {}
+_PARTICIPLE = re.compile(r"[^e]ed$")
+
+
+def _content_word(vocab: Any, orth: int) -> bool:
+    """Whether a word outside entities can be part of a term when there are no part-of-speech
+    tags: alphabetic, longer than one letter, not a stop word, a modifier ("new"), a common verb
+    or adverb ("looks", "ago") or an -ly adverb. From its lexeme, cached per word."""
+    known = _CONTENT.get(orth)
+    if known is None:
+        lexeme = vocab[orth]
+        word = lexeme.lower_
+        known = _CONTENT[orth] = (
+            lexeme.is_alpha
+            and len(word) > 1
+            and not lexeme.is_stop
+            and word not in MODIFIERS
+            and word not in _NOT_TERM_WORDS
+            and not (len(word) > 4 and word.endswith("ly"))
+        )
+    return known
+
+
+def _participle(word: str) -> bool:
+    return _PARTICIPLE.search(word) is not None
 
 
 def text_parts(doc: Any) -> TextParts:
