@@ -24,7 +24,7 @@ from weeknotes_analysis import (
 )
 from weeknotes_analysis.markdown import _normalize_link
 from weeknotes_analysis.sentiment import _analyzer, polarity
-from weeknotes_analysis.topics import _compile
+from weeknotes_analysis.topics import _compile, _TermScanner
 
 from .conftest import IGNOREME, SAMPLE, need
 
@@ -172,3 +172,35 @@ def test_topic_pattern_look_ahead_changes_no_match(words, separator):
     reference = _reference_pattern(TERMS, ["cluster", "function"])
     found = [(m.start(), m.group(0)) for m in pattern.finditer(text)]
     assert found == [(m.start(), m.group(0)) for m in reference.finditer(text)]
+
+
+TAXONOMY = load_taxonomy()
+TAXONOMY_WORDS = sorted(
+    {word.lower() for topic in TAXONOMY.topics.values() for word in (*topic.terms, *topic.lemmas)}
+)
+
+
+@EXAMPLES
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(TAXONOMY_WORDS),
+            st.sampled_from(TAXONOMY_WORDS).map(lambda word: word + "s"),
+            st.text("abcdeiklnorstu-./+# \n", max_size=6),
+        ),
+        max_size=25,
+    ),
+    st.sampled_from([" ", "\n", "-", "", ". "]),
+)
+def test_one_scan_finds_what_every_topic_pattern_finds(words, separator):
+    """The term scanner tries the topics' patterns only where some term starts: it must find
+    exactly each pattern's own ``finditer`` matches, topic by topic, in order."""
+    scanner = _TermScanner(TAXONOMY)
+    text = separator.join(words).lower()
+    expected = [
+        (topic.id, match.group(0))
+        for topic in TAXONOMY.topics.values()
+        if topic.pattern is not None
+        for match in topic.pattern.finditer(text)
+    ]
+    assert list(scanner.find(text)) == expected

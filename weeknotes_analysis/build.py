@@ -239,7 +239,7 @@ def build_corpus(
             progress=progress,
             engine=runner,
         )
-        if out is not None:
+        if out is not None and state is not previous:  # unchanged: the files are there
             write_output(corpus, state, out)
         else:
             _MEMORY[memory_key] = state

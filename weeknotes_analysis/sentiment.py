@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from . import schema
@@ -102,13 +101,14 @@ def score_text(text: str) -> dict[str, Any]:
     compound = pos = neg = 0.0
     neu = 1.0
     words = positive_words = negative_words = count = positive = negative = 0
-    weighted = np.zeros(4)
+    sums = [0.0, 0.0, 0.0, 0.0]  # compound, pos, neg, neu, each weighted by the words
     for sentence in sentences(text):
         scores = polarity(sentence)
         size = len(_WORD.findall(sentence))
-        weighted += size * np.array(
-            [scores["compound"], scores["pos"], scores["neg"], scores["neu"]]
-        )
+        sums[0] += size * scores["compound"]
+        sums[1] += size * scores["pos"]
+        sums[2] += size * scores["neg"]
+        sums[3] += size * scores["neu"]
         words += size
         count += 1
         if scores["compound"] >= POSITIVE:
@@ -118,7 +118,7 @@ def score_text(text: str) -> dict[str, Any]:
             negative += 1
             negative_words += size
     if words:
-        compound, pos, neg, neu = (float(value) for value in weighted / words)
+        compound, pos, neg, neu = (value / words for value in sums)
     positive_share = positive_words / words if words else 0.0
     negative_share = negative_words / words if words else 0.0
     return {

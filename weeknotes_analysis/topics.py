@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -80,22 +80,75 @@ def inflections(lemma: str) -> list[str]:
     return sorted(forms)
 
 
-def _compile(terms: Iterable[str], lemmas: Iterable[str]) -> re.Pattern[str] | None:
+def _alternatives(terms: Iterable[str], lemmas: Iterable[str]) -> list[str]:
+    """The regular expressions of a topic's terms and inflected lemmas, longest first."""
     alternatives = [re.escape(term.lower()).replace(r"\ ", r"\s+") for term in terms]
     for lemma in lemmas:
         *head, last = lemma.lower().split()
         prefix = "".join(re.escape(word) + r"\s+" for word in head)
         alternatives.append(prefix + "(?:" + "|".join(map(re.escape, inflections(last))) + ")")
+    return sorted(alternatives, key=len, reverse=True)
+
+
+def _first_characters(words: Iterable[str]) -> str:
+    r"""A character class of the words' first characters (lower case), or "" when a word starts
+    with white space (which ``\s+`` matches in many forms)."""
+    lowered = [word.lower() for word in words]
+    if not all(word and not word[0].isspace() for word in lowered):
+        return ""
+    return "[" + "".join(re.escape(char) for char in sorted({word[0] for word in lowered})) + "]"
+
+
+def _compile(terms: Iterable[str], lemmas: Iterable[str]) -> re.Pattern[str] | None:
+    terms, lemmas = list(terms), list(lemmas)
+    alternatives = _alternatives(terms, lemmas)
     if not alternatives:
         return None
-    alternatives.sort(key=len, reverse=True)
     # The look-ahead on the alternatives' first characters is redundant, but lets ``re`` reject
     # most positions at once instead of trying every alternative there (30% faster tagging).
-    words = [word.lower() for word in (*terms, *lemmas)]
-    starts = ""
-    if all(word and not word[0].isspace() for word in words):
-        starts = "(?=[" + "".join(re.escape(char) for char in sorted({w[0] for w in words})) + "])"
+    firsts = _first_characters([*terms, *lemmas])
+    starts = f"(?={firsts})" if firsts else ""
     return re.compile(starts + r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])")
+
+
+class _TermScanner:
+    """Every topic's term matches in a lower-case text, exactly as each topic's own
+    ``pattern.finditer`` finds them, from one scan for the places where any topic's term
+    starts: the topics' patterns are then tried only there (twice as fast on a large archive
+    as scanning the text once per topic)."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.topics: list[tuple[Topic, re.Pattern[str], frozenset[str] | None]] = []
+        alternatives: list[str] = []
+        words: list[str] = []
+        for topic in taxonomy.topics.values():
+            if topic.pattern is None:
+                continue
+            firsts = _first_characters([*topic.terms, *topic.lemmas])
+            allowed = frozenset(w.lower()[0] for w in (*topic.terms, *topic.lemmas))
+            self.topics.append((topic, topic.pattern, allowed if firsts else None))
+            alternatives += _alternatives(topic.terms, topic.lemmas)
+            words += [*topic.terms, *topic.lemmas]
+        firsts = _first_characters(words)
+        body = r"(?<![\w-])(?:" + "|".join(sorted(alternatives, key=len, reverse=True))
+        self.scan = re.compile((f"(?={firsts})" if firsts else "") + "(?=" + body + r")(?![\w-]))")
+
+    def find(self, content: str) -> Iterator[tuple[str, str]]:
+        """``(topic id, matched text)`` of every match, topic by topic, in text order."""
+        if not self.topics:
+            return
+        starts = [match.start() for match in self.scan.finditer(content)]
+        if not starts:
+            return
+        for topic, pattern, allowed in self.topics:
+            end = 0
+            for start in starts:
+                if start < end or (allowed is not None and content[start] not in allowed):
+                    continue
+                match = pattern.match(content, start)
+                if match is not None:
+                    yield topic.id, match.group(0)
+                    end = match.end()
 
 
 @cache
@@ -194,7 +247,7 @@ def tag_sections(
     """
     taxonomy = taxonomy or load_taxonomy()
     gazetteer = gazetteer or load_gazetteer()
-    headings, topics_for, names_parent = _tagging_rules(taxonomy, gazetteer)
+    headings, topics_for, names_parent, scanner = _tagging_rules(taxonomy, gazetteer)
     mentions_by_section: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for section_id, entity_id, text, in_footnote in zip(
         entities["section_id"],
@@ -226,15 +279,11 @@ def tag_sections(
                 scores[topic_id] += weight
                 counts[topic_id] += 1
                 evidence[topic_id].add(entity_id)
-        lowered = [(region, content.lower()) for region, content in regions.items() if content]
-        for topic in taxonomy.topics.values():
-            if topic.pattern is None:
-                continue
-            for region, content in lowered:
-                for match in topic.pattern.finditer(content):
-                    scores[topic.id] += REGION_WEIGHTS[region]
-                    counts[topic.id] += 1
-                    evidence[topic.id].add(" ".join(match.group(0).split()))
+        for region, content in regions.items():
+            for topic_id, matched in scanner.find(content.lower()) if content else ():
+                scores[topic_id] += REGION_WEIGHTS[region]
+                counts[topic_id] += 1
+                evidence[topic_id].add(" ".join(matched.split()))
         for topic_id in list(scores):
             topic = taxonomy.topics[topic_id]
             if scores[topic_id] >= topic.min_score:
@@ -273,20 +322,23 @@ def tag_sections(
 _RULES: dict[tuple[str, str, str, str], Any] = {}
 
 
-def _tagging_rules(
-    taxonomy: Taxonomy, gazetteer: Gazetteer
-) -> tuple[_HeadingMatcher, dict[str, list[tuple[str, str | None]]], _NamesParent]:
-    """The heading matcher, entity-to-topic map and parent-name check for a taxonomy and a
-    gazetteer, built once per process (a build tags its posts in many small runs)."""
+_Rules = tuple[
+    "_HeadingMatcher", dict[str, list[tuple[str, str | None]]], "_NamesParent", _TermScanner
+]
+
+
+def _tagging_rules(taxonomy: Taxonomy, gazetteer: Gazetteer) -> _Rules:
+    """The heading matcher, entity-to-topic map, parent-name check and term scanner for a
+    taxonomy and a gazetteer, built once per process (a build tags its posts in many runs)."""
     key = (taxonomy.path, taxonomy.fingerprint, gazetteer.path, gazetteer.fingerprint)
     if key not in _RULES:
         _RULES[key] = (
             _HeadingMatcher(gazetteer),
             _entity_topics(taxonomy, gazetteer),
             _NamesParent(gazetteer),
+            _TermScanner(taxonomy),
         )
-    rules: tuple[_HeadingMatcher, dict[str, list[tuple[str, str | None]]], _NamesParent]
-    rules = _RULES[key]
+    rules: _Rules = _RULES[key]
     return rules
 
 
