@@ -204,12 +204,14 @@ def main() -> None:
 
     def paired(name: str, a: str, b: str, goal: float, at_most: bool) -> None:
         """The median over the rounds of a/b, each round's two builds run side by side."""
-        value = median([r[a]["seconds"] / r[b]["seconds"] for r in rounds])
+        values = [r[a]["seconds"] / r[b]["seconds"] for r in rounds]
+        value = median(values)
         seconds = f"{seconds_of(a)['seconds']:.1f} vs {seconds_of(b)['seconds']:.1f}"
         sign = "<=" if at_most else ">="
+        each = " ".join(f"{v:.2f}" for v in values)
         print(
             f"{name:<52}{seconds:>16}{value:>8.2f}{sign + str(goal):>8}  "
-            f"{verdict(value, goal, at_most=at_most)}"
+            f"{verdict(value, goal, at_most=at_most)}  (rounds: {each})"
         )
 
     default = seconds_of("default")
