@@ -258,3 +258,17 @@ def test_distinctive_survives_a_one_item_one_period_archive():
     table = distinctive(phrase_table([("a", "a#1", "direct connect")]), sections)
     assert table[["item", "score", "new"]].values.tolist() == [["direct connect", 0.0, True]]
     assert distinctive(phrase_table([]), sections).empty
+
+
+def test_rules_terms_leave_out_dates_and_time_words_found_by_the_model():
+    """With the model, NER marks "Last week" a DATE: its words are no part of a term."""
+    from weeknotes_analysis import build_pipeline
+
+    text = (
+        "Last week AWS released new EC2 instances. This year the market grew; "
+        "the year ended with Docker containers in every data center."
+    )
+    found = phrases(sections_of(text), build_pipeline("auto"))
+    terms = set(found.loc[found["kind"] == "term", "phrase"])
+    assert {"ec2 instance", "docker container", "data center"} <= terms
+    assert not any(word in phrase.split() for phrase in terms for word in ("week", "year"))

@@ -83,6 +83,12 @@ _NOT_TERM_WORDS = _word_set(
     handful tons something anything everything nothing today tomorrow yesterday tonight
     weekend"""
 )
+# When, not what: "last week AWS released" is no term "week aws".
+_TIME_WORDS = _word_set(
+    """time times day days week weeks month months year years today tomorrow yesterday weekend
+    morning evening night tonight january february march april may june july august september
+    october november december monday tuesday wednesday thursday friday saturday sunday"""
+)
 _DROP_POS = frozenset({"DET", "PRON", "PUNCT", "SYM", "PART", "CCONJ", "SCONJ", "ADP", "INTJ"})
 _LEAD_POS = frozenset({"NUM", "ADV", "AUX", "VERB", "SPACE", "X"})
 _HEAD_POS = frozenset({"NOUN", "PROPN"})
@@ -160,7 +166,8 @@ def _singular(word: str) -> str:
 
 def _runs(doc: Any) -> list[tuple[Token, ...]]:
     """Runs of two to four content words (no parser) between stop words and punctuation, less
-    a trailing past participle ("AWS released"); an entity's tokens always count as content.
+    a trailing past participle ("AWS released"); the tokens of a name (an entity other than a
+    date, time or number) always count as content.
 
     Reads the doc as arrays of attribute ids (no Token objects), with whether a word is content
     (:func:`_content_word`) worked out once per distinct word: several times faster on a large
@@ -172,6 +179,11 @@ def _runs(doc: Any) -> list[tuple[Token, ...]]:
     rows = doc.to_array([ORTH, LOWER, ENT_TYPE, IDX, LENGTH, SPACY]).tolist()
     strings = doc.vocab.strings
     hyphen = strings["-"]
+    # Tokens of names count as content; dates, times and numbers ("last week") do not.
+    not_names = {strings[label] for label in _NOT_NAMES}
+    for row in rows:
+        if row[2] in not_names:
+            row[2] = 0
     runs: list[tuple[Token, ...]] = []
     run: list[list[int]] = []
     for row in [*rows, None]:
@@ -196,9 +208,10 @@ _PARTICIPLE = re.compile(r"[^e]ed$")
 
 
 def _content_word(vocab: Any, orth: int) -> bool:
-    """Whether a word outside entities can be part of a term when there are no part-of-speech
+    """Whether a word outside names can be part of a term when there are no part-of-speech
     tags: alphabetic, longer than one letter, not a stop word, a modifier ("new"), a common verb
-    or adverb ("looks", "ago") or an -ly adverb. From its lexeme, cached per word."""
+    or adverb ("looks", "ago"), a word of time ("week", "may") or an -ly adverb. From its
+    lexeme, cached per word."""
     known = _CONTENT.get(orth)
     if known is None:
         lexeme = vocab[orth]
@@ -209,6 +222,7 @@ def _content_word(vocab: Any, orth: int) -> bool:
             and not lexeme.is_stop
             and word not in MODIFIERS
             and word not in _NOT_TERM_WORDS
+            and word not in _TIME_WORDS
             and not (len(word) > 4 and word.endswith("ly"))
         )
     return known
