@@ -48,7 +48,7 @@ LOCK = ".weeknotes.lock"
 DASK_SCRATCH = ".dask-scratch"
 PARSER_REVISION = "2"
 SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=1"
-PHRASES_REVISION = "phrases=3"
+PHRASES_REVISION = "phrases=4"
 # ``auto`` is the earlier name of ``parser``.
 PHRASE_MODES = (*process.PHRASE_MODES, "auto")
 LOCAL_PARTITION_BYTES = 400_000

@@ -81,7 +81,8 @@ _NOT_TERM_WORDS = _word_set(
     wants wanted need needs needed know knows knew think thinks thought mean means let lets
     said says try tried tries going went come comes came lot lots bit couple bunch plenty
     handful tons something anything everything nothing today tomorrow yesterday tonight
-    weekend"""
+    weekend held made took gave brought bought sold told found kept left began ran saw seen
+    shown known built sent spent paid won lost chose chosen wrote written"""
 )
 # When, not what: "last week AWS released" is no term "week aws".
 _TIME_WORDS = _word_set(
@@ -223,6 +224,7 @@ def _content_word(vocab: Any, orth: int) -> bool:
             and word not in MODIFIERS
             and word not in _NOT_TERM_WORDS
             and word not in _TIME_WORDS
+            and not (word.endswith("s") and word[:-1] in _TIME_WORDS)
             and not (len(word) > 4 and word.endswith("ly"))
         )
     return known
