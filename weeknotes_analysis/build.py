@@ -27,6 +27,7 @@ from .corpus import (
     PostTables,
     StrictError,
     assemble,
+    problem_of_row,
     problem_row,
     progress_bar,
     sort_tables,
@@ -40,7 +41,7 @@ from .nlp import (
     resolve_model,
 )
 from .process import Settings, file_hash
-from .sources import Problem, find_posts
+from .sources import find_posts
 from .topics import default_taxonomy_path, load_taxonomy
 
 MANIFEST = "manifest.json"
@@ -282,7 +283,7 @@ def _build(
     if strict and old is not None:
         stale = old.corpus.problems[old.corpus.problems["path"].isin(unchanged)]
         if not stale.empty:
-            raise StrictError(_problem(stale.iloc[0]))
+            raise StrictError(problem_of_row(stale.iloc[0]))
     todo = [rel for rel in relatives if rel not in unchanged]
     same_all = old is not None and old.fingerprints.covers(fingerprints)
     if old is not None and not todo and same_all and set(old.hashes) == set(relatives):
@@ -299,25 +300,25 @@ def _build(
         post_of.update({rel: old.post_of[rel] for rel in unchanged if rel in old.post_of})
     kept_posts = {old.post_of[rel] for rel in unchanged if old and rel in old.post_of}
     fresh = processed.tables
+
+    def layer(name: str, column: str = "post_id", keep: set[str] = kept_posts) -> pd.DataFrame:
+        """The table's fresh rows and the cached rows of what is kept."""
+        parts = [fresh.get(name, schema.empty(name))]
+        if old is not None and keep:
+            parts.append(_rows_for(old.corpus.tables()[name], column, keep))
+        return pd.concat([f for f in parts if not f.empty] or parts[:1], ignore_index=True)
+
     frames = assemble([PostTables(problems=[problem_row(p)]) for p in link_problems])
     for name in frames:
-        parts = [frames[name], fresh.get(name, frames[name].iloc[:0])]
-        if old is not None and unchanged:
-            column, keep = ("path", unchanged) if name == "problems" else ("post_id", kept_posts)
-            parts.append(_rows_for(old.corpus.tables()[name], column, keep))
+        own = layer(name, "path", unchanged) if name == "problems" else layer(name)
+        parts = [frames[name], own]
         frames[name] = pd.concat([f for f in parts if not f.empty] or parts[:1], ignore_index=True)
     frames = sort_tables(frames)
     sections = frames["sections"]
 
-    def layer(name: str, table: str) -> pd.DataFrame:
-        parts = [fresh.get(name, schema.empty(table))]
-        if old is not None and kept_posts:
-            parts.append(_rows_for(old.corpus.tables()[name], "post_id", kept_posts))
-        return pd.concat([f for f in parts if not f.empty] or parts[:1], ignore_index=True)
-
-    entities = finish_entities(layer("entities", "entities"), gazetteer=settings().gazetteer)
+    entities = finish_entities(layer("entities"), gazetteer=settings().gazetteer)
     entities = _order_like(entities, sections)
-    topics = layer("topics", "topics")
+    topics = layer("topics")
     if old is not None and kept_posts and old.fingerprints.topics != fingerprints.topics:
         from .topics import tag_sections
 
@@ -338,17 +339,12 @@ def _build(
         **frames,
         entities=entities,
         topics=_ordered(topics, sections, "topics"),
-        sentiment=_ordered(layer("sentiment", "sentiment"), sections, "sentiment"),
-        phrases=_ordered(layer("phrases", "phrases"), sections, "phrases"),
+        sentiment=_ordered(layer("sentiment"), sections, "sentiment"),
+        phrases=_ordered(layer("phrases"), sections, "phrases"),
         root=str(root),
     )
     state = Previous(corpus, fingerprints, {rel: hashes[rel] for rel in relatives}, post_of)
     return corpus, state
-
-
-def _problem(row: pd.Series) -> Problem:
-    line = None if pd.isna(row["line"]) else int(row["line"])
-    return Problem(row["path"], row["severity"], row["code"], row["message"], line)
 
 
 @dataclass
@@ -487,7 +483,7 @@ def _advance(bar: Any, posts: int) -> None:
 
 def _stop_if_strict(batch: dict[str, pd.DataFrame], strict: bool) -> None:
     if strict and not batch["problems"].empty:
-        raise StrictError(_problem(batch["problems"].iloc[0]))
+        raise StrictError(problem_of_row(batch["problems"].iloc[0]))
 
 
 def _ordered(frame: pd.DataFrame, sections: pd.DataFrame, table: str) -> pd.DataFrame:

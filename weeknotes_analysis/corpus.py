@@ -245,14 +245,12 @@ def read_archive(
     return results
 
 
-def assemble(results: Iterable[PostTables]) -> dict[str, pd.DataFrame]:
-    """Concatenate per-post rows into the contract's tables, sorted by date then position."""
-    rows: dict[str, list[dict[str, Any]]] = {
-        "posts": [],
-        "sections": [],
-        "links": [],
-        "problems": [],
-    }
+LOADER_TABLES = ("posts", "sections", "links", "problems")
+
+
+def row_tables(results: Iterable[PostTables]) -> dict[str, pd.DataFrame]:
+    """Concatenate per-post rows into the loader's contract tables, in the order given."""
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in LOADER_TABLES}
     for result in results:
         for name, table_rows in rows.items():
             table_rows.extend(getattr(result, name))
@@ -260,7 +258,18 @@ def assemble(results: Iterable[PostTables]) -> dict[str, pd.DataFrame]:
     for name, table_rows in rows.items():
         frame = pd.DataFrame(table_rows, columns=None if table_rows else schema.column_names(name))
         frames[name] = schema.conform(frame, name)
-    return sort_tables(frames)
+    return frames
+
+
+def assemble(results: Iterable[PostTables]) -> dict[str, pd.DataFrame]:
+    """Concatenate per-post rows into the contract's tables, sorted by date then position."""
+    return sort_tables(row_tables(results))
+
+
+def problem_of_row(row: pd.Series) -> Problem:
+    """The :class:`Problem` of a problems-table row (the inverse of :func:`problem_row`)."""
+    line = None if pd.isna(row["line"]) else int(row["line"])
+    return Problem(row["path"], row["severity"], row["code"], row["message"], line)
 
 
 def sort_tables(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from .build import Processed
-from .corpus import StrictError, read_table, write_parquet
+from .corpus import StrictError, problem_of_row, read_table, write_parquet
 from .process import (
     LAYERS,
     ROW_TABLES,
@@ -37,7 +37,6 @@ from .process import (
     plan_partitions,
     process_files,
 )
-from .sources import Problem
 
 PARTITION_BYTES = 4_000_000
 CONNECT_TIMEOUT = 10.0
@@ -345,11 +344,7 @@ def _collect(run: Path, parts: list[Partition], *, strict: bool) -> Processed:
 
     problems = read("problems")
     if strict and not problems.empty:
-        first = problems.iloc[0]
-        line = None if pd.isna(first["line"]) else int(first["line"])
-        raise StrictError(
-            Problem(first["path"], first["severity"], first["code"], first["message"], line)
-        )
+        raise StrictError(problem_of_row(problems.iloc[0]))
     tables = {name: read(name) for name in SCRATCH_TABLES if name != "problems"}
     tables["problems"] = problems
     index = tables.pop("index")

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from . import schema
-from .corpus import PostTables, post_tables, problem_row
+from .corpus import LOADER_TABLES, PostTables, post_tables, problem_row, row_tables
 from .nlp import (
     NER_ONLY_EXCLUDE,
     Gazetteer,
@@ -33,7 +33,7 @@ from .nlp import (
 from .sources import Problem, load_post
 from .topics import Taxonomy
 
-ROW_TABLES = ("posts", "sections", "links", "problems")
+ROW_TABLES = LOADER_TABLES
 LAYERS = ("topics", "sentiment", "phrases")
 PHRASE_MODES = ("rules", "parser", "off")
 # The components of the model that the parser's noun chunks need (the senter is redundant).
@@ -131,16 +131,6 @@ def parse_file(root: str, relative: str) -> tuple[str, str, PostTables]:
     if post is None:
         return relative, file_hash(data), PostTables(problems=[problem_row(p) for p in problems])
     return relative, file_hash(data), post_tables(post, problems)
-
-
-def row_tables(results: list[PostTables]) -> dict[str, pd.DataFrame]:
-    """The rows as contract tables, in file order (the build sorts them once, globally)."""
-    tables = {}
-    for name in ROW_TABLES:
-        rows = [row for result in results for row in getattr(result, name)]
-        frame = pd.DataFrame(rows, columns=None if rows else schema.column_names(name))
-        tables[name] = schema.conform(frame, name)
-    return tables
 
 
 def process_files(
