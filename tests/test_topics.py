@@ -51,7 +51,8 @@ def topics_of(text: str, heading: str = "News", footnotes: str = "") -> set[str]
 
     frame = section(text, heading, footnotes)
     found = entities(frame, build_pipeline("none"))
-    return set(tag_sections(frame, found)["topic"])
+    tagged = tag_sections(frame, found)
+    return set(tagged.loc[tagged["role"] == "about", "topic"])
 
 
 def test_taxonomy_has_the_required_ids_and_groups():

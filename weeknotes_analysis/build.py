@@ -50,6 +50,7 @@ DASK_SCRATCH = ".dask-scratch"
 PARSER_REVISION = "2"
 SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=1"
 PHRASES_REVISION = "phrases=4"
+TOPICS_REVISION = "topics=2"
 # ``auto`` is the earlier name of ``parser``.
 PHRASE_MODES = (*process.PHRASE_MODES, "auto")
 LOCAL_PARTITION_BYTES = 400_000
@@ -79,7 +80,7 @@ class Fingerprints:
         ``phrases`` mode."""
         parse = f"weeknotes-analysis=={VERSION};parser={PARSER_REVISION}"
         ner = f"{parse};model={model_fingerprint(model)};gazetteer={gazetteer}"
-        topics = f"{ner};taxonomy={taxonomy}"
+        topics = f"{ner};taxonomy={taxonomy};{TOPICS_REVISION}"
         sentiment = f"{parse};{SENTIMENT_REVISION}"
         return cls(parse, ner, topics, sentiment, f"{ner};phrases={phrases};{PHRASES_REVISION}")
 
@@ -335,10 +336,16 @@ def _build(
             ],
             ignore_index=True,
         )
+    from .topics import post_topics
+
+    topics = _ordered(topics, sections, "topics")
     corpus = Corpus(
         **frames,
         entities=entities,
-        topics=_ordered(topics, sections, "topics"),
+        topics=topics,
+        post_topics=post_topics(
+            topics, frames["posts"], taxonomy=settings().taxonomy, gazetteer=settings().gazetteer
+        ),
         sentiment=_ordered(layer("sentiment"), sections, "sentiment"),
         phrases=_ordered(layer("phrases"), sections, "phrases"),
         root=str(root),

@@ -52,8 +52,10 @@ class Corpus:
         problems: one row per file skipped or degraded (path, severity, code, message, line).
         entities: one row per entity mention (post_id, section_id, text, label, entity_id,
             start_char, end_char, source).
-        topics: one row per (section, topic) (post_id, section_id, topic, group, mentions,
-            evidence, date, week).
+        topics: one row per (section, topic) with evidence; ``role`` says whether the section
+            is ``about`` the topic or only mentions it.
+        post_topics: one row per (post, topic), with the post's ``role`` and how many of its
+            sections are about the topic.
         sentiment: one row per section (post_id, section_id, compound, label).
         phrases: one row per key-phrase mention (post_id, section_id, phrase, text).
         root: the archive folder the tables were built from.
@@ -65,6 +67,7 @@ class Corpus:
     problems: pd.DataFrame
     entities: pd.DataFrame = field(default_factory=lambda: schema.empty("entities"))
     topics: pd.DataFrame = field(default_factory=lambda: schema.empty("topics"))
+    post_topics: pd.DataFrame = field(default_factory=lambda: schema.empty("post_topics"))
     sentiment: pd.DataFrame = field(default_factory=lambda: schema.empty("sentiment"))
     phrases: pd.DataFrame = field(default_factory=lambda: schema.empty("phrases"))
     root: str | None = None

@@ -105,11 +105,35 @@ TOPICS = _columns(
     ("section_id", STRING, "the section tagged"),
     ("topic", STRING, "topic id from the taxonomy"),
     ("group", STRING, "the topic's group"),
+    ("role", CATEGORY, "about (the section's subject or a substantial part of it) or mention"),
     ("mentions", INT, "how many matches (entities and terms) support the topic"),
     ("evidence", OBJECT, "sorted list of the entity ids and terms that matched"),
     ("date", UTC_DATE, "the post's date"),
     ("week", STRING, "the post's ISO week label"),
-    ("score", FLOAT, "the weighted score that passed the topic's threshold"),
+    (
+        "score",
+        FLOAT,
+        "the weighted evidence: 3 per match in the heading, 1 in the text, 0.5 in a footnote",
+    ),
+    ("in_heading", BOOL, "the heading names the topic"),
+    ("coverage", FLOAT, "share of the text's sentences that hold evidence for the topic"),
+    ("share", FLOAT, "the score as a share of the section's leading topic's score"),
+)
+
+POST_TOPICS = _columns(
+    ("post_id", STRING, "the post"),
+    ("topic", STRING, "topic id from the taxonomy"),
+    ("group", STRING, "the topic's group"),
+    (
+        "role",
+        CATEGORY,
+        "about (a section is about it, the title names it, or enough evidence) or mention",
+    ),
+    ("score", FLOAT, "the topic's score summed over the post's sections, plus its title's"),
+    ("sections", INT, "how many of the post's sections are about the topic"),
+    ("date", UTC_DATE, "the post's date"),
+    ("week", STRING, "the post's ISO week label"),
+    ("in_title", BOOL, "the post's title names the topic"),
 )
 
 SENTIMENT = _columns(
@@ -147,6 +171,7 @@ TABLES: Mapping[str, tuple[Column, ...]] = {
     "problems": PROBLEMS,
     "entities": ENTITIES,
     "topics": TOPICS,
+    "post_topics": POST_TOPICS,
     "sentiment": SENTIMENT,
     "phrases": PHRASES,
 }

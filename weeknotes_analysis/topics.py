@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -135,6 +136,11 @@ class _TermScanner:
 
     def find(self, content: str) -> Iterator[tuple[str, str]]:
         """``(topic id, matched text)`` of every match, topic by topic, in text order."""
+        for topic_id, match in self.matches(content):
+            yield topic_id, match.group(0)
+
+    def matches(self, content: str) -> Iterator[tuple[str, re.Match[str]]]:
+        """``(topic id, match)`` of every match, topic by topic, in text order."""
         if not self.topics:
             return
         starts = [match.start() for match in self.scan.finditer(content)]
@@ -147,7 +153,7 @@ class _TermScanner:
                     continue
                 match = pattern.match(content, start)
                 if match is not None:
-                    yield topic.id, match.group(0)
+                    yield topic.id, match
                     end = match.end()
 
 
@@ -231,6 +237,39 @@ class _HeadingMatcher:
         return found
 
 
+_SENTENCE_BREAK = re.compile(
+    r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+(?=[\"'\u201c(\[]?[A-Z0-9])|\n\s*\n"
+)
+
+
+def sentence_starts(text: str) -> list[int]:
+    """Offsets where the sentences of ``text`` start (a light rule: end punctuation followed
+    by a capital or digit, or a blank line), always beginning with 0."""
+    return [0, *(match.end() for match in _SENTENCE_BREAK.finditer(text))]
+
+
+@dataclass
+class TopicScore:
+    """Evidence for one topic in one section, and what the role rule reads from it."""
+
+    score: float = 0.0
+    mentions: int = 0
+    evidence: set[str] = field(default_factory=set)
+    in_heading: bool = False
+    sentences: set[int] = field(default_factory=set)
+    direct: bool = False
+
+    def absorb(self, other: TopicScore) -> None:
+        """Take another topic's evidence as this one's (``implies``)."""
+        if other.score > self.score:
+            self.score = other.score
+            self.mentions = max(self.mentions, other.mentions)
+        self.evidence |= other.evidence
+        self.in_heading |= other.in_heading
+        self.sentences |= other.sentences
+        self.direct |= other.direct
+
+
 def tag_sections(
     sections: pd.DataFrame,
     entities: pd.DataFrame,
@@ -238,76 +277,30 @@ def tag_sections(
     taxonomy: Taxonomy | None = None,
     gazetteer: Gazetteer | None = None,
 ) -> pd.DataFrame:
-    """The topics table: one row per (section, topic) that the section is about.
+    """The topics table: one row per (section, topic) with evidence, and the topic's ``role``.
 
     Evidence is weighted by where it sits (heading 3, text 1, footnotes 0.5); an entity that
     only belongs to a topic through its parent (``eks`` for ``aws``) counts half. A topic is
-    tagged when its score reaches the topic's ``min_score`` (2 by default), so a word that
-    merely appears once does not make a section about it.
+    ``about`` when its score reaches the topic's ``min_score`` (2 by default) and it is the
+    section's subject or a substantial part of it: named in the heading, in about a third of
+    its sentences or more, or carrying most of the section's evidence. An intro (the text
+    before the first heading) is about each item it previews: every topic it names directly,
+    and the topics of each later section whose heading it echoes. Every other topic with
+    evidence is a ``mention``.
     """
     taxonomy = taxonomy or load_taxonomy()
-    gazetteer = gazetteer or load_gazetteer()
-    headings, topics_for, names_parent, scanner = _tagging_rules(taxonomy, gazetteer)
-    mentions_by_section: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for section_id, entity_id, text, in_footnote in zip(
-        entities["section_id"],
-        entities["entity_id"],
-        entities["text"],
-        entities["in_footnote"],
-        strict=True,
-    ):
-        mentions_by_section[section_id].append(
-            (str(entity_id), "footnotes" if in_footnote else "text", str(text))
-        )
-    rows: list[dict[str, Any]] = []
+    rules = _tagging_rules(taxonomy, gazetteer or load_gazetteer())
+    mentions = _mentions_by_section(entities)
     columns = ["post_id", "section_id", "heading", "text", "footnotes", "date", "week"]
-    for post_id, section_id, heading, text, notes, date, week in sections[columns].itertuples(
-        index=False, name=None
-    ):
-        heading = heading if isinstance(heading, str) else ""
-        regions = {"heading": heading, "text": text or "", "footnotes": notes or ""}
-        context = context_words(" ".join(regions.values()))
-        found = list(mentions_by_section.get(section_id, []))
-        found += [(entity, "heading", text) for entity, text in headings.find(heading, context)]
-        scores: dict[str, float] = defaultdict(float)
-        counts: dict[str, int] = defaultdict(int)
-        evidence: dict[str, set[str]] = defaultdict(set)
-        for entity_id, region, mention in found:
-            for topic_id, ancestor in topics_for.get(entity_id, ()):
-                direct = ancestor is None or names_parent(mention, ancestor)
-                weight = REGION_WEIGHTS[region] * (1.0 if direct else CHILD_WEIGHT)
-                scores[topic_id] += weight
-                counts[topic_id] += 1
-                evidence[topic_id].add(entity_id)
-        for region, content in regions.items():
-            for topic_id, matched in scanner.find(content.lower()) if content else ():
-                scores[topic_id] += REGION_WEIGHTS[region]
-                counts[topic_id] += 1
-                evidence[topic_id].add(" ".join(matched.split()))
-        for topic_id in list(scores):
-            topic = taxonomy.topics[topic_id]
-            if scores[topic_id] >= topic.min_score:
-                for implied in topic.implies:
-                    if scores.get(implied, 0.0) < scores[topic_id]:
-                        scores[implied] = scores[topic_id]
-                        counts[implied] = max(counts[implied], counts[topic_id])
-                    evidence[implied] |= evidence[topic_id]
-        for topic_id, score in scores.items():
-            topic = taxonomy.topics[topic_id]
-            if score >= topic.min_score:
-                rows.append(
-                    {
-                        "post_id": post_id,
-                        "section_id": section_id,
-                        "topic": topic_id,
-                        "group": topic.group,
-                        "mentions": counts[topic_id],
-                        "evidence": sorted(evidence[topic_id]),
-                        "date": date,
-                        "week": week,
-                        "score": score,
-                    }
-                )
+    rows: list[dict[str, Any]] = []
+    post_rows: list[tuple[Any, ...]] = []
+    for row in sections[columns].itertuples(index=False, name=None):
+        if post_rows and row[0] != post_rows[0][0]:
+            rows += _tag_post(post_rows, mentions, rules, taxonomy)
+            post_rows = []
+        post_rows.append(row)
+    if post_rows:
+        rows += _tag_post(post_rows, mentions, rules, taxonomy)
     if not rows:
         return schema.empty("topics")
     order = {topic_id: index for index, topic_id in enumerate(taxonomy.topics)}
@@ -317,6 +310,206 @@ def tag_sections(
         _section=frame["section_id"].map(section_order), _topic=frame["topic"].map(order)
     ).sort_values(["_section", "_topic"])
     return schema.conform(frame.drop(columns=["_section", "_topic"]), "topics")
+
+
+_Mention = tuple[str, str, str, int]
+
+
+def _mentions_by_section(entities: pd.DataFrame) -> dict[str, list[_Mention]]:
+    """``(entity id, region, text, start)`` of every entity mention, by section."""
+    found: dict[str, list[_Mention]] = defaultdict(list)
+    for section_id, entity_id, text, in_footnote, start in zip(
+        entities["section_id"],
+        entities["entity_id"],
+        entities["text"],
+        entities["in_footnote"],
+        entities["start_char"],
+        strict=True,
+    ):
+        region = "footnotes" if in_footnote else "text"
+        found[section_id].append((str(entity_id), region, str(text), int(start)))
+    return found
+
+
+def _tag_post(
+    post_rows: list[tuple[Any, ...]],
+    mentions: dict[str, list[_Mention]],
+    rules: _Rules,
+    taxonomy: Taxonomy,
+) -> list[dict[str, Any]]:
+    """The topic rows of one post's sections (in order), with their roles."""
+    scored = [_score_section(row, mentions.get(row[1], []), rules, taxonomy) for row in post_rows]
+    roles = [_roles(scores, sentences, taxonomy) for scores, sentences in scored]
+    for index, row in enumerate(post_rows):
+        if not isinstance(row[2], str) and index == 0:
+            roles[0] = _intro_roles(scored, taxonomy, row[3] or "", post_rows, roles)
+    rows = []
+    for (post_id, section_id, _, _, _, date, week), (scores, sentences), role_of in zip(
+        post_rows, scored, roles, strict=True
+    ):
+        top = max((score.score for score in scores.values()), default=0.0)
+        for topic_id, score in scores.items():
+            rows.append(
+                {
+                    "post_id": post_id,
+                    "section_id": section_id,
+                    "topic": topic_id,
+                    "group": taxonomy.topics[topic_id].group,
+                    "role": role_of.get(topic_id, "mention"),
+                    "mentions": score.mentions,
+                    "evidence": sorted(score.evidence),
+                    "date": date,
+                    "week": week,
+                    "score": score.score,
+                    "in_heading": score.in_heading,
+                    "coverage": len(score.sentences) / sentences if sentences else 0.0,
+                    "share": score.score / top if top else 0.0,
+                }
+            )
+    return rows
+
+
+# The role rule, calibrated on hand-labelled sections (tests/test_gold.py keeps it honest):
+# a topic with enough evidence is what the section is about when the heading names it, when
+# it runs through a third of the sentences or more, or when it carries at least
+# ABOUT_SHARE of the evidence of the section's leading topic and shows up beyond one
+# sentence in ten.
+ABOUT_COVERAGE = 1 / 3
+ABOUT_SHARE = 0.5
+ABOUT_SHARE_COVERAGE = 0.1
+# An intro names each item it previews once: one direct mention in its text is enough.
+INTRO_MIN_SCORE = 1.0
+# An intro previews a later section when it repeats every word of that heading (the
+# topics that heading names are then the intro's too).
+INTRO_ECHO = 1.0
+_WORD = re.compile(r"[a-z0-9][a-z0-9+#'\u2019.-]*[a-z0-9+#]|[a-z0-9]")
+_FILLER = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "the",
+        "of",
+        "for",
+        "to",
+        "in",
+        "on",
+        "at",
+        "with",
+        "by",
+        "from",
+        "is",
+        "are",
+        "was",
+        "be",
+        "new",
+        "now",
+        "its",
+        "it",
+        "this",
+        "that",
+        "more",
+        "some",
+        "other",
+        "about",
+        "into",
+        "out",
+        "up",
+        "via",
+        "vs",
+    ]
+)
+
+
+def _content_words(text: str) -> set[str]:
+    return {word for word in _WORD.findall(text.lower()) if word not in _FILLER}
+
+
+def _score_section(
+    row: tuple[Any, ...], mentions: list[_Mention], rules: _Rules, taxonomy: Taxonomy
+) -> tuple[dict[str, TopicScore], int]:
+    """Every topic's evidence in one section, and how many sentences its text has."""
+    headings, topics_for, names_parent, scanner = rules
+    heading = row[2] if isinstance(row[2], str) else ""
+    text, notes = row[3] or "", row[4] or ""
+    starts = sentence_starts(text)
+    context = context_words(" ".join((heading, text, notes)))
+
+    def sentence_at(region: str, offset: int) -> int:
+        return bisect_right(starts, offset) - 1 if region == "text" else -1
+
+    found = [(eid, region, said, sentence_at(region, at)) for eid, region, said, at in mentions]
+    found += [(eid, "heading", said, -1) for eid, said in headings.find(heading, context)]
+    scores: dict[str, TopicScore] = defaultdict(TopicScore)
+    for entity_id, region, mention, sentence in found:
+        for topic_id, ancestor in topics_for.get(entity_id, ()):
+            direct = ancestor is None or names_parent(mention, ancestor)
+            weight = REGION_WEIGHTS[region] * (1.0 if direct else CHILD_WEIGHT)
+            _add(scores[topic_id], region, sentence, weight, entity_id, direct=direct)
+    for region, content in (("heading", heading), ("text", text), ("footnotes", notes)):
+        for topic_id, match in scanner.matches(content.lower()) if content else ():
+            evidence = " ".join(match.group(0).split())
+            sentence = sentence_at(region, match.start())
+            _add(scores[topic_id], region, sentence, REGION_WEIGHTS[region], evidence, direct=True)
+    for topic_id in list(scores):
+        topic = taxonomy.topics[topic_id]
+        if scores[topic_id].score >= topic.min_score:
+            for implied in topic.implies:
+                scores[implied].absorb(scores[topic_id])
+    return dict(scores), len(starts) if text.strip() else 0
+
+
+def _add(
+    score: TopicScore, region: str, sentence: int, weight: float, evidence: str, *, direct: bool
+) -> None:
+    score.score += weight
+    score.mentions += 1
+    score.evidence.add(evidence)
+    score.in_heading |= region == "heading"
+    score.direct |= direct and region != "footnotes"
+    if sentence >= 0:
+        score.sentences.add(sentence)
+
+
+def _roles(scores: dict[str, TopicScore], sentences: int, taxonomy: Taxonomy) -> dict[str, str]:
+    """``about`` for each topic that is the section's subject or a substantial part of it."""
+    top = max((score.score for score in scores.values()), default=0.0)
+    about = {}
+    for topic_id, score in scores.items():
+        if score.score < taxonomy.topics[topic_id].min_score:
+            continue
+        coverage = len(score.sentences) / sentences if sentences else 0.0
+        leading = score.score >= ABOUT_SHARE * top and coverage >= ABOUT_SHARE_COVERAGE
+        if score.in_heading or coverage >= ABOUT_COVERAGE or leading:
+            about[topic_id] = "about"
+    return about
+
+
+def _intro_roles(
+    scored: list[tuple[dict[str, TopicScore], int]],
+    taxonomy: Taxonomy,
+    text: str,
+    post_rows: list[tuple[Any, ...]],
+    roles: list[dict[str, str]],
+) -> dict[str, str]:
+    """An intro is about every topic it names directly and the topics named in the heading
+    of each later section whose heading it echoes (added to its scores, the heading as
+    evidence)."""
+    scores = scored[0][0]
+    about = {t for t, score in scores.items() if score.direct and score.score >= INTRO_MIN_SCORE}
+    words = _content_words(text)
+    for row, (later, _), role_of in zip(post_rows[1:], scored[1:], roles[1:], strict=True):
+        heading = _content_words(row[2]) if isinstance(row[2], str) else set()
+        if not heading or len(heading & words) < INTRO_ECHO * len(heading):
+            continue
+        for topic_id, role in role_of.items():
+            if role != "about" or not later[topic_id].in_heading:
+                continue
+            about.add(topic_id)
+            if topic_id not in scores:
+                scores[topic_id] = TopicScore(score=taxonomy.topics[topic_id].min_score)
+            scores[topic_id].evidence.add(str(row[2]))
+    return {topic_id: "about" for topic_id in about}
 
 
 _RULES: dict[tuple[str, str, str, str], Any] = {}
@@ -388,3 +581,92 @@ class _NamesParent:
             pattern = self.patterns[ancestor]
             self.seen[key] = bool(pattern and pattern.search(text.lower()))
         return self.seen[key]
+
+
+# A post is about a topic that none of its sections is about when its title names the topic,
+# or when the topic's evidence adds up over several sections to POST_MIN_FACTOR times the
+# topic's threshold (a newsletter issue of short notes on kubelet, kubeadm and CSI drivers
+# is about Kubernetes).
+POST_MIN_FACTOR = 2.0
+POST_MIN_SECTIONS = 2
+
+
+def post_topics(
+    topics: pd.DataFrame,
+    posts: pd.DataFrame,
+    *,
+    taxonomy: Taxonomy | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> pd.DataFrame:
+    """The post_topics table: one row per (post, topic) with evidence in the post.
+
+    ``sections`` counts the post's sections about the topic; ``score`` adds up the topic's
+    score over all the post's sections (and 3 for each match in the title). ``role`` is
+    ``about`` when a section is about the topic, the title names it, or its evidence spans
+    several sections and adds up to twice the topic's threshold; else ``mention``.
+    """
+    taxonomy = taxonomy or load_taxonomy()
+    title_scores = _title_scores(posts, taxonomy, gazetteer or load_gazetteer())
+    dated = posts.set_index("post_id")[["date", "week"]]
+    rows = []
+    grouped = topics.groupby(["post_id", "topic"], sort=False, observed=True)
+    summary = grouped.agg(
+        score=("score", "sum"),
+        sections=("role", lambda roles: int((roles == "about").sum())),
+        spread=("section_id", "nunique"),
+    )
+    keys = set(summary.index) | set(title_scores)
+    for post_id, topic_id in keys:
+        if topic_id not in taxonomy.topics or post_id not in dated.index:
+            continue
+        score, sections, spread = (
+            summary.loc[(post_id, topic_id)] if (post_id, topic_id) in summary.index else (0, 0, 0)
+        )
+        title = title_scores.get((post_id, topic_id), 0.0)
+        threshold = taxonomy.topics[topic_id].min_score
+        about = (
+            sections > 0
+            or title >= threshold
+            or (spread >= POST_MIN_SECTIONS and score >= POST_MIN_FACTOR * threshold)
+        )
+        rows.append(
+            {
+                "post_id": post_id,
+                "topic": topic_id,
+                "group": taxonomy.topics[topic_id].group,
+                "role": "about" if about else "mention",
+                "score": float(score) + title,
+                "sections": int(sections),
+                "date": dated.at[post_id, "date"],
+                "week": dated.at[post_id, "week"],
+                "in_title": title > 0,
+            }
+        )
+    if not rows:
+        return schema.empty("post_topics")
+    order = {topic_id: index for index, topic_id in enumerate(taxonomy.topics)}
+    post_order = {post_id: index for index, post_id in enumerate(posts["post_id"])}
+    frame = pd.DataFrame(rows)
+    frame = frame.assign(
+        _post=frame["post_id"].map(post_order), _topic=frame["topic"].map(order)
+    ).sort_values(["_post", "_topic"])
+    return schema.conform(frame.drop(columns=["_post", "_topic"]), "post_topics")
+
+
+def _title_scores(
+    posts: pd.DataFrame, taxonomy: Taxonomy, gazetteer: Gazetteer
+) -> dict[tuple[str, str], float]:
+    """Heading-weighted evidence of each topic in each post's title."""
+    headings, topics_for, _, scanner = _tagging_rules(taxonomy, gazetteer)
+    weight = REGION_WEIGHTS["heading"]
+    scores: dict[tuple[str, str], float] = defaultdict(float)
+    for post_id, title in zip(posts["post_id"], posts["title"], strict=True):
+        if not isinstance(title, str) or not title.strip():
+            continue
+        context = context_words(title)
+        for entity_id, _ in headings.find(title, context):
+            for topic_id, ancestor in topics_for.get(entity_id, ()):
+                scores[(post_id, topic_id)] += weight * (1.0 if ancestor is None else CHILD_WEIGHT)
+        for topic_id, _ in scanner.find(title.lower()):
+            scores[(post_id, topic_id)] += weight
+    return dict(scores)
