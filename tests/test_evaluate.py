@@ -35,7 +35,9 @@ def test_ignoreme_recall_meets_the_bar(capsys):
     corpus = load_corpus(need(IGNOREME), model="auto")
     result = evaluate_topics(corpus, mapping=need(EVAL_MAPPING))
     assert result.recall >= 0.95, result.misses.to_string()
-    assert result.untagged_share > 0.1, "sections that are not about a topic stay untagged"
+    # Precision is guarded against the hand-labelled sections in test_gold.py; here only
+    # that some sections (personal news, the blog itself) stay about nothing.
+    assert result.untagged_share > 0.02
 
 
 def test_evaluate_command_prints_recall(capsys):
