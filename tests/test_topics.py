@@ -147,3 +147,86 @@ def test_ignoreme_2017_45_sections(model):
     assert "Movember" not in by_heading.index
     evidence = topics.set_index("topic")["evidence"]
     assert all(isinstance(value, list) and value for value in evidence)
+
+
+def tagged_rows(text: str, heading: str | None = "News") -> pd.DataFrame:
+    from weeknotes_analysis.nlp import build_pipeline, entities
+
+    frame = section(text, heading or "")
+    if heading is None:
+        frame = frame.assign(heading=[None], section_id=["p#0"])
+    return tag_sections(frame, entities(frame, build_pipeline("none")))
+
+
+def test_a_topic_named_in_passing_is_a_mention_row():
+    rows = tagged_rows(
+        "Kubernetes 1.12 brings a new scheduler. The release notes list many fixes to "
+        "kubectl. Kubernetes operators will like the new pod security rules. Unlike on AWS, "
+        "nothing changes for existing clusters. The upgrade path from 1.11 is documented."
+    ).set_index("topic")
+    assert rows.loc["kubernetes", "role"] == "about"
+    assert rows.loc["aws", "role"] == "mention"
+    assert rows.loc["aws", "coverage"] == pytest.approx(1 / 5)
+
+
+def test_an_intro_is_about_each_item_it_previews():
+    rows = tagged_rows(
+        "This week Docker gets a new release, AWS opens a region in Milan, and Apple buys a "
+        "chip maker.",
+        heading=None,
+    )
+    about = set(rows.loc[rows["role"] == "about", "topic"])
+    assert {"containers", "aws", "apple", "policy"} <= about
+
+
+def test_new_topics_tag_what_a_tech_blog_writes_about():
+    assert "networking" in topics_of(
+        "The new load balancer supports IPv6 and private DNS zones for every VPC.",
+        heading="Load balancer updates",
+    )
+    assert "policy" in topics_of(
+        "The European Commission opened an antitrust case; regulators say the acquisition "
+        "would harm competition.",
+        heading="Regulators and the deal",
+    )
+    assert "hardware" in topics_of(
+        "The new laptops use ARM chips, and the battery life doubled.", heading="New laptops"
+    )
+    assert "web" in topics_of(
+        "Browsers will block the old plugin and websites must move to web standards.",
+        heading="Browsers drop plugins",
+    )
+
+
+def newsletter(folder, posts: int, title: str) -> None:
+    for n in range(1, posts + 1):
+        write(
+            folder,
+            f"2020-0{n}.md",
+            f"---\ntitle: {title} {n}\ndate: 2020-0{n}-01\n---\n\n"
+            "Welcome to another issue.\n\n# Upcoming events\n\nMeetups in Berlin and Oslo.\n\n"
+            "# Crate of the week\n\nThe crate parses dates.\n",
+        )
+
+
+def test_the_archive_subject_named_in_every_title_covers_every_section(tmp_path):
+    newsletter(tmp_path / "rust", 6, "This Week in Rust")
+    corpus = load_corpus(tmp_path / "rust", model="none")
+    about = corpus.topics[corpus.topics["role"] == "about"]
+    assert set(about.loc[about["topic"] == "rust", "section_id"]) == set(
+        corpus.sections["section_id"]
+    )
+    assert about["subject"].all()
+    posts = corpus.post_topics.set_index(["post_id", "topic"])
+    assert (posts.xs("rust", level="topic")["role"] == "about").all()
+    schema.validate(corpus.topics, "topics")
+    schema.validate(corpus.post_topics, "post_topics")
+
+
+def test_titles_that_vary_make_no_archive_subject(tmp_path):
+    newsletter(tmp_path / "notes", 3, "This Week in Rust")
+    newsletter(tmp_path / "notes" / "more", 3, "Weekly notes")
+    corpus = load_corpus(tmp_path / "notes", model="none")
+    assert not corpus.topics["subject"].any()
+    assert not (corpus.topics["role"] == "about").any()
+    assert set(corpus.post_topics.loc[corpus.post_topics["in_title"], "role"]) == {"about"}

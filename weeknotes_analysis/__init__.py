@@ -29,7 +29,7 @@ from .analysis import (
 )
 from .build import BuildLockedError, build_corpus, clear_memory_cache
 from .corpus import Corpus, StrictError, check_archive
-from .evaluate import Evaluation, evaluate_topics
+from .evaluate import Evaluation, GoldEvaluation, evaluate_gold, evaluate_topics
 from .nlp import build_pipeline, entities, load_gazetteer
 from .phrases import (
     build_phrase_pipeline,
@@ -84,6 +84,7 @@ __all__ = [
     "BuildLockedError",
     "Corpus",
     "Evaluation",
+    "GoldEvaluation",
     "Post",
     "Problem",
     "ReportError",
@@ -104,6 +105,7 @@ __all__ = [
     "drill_down",
     "entities",
     "entity_names",
+    "evaluate_gold",
     "evaluate_topics",
     "find_posts",
     "first_last_seen",

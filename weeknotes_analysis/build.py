@@ -336,9 +336,15 @@ def _build(
             ],
             ignore_index=True,
         )
-    from .topics import post_topics
+    from .topics import archive_subjects, post_topics
 
-    topics = _ordered(topics, sections, "topics")
+    topics = archive_subjects(
+        _ordered(topics, sections, "topics"),
+        frames["posts"],
+        sections,
+        taxonomy=settings().taxonomy,
+        gazetteer=settings().gazetteer,
+    )
     corpus = Corpus(
         **frames,
         entities=entities,

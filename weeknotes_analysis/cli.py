@@ -81,12 +81,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser(
         "evaluate",
-        help="score topic tags against the author's keywords (API: evaluate_topics)",
-        description="Recall of the topics mapped from each post's keywords among the topics found.",
+        help="score the tags against the author's keywords or a gold file "
+        "(API: evaluate_topics, evaluate_gold)",
+        description="Recall of the topics mapped from each post's keywords among the topics "
+        "the posts are about; with --gold, topic, entity and sentiment scores against a file "
+        "of hand-labelled sections (the labelling guide's format).",
     )
     _add_build_options(evaluate)
     evaluate.add_argument(
         "--mapping", default=None, help="YAML mapping keyword -> [topic ids] (default: bundled)"
+    )
+    evaluate.add_argument(
+        "--gold", default=None, help="a JSON-lines file of labelled sections to score against"
     )
 
     report = commands.add_parser(
@@ -179,7 +185,12 @@ def _check(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from .build import build_corpus
-    from .evaluate import evaluate_topics, format_evaluation
+    from .evaluate import (
+        evaluate_gold,
+        evaluate_topics,
+        format_evaluation,
+        format_gold_evaluation,
+    )
 
     corpus = build_corpus(
         args.path,
@@ -190,6 +201,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         gazetteer=args.gazetteer,
         phrases="off",
     )
+    if args.gold:
+        try:
+            print(format_gold_evaluation(evaluate_gold(corpus, Path(args.gold))))
+        except (OSError, ValueError) as error:
+            print(f"weeknotes: {error}", file=sys.stderr)
+            return 1
+        return 0
     result = evaluate_topics(corpus, mapping=Path(args.mapping) if args.mapping else None)
     print(format_evaluation(result))
     return 0

@@ -204,6 +204,10 @@ def _prf(right: int, predicted: int, gold: int, hits: int | None = None) -> dict
     }
 
 
+def _gold_key(row: dict[str, Any]) -> str:
+    return str(row.get("section_id") or f"{row.get('post_id')}#{row.get('heading')}")
+
+
 def _match_sections(corpus: Corpus, gold: list[dict[str, Any]]) -> tuple[dict[str, str], list]:
     """Gold section id -> corpus section id (by id, else by post and heading), and misses."""
     known = set(corpus.sections["section_id"])
@@ -219,7 +223,7 @@ def _match_sections(corpus: Corpus, gold: list[dict[str, Any]]) -> tuple[dict[st
     matched: dict[str, str] = {}
     missing: list[str] = []
     for row in gold:
-        gold_id = str(row.get("section_id") or f"{row.get('post_id')}#{row.get('heading')}")
+        gold_id = _gold_key(row)
         if gold_id in known:
             matched[gold_id] = gold_id
         elif (row.get("post_id"), row.get("heading")) in by_heading:
@@ -242,13 +246,13 @@ def evaluate_gold(
     """
     gold = load_gold(path)
     matched, missing = _match_sections(corpus, gold)
-    gold = [row for row in gold if str(row.get("section_id")) in matched]
-    ids = {matched[str(row["section_id"])] for row in gold}
+    gold = [row for row in gold if _gold_key(row) in matched]
+    ids = {matched[_gold_key(row)] for row in gold}
     topics = corpus.topics[corpus.topics["section_id"].isin(ids)]
     if role is not None and "role" in topics.columns:
         topics = topics[topics["role"] == role]
     predicted = set(zip(topics["section_id"], topics["topic"], strict=True))
-    expected = {(matched[str(r["section_id"])], str(t)) for r in gold for t in r.get("about", [])}
+    expected = {(matched[_gold_key(r)], str(t)) for r in gold for t in r.get("about", [])}
     topic_errors = pd.DataFrame(
         [(s, t, "extra") for s, t in sorted(predicted - expected)]
         + [(s, t, "missed") for s, t in sorted(expected - predicted)],
@@ -301,7 +305,7 @@ def _score_entities(
     right = predicted = gold_total = hits = 0
     errors: list[tuple[str, str, str]] = []
     for row in gold:
-        section = matched[str(row["section_id"])]
+        section = matched[_gold_key(row)]
         names = []
         for entity in row.get("entities", []):
             forms = {
@@ -336,7 +340,7 @@ def _score_sentiment(
         zip(corpus.sentiment["section_id"], corpus.sentiment["label"].astype(str), strict=True)
     )
     pairs = [
-        (str(row["sentiment"]), labels.get(matched[str(row["section_id"])], "missing"))
+        (str(row["sentiment"]), labels.get(matched[_gold_key(row)], "missing"))
         for row in gold
         if row.get("sentiment")
     ]

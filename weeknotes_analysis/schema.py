@@ -115,6 +115,8 @@ TOPICS = _columns(
         FLOAT,
         "the weighted evidence: 3 per match in the heading, 1 in the text, 0.5 in a footnote",
     ),
+    ("section_role", CATEGORY, "the role from the section's own evidence"),
+    ("subject", BOOL, "about because the post's title names the archive's subject"),
     ("in_heading", BOOL, "the heading names the topic"),
     ("coverage", FLOAT, "share of the text's sentences that hold evidence for the topic"),
     ("share", FLOAT, "the score as a share of the section's leading topic's score"),

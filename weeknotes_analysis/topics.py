@@ -356,6 +356,8 @@ def _tag_post(
                     "topic": topic_id,
                     "group": taxonomy.topics[topic_id].group,
                     "role": role_of.get(topic_id, "mention"),
+                    "section_role": role_of.get(topic_id, "mention"),
+                    "subject": False,
                     "mentions": score.mentions,
                     "evidence": sorted(score.evidence),
                     "date": date,
@@ -657,16 +659,80 @@ def _title_scores(
     posts: pd.DataFrame, taxonomy: Taxonomy, gazetteer: Gazetteer
 ) -> dict[tuple[str, str], float]:
     """Heading-weighted evidence of each topic in each post's title."""
-    headings, topics_for, _, scanner = _tagging_rules(taxonomy, gazetteer)
+    headings, topics_for, names_parent, scanner = _tagging_rules(taxonomy, gazetteer)
     weight = REGION_WEIGHTS["heading"]
     scores: dict[tuple[str, str], float] = defaultdict(float)
     for post_id, title in zip(posts["post_id"], posts["title"], strict=True):
         if not isinstance(title, str) or not title.strip():
             continue
         context = context_words(title)
-        for entity_id, _ in headings.find(title, context):
+        for entity_id, said in headings.find(title, context):
             for topic_id, ancestor in topics_for.get(entity_id, ()):
-                scores[(post_id, topic_id)] += weight * (1.0 if ancestor is None else CHILD_WEIGHT)
+                direct = ancestor is None or names_parent(said, ancestor)
+                scores[(post_id, topic_id)] += weight * (1.0 if direct else CHILD_WEIGHT)
         for topic_id, _ in scanner.find(title.lower()):
             scores[(post_id, topic_id)] += weight
     return dict(scores)
+
+
+# A topic that the titles of most posts name (a newsletter called "This Week in Rust") is the
+# archive's subject: every section of those posts is about it, as a reader filing them would.
+SUBJECT_SHARE = 0.8
+SUBJECT_MIN_POSTS = 5
+
+
+def archive_subjects(
+    topics: pd.DataFrame,
+    posts: pd.DataFrame,
+    sections: pd.DataFrame,
+    *,
+    taxonomy: Taxonomy | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> pd.DataFrame:
+    """``topics`` with the archive's subjects applied: every section of a post whose title
+    names a subject is about it (``subject`` marks those rows). Rows an earlier pass added
+    are dropped first, so the step can run again on a merged, partly cached table."""
+    taxonomy = taxonomy or load_taxonomy()
+    added = topics["subject"].astype(bool) & (topics["mentions"] == 0)
+    base = topics[~added].assign(role=lambda frame: frame["section_role"], subject=False)
+    titled = _title_scores(posts, taxonomy, gazetteer or load_gazetteer())
+    with_title = int(posts["title"].fillna("").str.strip().astype(bool).sum())
+    named: dict[str, set[str]] = defaultdict(set)
+    for (post_id, topic_id), score in titled.items():
+        if score >= taxonomy.topics[topic_id].min_score:
+            named[topic_id].add(post_id)
+    subjects = {
+        topic_id: post_ids
+        for topic_id, post_ids in named.items()
+        if with_title >= SUBJECT_MIN_POSTS and len(post_ids) >= SUBJECT_SHARE * with_title
+    }
+    if not subjects:
+        return base.reset_index(drop=True)
+    extra = []
+    for topic_id, post_ids in subjects.items():
+        hit = base["topic"].eq(topic_id) & base["post_id"].isin(post_ids)
+        base.loc[hit, ["role", "subject"]] = ["about", True]
+        have = set(base.loc[hit, "section_id"])
+        missing = sections[sections["post_id"].isin(post_ids) & ~sections["section_id"].isin(have)]
+        extra.append(
+            missing[["post_id", "section_id", "date", "week"]].assign(
+                topic=topic_id,
+                group=taxonomy.topics[topic_id].group,
+                role="about",
+                section_role="mention",
+                subject=True,
+                mentions=0,
+                evidence=[["title"]] * len(missing),
+                score=0.0,
+                in_heading=False,
+                coverage=0.0,
+                share=0.0,
+            )
+        )
+    merged = pd.concat([base, *extra], ignore_index=True)
+    order = {topic_id: index for index, topic_id in enumerate(taxonomy.topics)}
+    section_order = {section_id: i for i, section_id in enumerate(sections["section_id"])}
+    merged = merged.assign(
+        _section=merged["section_id"].map(section_order), _topic=merged["topic"].map(order)
+    ).sort_values(["_section", "_topic"], kind="stable")
+    return schema.conform(merged.drop(columns=["_section", "_topic"]), "topics")
