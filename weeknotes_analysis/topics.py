@@ -340,9 +340,8 @@ def _tag_post(
     """The topic rows of one post's sections (in order), with their roles."""
     scored = [_score_section(row, mentions.get(row[1], []), rules, taxonomy) for row in post_rows]
     roles = [_roles(scores, sentences, taxonomy) for scores, sentences in scored]
-    for index, row in enumerate(post_rows):
-        if not isinstance(row[2], str) and index == 0:
-            roles[0] = _intro_roles(scored, taxonomy, row[3] or "", post_rows, roles)
+    if len(post_rows) > 1 and not isinstance(post_rows[0][2], str):
+        roles[0] = _intro_roles(scored, taxonomy, post_rows[0][3] or "", post_rows, roles)
     rows = []
     for (post_id, section_id, _, _, _, date, week), (scores, sentences), role_of in zip(
         post_rows, scored, roles, strict=True
@@ -379,7 +378,10 @@ def _tag_post(
 ABOUT_COVERAGE = 1 / 3
 ABOUT_SHARE = 0.5
 ABOUT_SHARE_COVERAGE = 0.1
-# An intro names each item it previews once: one direct mention in its text is enough.
+# In a note of a few sentences, one direct mention in a third of them is enough.
+SHORT_SENTENCES = 3
+# An intro names each item it previews once: one direct mention of a topic that a later
+# section is about is enough.
 INTRO_MIN_SCORE = 1.0
 # An intro previews a later section when it repeats every word of that heading (the
 # topics that heading names are then the intro's too).
@@ -427,6 +429,9 @@ def _content_words(text: str) -> set[str]:
     return {word for word in _WORD.findall(text.lower()) if word not in _FILLER}
 
 
+_OWNED_BODIES = frozenset({"vendor", "organisation", "event", "person"})
+
+
 def _score_section(
     row: tuple[Any, ...], mentions: list[_Mention], rules: _Rules, taxonomy: Taxonomy
 ) -> tuple[dict[str, TopicScore], int]:
@@ -443,11 +448,16 @@ def _score_section(
     found = [(eid, region, said, sentence_at(region, at)) for eid, region, said, at in mentions]
     found += [(eid, "heading", said, -1) for eid, said in headings.find(heading, context)]
     scores: dict[str, TopicScore] = defaultdict(TopicScore)
+    entries = names_parent.gazetteer.entries
     for entity_id, region, mention, sentence in found:
         for topic_id, ancestor in topics_for.get(entity_id, ()):
             direct = ancestor is None or names_parent(mention, ancestor)
             weight = REGION_WEIGHTS[region] * (1.0 if direct else CHILD_WEIGHT)
-            _add(scores[topic_id], region, sentence, weight, entity_id, direct=direct)
+            # A heading naming one of a platform's products (ECS, Aurora) names the platform;
+            # one naming a company it owns (Fitbit) does not name the owner.
+            product = entity_id in entries and entries[entity_id].kind not in _OWNED_BODIES
+            score = scores[topic_id]
+            _add(score, region, sentence, weight, entity_id, direct=direct or product)
     for region, content in (("heading", heading), ("text", text), ("footnotes", notes)):
         for topic_id, match in scanner.matches(content.lower()) if content else ():
             evidence = " ".join(match.group(0).split())
@@ -467,7 +477,8 @@ def _add(
     score.score += weight
     score.mentions += 1
     score.evidence.add(evidence)
-    score.in_heading |= region == "heading"
+    # A heading names a topic only directly: "Fitbit buying Pebble" is not about Google.
+    score.in_heading |= region == "heading" and direct
     score.direct |= direct and region != "footnotes"
     if sentence >= 0:
         score.sentences.add(sentence)
@@ -478,9 +489,10 @@ def _roles(scores: dict[str, TopicScore], sentences: int, taxonomy: Taxonomy) ->
     top = max((score.score for score in scores.values()), default=0.0)
     about = {}
     for topic_id, score in scores.items():
-        if score.score < taxonomy.topics[topic_id].min_score:
-            continue
         coverage = len(score.sentences) / sentences if sentences else 0.0
+        short = sentences <= SHORT_SENTENCES and score.direct and coverage >= ABOUT_COVERAGE
+        if score.score < taxonomy.topics[topic_id].min_score and not short:
+            continue
         leading = score.score >= ABOUT_SHARE * top and coverage >= ABOUT_SHARE_COVERAGE
         if score.in_heading or coverage >= ABOUT_COVERAGE or leading:
             about[topic_id] = "about"
@@ -494,11 +506,16 @@ def _intro_roles(
     post_rows: list[tuple[Any, ...]],
     roles: list[dict[str, str]],
 ) -> dict[str, str]:
-    """An intro is about every topic it names directly and the topics named in the heading
-    of each later section whose heading it echoes (added to its scores, the heading as
-    evidence)."""
+    """An intro is about every topic it names directly that a later section is about, and
+    the topics named in the heading of each later section whose heading it echoes (added to
+    its scores, the heading as evidence)."""
     scores = scored[0][0]
-    about = {t for t, score in scores.items() if score.direct and score.score >= INTRO_MIN_SCORE}
+    previewed = {t for role_of in roles[1:] for t, role in role_of.items() if role == "about"}
+    about = {
+        t
+        for t, score in scores.items()
+        if score.direct and score.score >= INTRO_MIN_SCORE and t in previewed
+    }
     words = _content_words(text)
     for row, (later, _), role_of in zip(post_rows[1:], scored[1:], roles[1:], strict=True):
         heading = _content_words(row[2]) if isinstance(row[2], str) else set()
