@@ -90,7 +90,19 @@ def test_security_words_in_their_inflected_forms_count():
 
 
 def test_one_passing_mention_does_not_make_a_topic():
-    assert topics_of("I walked to the office and thought about how AWS started.") == set()
+    assert (
+        topics_of(
+            "I walked to the office this morning. It rained the whole way and my umbrella "
+            "broke. At the cafe I thought about how AWS started. Then I had a coffee."
+        )
+        == set()
+    )
+
+
+def test_a_short_note_is_about_what_it_names():
+    assert topics_of("Terraform 0.12 is out. It changes the language a lot.") == {
+        "infrastructure-as-code"
+    }
 
 
 def test_heading_mention_is_strong_evidence():
