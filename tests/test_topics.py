@@ -242,3 +242,30 @@ def test_titles_that_vary_make_no_archive_subject(tmp_path):
     assert not corpus.topics["subject"].any()
     assert not (corpus.topics["role"] == "about").any()
     assert set(corpus.post_topics.loc[corpus.post_topics["in_title"], "role"]) == {"about"}
+
+
+def test_a_newsletter_about_one_platform_is_about_it_in_every_post(tmp_path):
+    posts = tmp_path / "_posts"
+    for day in range(1, 7):
+        write(
+            posts,
+            f"2024-01-0{day}-week-ending.md",
+            f"---\ntitle: Week ending January {day}\nlayout: post\n---\n\n"
+            "# Release schedule\n\nThe next Kubernetes release is in code freeze. "
+            "The Kubernetes release team asks SIG leads to triage open pull requests.\n\n"
+            "# Featured PR\n\nThe scheduler now scores nodes by topology spread.\n",
+        )
+    write(
+        posts,
+        "2024-01-08-week-ending.md",
+        "---\ntitle: Week ending January 8\n---\n\n# Cleanup\n\nA quiet week. A kubeadm flag "
+        "was removed. The docs were tidied. Two typos were fixed. Several owners files changed. "
+        "The kubelet logs one line fewer at start-up.\n",
+    )
+    corpus = load_corpus(posts, model="none")
+    about = corpus.post_topics[corpus.post_topics["role"] == "about"]
+    assert set(about.loc[about["topic"] == "kubernetes", "post_id"]) == set(corpus.posts["post_id"])
+    quiet = corpus.post_topics.set_index(["post_id", "topic"]).loc[
+        ("2024-01-08-week-ending", "kubernetes")
+    ]
+    assert quiet["subject"] and quiet["sections"] == 0

@@ -136,6 +136,7 @@ POST_TOPICS = _columns(
     ("date", UTC_DATE, "the post's date"),
     ("week", STRING, "the post's ISO week label"),
     ("in_title", BOOL, "the post's title names the topic"),
+    ("subject", BOOL, "about because nearly every post of the archive is about the topic"),
 )
 
 SENTIMENT = _columns(

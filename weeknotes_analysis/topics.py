@@ -608,6 +608,10 @@ class _NamesParent:
 # is about Kubernetes).
 POST_MIN_FACTOR = 2.0
 POST_MIN_SECTIONS = 2
+# A topic that SUBJECT_SHARE of the posts (at least SUBJECT_MIN_POSTS) are about, or whose
+# name is in that share of the titles, is the archive's subject.
+SUBJECT_SHARE = 0.8
+SUBJECT_MIN_POSTS = 5
 
 
 def post_topics(
@@ -659,10 +663,12 @@ def post_topics(
                 "date": dated.at[post_id, "date"],
                 "week": dated.at[post_id, "week"],
                 "in_title": title > 0,
+                "subject": False,
             }
         )
     if not rows:
         return schema.empty("post_topics")
+    _archive_subject_posts(rows, len(posts))
     order = {topic_id: index for index, topic_id in enumerate(taxonomy.topics)}
     post_order = {post_id: index for index, post_id in enumerate(posts["post_id"])}
     frame = pd.DataFrame(rows)
@@ -670,6 +676,22 @@ def post_topics(
         _post=frame["post_id"].map(post_order), _topic=frame["topic"].map(order)
     ).sort_values(["_post", "_topic"])
     return schema.conform(frame.drop(columns=["_post", "_topic"]), "post_topics")
+
+
+def _archive_subject_posts(rows: list[dict[str, Any]], posts: int) -> None:
+    """A topic that nearly every post is about is the archive's subject: the posts that only
+    mention it are about it too (a short issue of a Kubernetes newsletter on kubeadm)."""
+    about: dict[str, int] = defaultdict(int)
+    for row in rows:
+        about[row["topic"]] += row["role"] == "about"
+    subjects = {
+        topic_id
+        for topic_id, count in about.items()
+        if posts >= SUBJECT_MIN_POSTS and count >= SUBJECT_SHARE * posts
+    }
+    for row in rows:
+        if row["topic"] in subjects and row["role"] == "mention":
+            row.update(role="about", subject=True)
 
 
 def _title_scores(
@@ -694,8 +716,7 @@ def _title_scores(
 
 # A topic that the titles of most posts name (a newsletter called "This Week in Rust") is the
 # archive's subject: every section of those posts is about it, as a reader filing them would.
-SUBJECT_SHARE = 0.8
-SUBJECT_MIN_POSTS = 5
+# (SUBJECT_SHARE and SUBJECT_MIN_POSTS are defined with the post-level rules above.)
 
 
 def archive_subjects(
