@@ -42,7 +42,7 @@ def test_edited_post_changes_exactly_its_own_rows(archive, tmp_path):
     write(
         archive,
         "2020-02.md",
-        POST.format(n=2, day=8).replace("AWS Lambda news", "Azure news, Azure"),
+        POST.format(n=2, day=8).replace("AWS and AWS Lambda news", "Azure news, Azure"),
     )
     after = load_corpus(archive, model="none", out=out)
     for name, frame in frames_without(after, "2020-02").items():
