@@ -11,9 +11,9 @@ deprecated, layoffs, "price rise", "messed up"), words that tech prose uses plai
 praise ("support", "security", "like", "as well"). Labels, for a section or a post:
 
 - an *informational* section, a post's untitled opening summary (followed by titled sections)
-  or a list of short items (:func:`is_listing`: links, events, changes), is ``neutral`` unless
-  its compound is at most :data:`INFORMATIONAL_NEGATIVE` (it reports bad news): announcements
-  are written in upbeat words without the author taking a stance;
+  or a list of short items (:func:`is_listing`: links, events, changes), is ``neutral``: it
+  names the week's news in the upbeat words of announcements (or lists an outage among other
+  items) without the author taking a stance; the sections it summarises carry the tone;
 - else ``mixed``: at least :data:`MIXED_MIN_SHARE` of the words are in positive sentences and
   as many in negative ones, and the smaller side has at least :data:`MIXED_BALANCE` times the
   words of the larger (a long section with one sour sentence stays positive);
@@ -49,7 +49,6 @@ POSITIVE = 0.05
 NEGATIVE = -0.15
 MIXED_MIN_SHARE = 0.25
 MIXED_BALANCE = 0.5
-INFORMATIONAL_NEGATIVE = -0.4
 LISTING_MIN_ITEMS = 3
 LISTING_MAX_WORDS = 12
 LABELS = ("positive", "negative", "neutral", "mixed")
@@ -149,7 +148,7 @@ def label(
     sentences (see the module's docstring for the rule); ``informational`` for a listing or
     a post's untitled opening summary."""
     if informational:
-        return "negative" if compound <= INFORMATIONAL_NEGATIVE else "neutral"
+        return "neutral"
     low, high = sorted((positive_share, negative_share))
     if low >= MIXED_MIN_SHARE and low >= MIXED_BALANCE * high:
         return "mixed"
