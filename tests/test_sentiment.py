@@ -294,6 +294,10 @@ def test_every_lexicon_group_says_why_and_scores_its_words(tmp_path):
     broken.write_text("groups:\n  - words: {outage: -2}\n", encoding="utf-8")
     with pytest.raises(ValueError, match="why"):
         lexicon_changes(broken)
+    broken.write_text("groups:\n  - why: talk\n    words: {no: 0}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="quote the word False"):
+        lexicon_changes(broken)
+    assert words["no"] == words["yes"] == 0, "the bundled file quotes them"
     assert LEXICON.name.endswith(".yaml"), "package data takes resources/*.yaml"
 
 

@@ -19,7 +19,7 @@ praise ("support", "security", "like", "as well"). Labels, for a section or a po
   words of the larger (a long section with one sour sentence stays positive);
 - else ``positive`` when the compound score is at least :data:`POSITIVE` (VADER's standard
   +0.05), ``negative`` when it is at most :data:`NEGATIVE` (-0.15: the caveats of tech prose,
-  "limited", "no", "hard", pull a section a little below zero without it being bad news), and
+  "limited", "lower", "hard", pull a section a little below zero without it being bad news), and
   ``neutral`` between, which includes a section without words (compound 0).
 
 A sentence counts as positive or negative at VADER's +-0.05. The thresholds were sized on 120
@@ -76,7 +76,10 @@ def lexicon_changes(
             raise ValueError(f"{path}: group {number} needs a `why:` and words or phrases")
         for key, target in (("words", words), ("phrases", phrases)):
             for text, valence in (group.get(key) or {}).items():
-                target[" ".join(str(text).lower().split())] = float(valence)
+                if not isinstance(text, str):
+                    # YAML reads a bare yes, no, on or off as a boolean.
+                    raise ValueError(f"{path}: group {number}: quote the word {text!r}")
+                target[" ".join(text.lower().split())] = float(valence)
     return words, phrases
 
 
