@@ -284,6 +284,22 @@ def test_a_posts_untitled_opening_summary_is_neutral_but_a_titled_section_is_not
     assert sentiment(bad)["label"].tolist() == ["neutral", "negative"]
 
 
+def test_a_heading_that_contradicts_the_text_makes_it_mixed():
+    praise = (
+        "Luckily the team posted a great, detailed post-mortem within a day. "
+        "I really appreciate that kind of openness."
+    )
+    sections = sections_of(praise, praise, NEGATIVE_TEXT, NEGATIVE_TEXT)
+    sections["heading"] = [
+        "A long outage at the code host",
+        "Post-mortems",
+        "A great week for the support team",
+        "The new support desk",
+    ]
+    assert sentiment(sections)["label"].tolist() == ["mixed", "positive", "mixed", "negative"]
+    assert score_text(praise, heading="A long outage at the code host")["label"] == "mixed"
+
+
 def test_every_lexicon_group_says_why_and_scores_its_words(tmp_path):
     words, phrases = lexicon_changes()
     assert words["outage"] < 0 and words["breach"] < 0 and words["support"] == 0

@@ -20,7 +20,10 @@ praise ("support", "security", "like", "as well"). Labels, for a section or a po
 - else ``positive`` when the compound score is at least :data:`POSITIVE` (VADER's standard
   +0.05), ``negative`` when it is at most :data:`NEGATIVE` (-0.15: the caveats of tech prose,
   "limited", "lower", "hard", pull a section a little below zero without it being bad news), and
-  ``neutral`` between, which includes a section without words (compound 0).
+  ``neutral`` between, which includes a section without words (compound 0);
+- but ``mixed`` when the heading says the opposite of a positive or negative text, its compound
+  beyond +-:data:`HEADING` ("GitHub outage" over a text that praises the post-mortem). The
+  heading is not scored otherwise: most headings are names.
 
 A sentence counts as positive or negative at VADER's +-0.05. The thresholds were sized on 120
 hand-labelled sections of a weekly tech blog and checked on 60 of a Rust newsletter.
@@ -49,6 +52,7 @@ POSITIVE = 0.05
 NEGATIVE = -0.15
 MIXED_MIN_SHARE = 0.25
 MIXED_BALANCE = 0.5
+HEADING = 0.3
 LISTING_MIN_ITEMS = 3
 LISTING_MAX_WORDS = 12
 LABELS = ("positive", "negative", "neutral", "mixed")
@@ -156,19 +160,20 @@ def label(
     negative_share: float,
     *,
     informational: bool = False,
+    heading: float = 0.0,
 ) -> str:
     """The label of a compound score and the shares of words in positive and negative
     sentences (see the module's docstring for the rule); ``informational`` for a listing or
-    a post's untitled opening summary."""
+    a post's untitled opening summary, ``heading`` the compound score of its heading."""
     if informational:
         return "neutral"
     low, high = sorted((positive_share, negative_share))
     if low >= MIXED_MIN_SHARE and low >= MIXED_BALANCE * high:
         return "mixed"
     if compound >= POSITIVE:
-        return "positive"
+        return "mixed" if heading <= -HEADING else "positive"
     if compound <= NEGATIVE:
-        return "negative"
+        return "mixed" if heading >= HEADING else "negative"
     return "neutral"
 
 
@@ -198,10 +203,11 @@ def polarity(sentence: str) -> dict[str, float]:
     return scores
 
 
-def score_text(text: str, *, lead: bool = False) -> dict[str, Any]:
+def score_text(text: str, *, heading: str | None = None, lead: bool = False) -> dict[str, Any]:
     """Scores of one text: compound, label, pos, neg, neu, sentences, positive and negative
-    sentences, words, positive_share and negative_share (shares of words). ``lead`` for a
-    post's untitled opening, which summarises the sections after it."""
+    sentences, words, positive_share and negative_share (shares of words). ``heading`` (not
+    scored) only turns a label that it contradicts into mixed; ``lead`` for a post's untitled
+    opening, which summarises the sections after it."""
     compound = pos = neg = 0.0
     neu = 1.0
     words = positive_words = negative_words = count = positive = negative = 0
@@ -228,7 +234,11 @@ def score_text(text: str, *, lead: bool = False) -> dict[str, Any]:
     return {
         "compound": compound,
         "label": label(
-            compound, positive_share, negative_share, informational=lead or is_listing(text)
+            compound,
+            positive_share,
+            negative_share,
+            informational=lead or is_listing(text),
+            heading=polarity(heading)["compound"] if heading else 0.0,
         ),
         "pos": pos,
         "neg": neg,
@@ -263,11 +273,15 @@ def sentiment(sections: pd.DataFrame, *, footnotes: bool = True) -> pd.DataFrame
     """
     rows = []
     leads = _leads(sections)
-    for text, notes, lead in zip(sections["text"], sections["footnotes"], leads, strict=True):
+    headings = sections["heading"] if "heading" in sections else [None] * len(sections)
+    for text, notes, heading, lead in zip(
+        sections["text"], sections["footnotes"], headings, leads, strict=True
+    ):
         body = text if isinstance(text, str) else ""
         if footnotes and isinstance(notes, str) and notes.strip():
             body = f"{body}\n{notes}"
-        rows.append(score_text(body, lead=lead))
+        title = heading if isinstance(heading, str) else None
+        rows.append(score_text(body, heading=title, lead=lead))
     scores = pd.DataFrame(rows, columns=[c.name for c in schema.SENTIMENT[2:]])
     frame = pd.concat([sections[["post_id", "section_id"]].reset_index(drop=True), scores], axis=1)
     return schema.conform(frame, "sentiment")
