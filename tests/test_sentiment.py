@@ -260,6 +260,12 @@ def test_a_list_of_links_is_informational_and_neutral():
     assert not is_listing("One line\n\nTwo lines"), "too few items to call it a list"
     assert score_text(LINKS)["label"] == "neutral"
     assert score_text(LINKS)["compound"] > POSITIVE, "the words lean positive; the list does not"
+    # Short footnotes under prose do not make it a list.
+    notes = "See the release notes.\nThe announcement.\nA great talk about it."
+    assert sentiment(sections_of(POSITIVE_TEXT, footnotes=(notes,)))["label"].tolist() == [
+        "positive"
+    ]
+    assert score_text(f"{POSITIVE_TEXT}\n{notes}", informational=False)["label"] == "positive"
 
 
 SUMMARY = (

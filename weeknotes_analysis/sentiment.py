@@ -203,11 +203,13 @@ def polarity(sentence: str) -> dict[str, float]:
     return scores
 
 
-def score_text(text: str, *, heading: str | None = None, lead: bool = False) -> dict[str, Any]:
+def score_text(
+    text: str, *, heading: str | None = None, informational: bool | None = None
+) -> dict[str, Any]:
     """Scores of one text: compound, label, pos, neg, neu, sentences, positive and negative
     sentences, words, positive_share and negative_share (shares of words). ``heading`` (not
-    scored) only turns a label that it contradicts into mixed; ``lead`` for a post's untitled
-    opening, which summarises the sections after it."""
+    scored) only turns a label that it contradicts into mixed; ``informational`` labels the
+    text neutral (default: when it :func:`is_listing`)."""
     compound = pos = neg = 0.0
     neu = 1.0
     words = positive_words = negative_words = count = positive = negative = 0
@@ -237,7 +239,7 @@ def score_text(text: str, *, heading: str | None = None, lead: bool = False) -> 
             compound,
             positive_share,
             negative_share,
-            informational=lead or is_listing(text),
+            informational=is_listing(text) if informational is None else informational,
             heading=polarity(heading)["compound"] if heading else 0.0,
         ),
         "pos": pos,
@@ -268,8 +270,10 @@ def sentiment(sections: pd.DataFrame, *, footnotes: bool = True) -> pd.DataFrame
     Columns (see ``schema.SENTIMENT``): post_id, section_id, compound (word-weighted mean of
     the sentences' VADER compound, -1 to 1), label (positive, negative, neutral, mixed), pos,
     neg, neu (word-weighted means of VADER's proportions), sentences, positive_sentences,
-    negative_sentences, words, positive_share and negative_share (of words). The heading is
-    not scored; ``footnotes=False`` scores the text alone.
+    negative_sentences, words, positive_share and negative_share (of words). The heading is not
+    scored: it only turns a label that it contradicts into mixed. ``footnotes=False`` scores
+    the text alone. A post's untitled opening followed by titled sections, and a text (without
+    its footnotes) that :func:`is_listing`, are informational: neutral.
     """
     rows = []
     leads = _leads(sections)
@@ -281,7 +285,8 @@ def sentiment(sections: pd.DataFrame, *, footnotes: bool = True) -> pd.DataFrame
         if footnotes and isinstance(notes, str) and notes.strip():
             body = f"{body}\n{notes}"
         title = heading if isinstance(heading, str) else None
-        rows.append(score_text(body, heading=title, lead=lead))
+        informational = lead or is_listing(text if isinstance(text, str) else "")
+        rows.append(score_text(body, heading=title, informational=informational))
     scores = pd.DataFrame(rows, columns=[c.name for c in schema.SENTIMENT[2:]])
     frame = pd.concat([sections[["post_id", "section_id"]].reset_index(drop=True), scores], axis=1)
     return schema.conform(frame, "sentiment")
