@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -28,6 +30,7 @@ from .conftest import CORPORA, need
 
 GOLD = CORPORA.parent / "eval" / "gold-dev.jsonl"
 GOLD_RUST = CORPORA.parent / "eval" / "gold-dev-twir.jsonl"
+HELD_OUT = Path(__file__).parent / "fixtures" / "gold-heldout-ignoreme.jsonl"
 
 POSITIVE_TEXT = (
     "This release is excellent. The new features are fantastic and I love how fast it is."
@@ -84,6 +87,7 @@ def test_label_thresholds_and_mixed_needs_both_sides_in_balance():
     assert label(-0.05, 0.0, 0.5) == "neutral", "a caveat or two is not bad news"
     assert label(-0.15, 0.0, 0.5) == "negative"
     assert label(0.1, 0.5, 0.3) == "mixed"
+    assert label(-0.2, 0.3, 0.5) == "negative", "balanced, but the words lean clearly negative"
     # A long section with one sour sentence stays positive.
     assert label(0.3, 0.7, 0.2) == "positive"
     assert label(0.0, 0.1, 0.1) == "neutral", "both sides too small to call it mixed"
@@ -328,11 +332,14 @@ def test_every_lexicon_group_says_why_and_scores_its_words(tmp_path):
 @pytest.mark.parametrize(
     ("archive", "gold", "sections", "floor", "most_flips"),
     [
-        # Measured 0.775 with no flip; 0.60 with VADER's lexicon and thresholds alone, 0.52
+        # Measured 0.783 with no flip; 0.60 with VADER's lexicon and thresholds alone, 0.52
         # by always saying positive.
         ("ignoreme_corpus", GOLD, 120, 0.74, 2),
         # Mostly lists of links and events: measured 0.733, and 0.33 with VADER alone.
         ("rust_corpus", GOLD_RUST, 60, 0.68, 1),
+        # Never used to tune the rules: measured 0.583 with no flip, and 0.533 with 3 flips
+        # with VADER alone.
+        ("ignoreme_corpus", HELD_OUT, 60, 0.55, 1),
     ],
 )
 def test_labels_agree_with_the_hand_labelled_sections(

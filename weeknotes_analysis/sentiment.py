@@ -15,8 +15,9 @@ praise ("support", "security", "like", "as well"). Labels, for a section or a po
   names the week's news in the upbeat words of announcements (or lists an outage among other
   items) without the author taking a stance; the sections it summarises carry the tone;
 - else ``mixed``: at least :data:`MIXED_MIN_SHARE` of the words are in positive sentences and
-  as many in negative ones, and the smaller side has at least :data:`MIXED_BALANCE` times the
-  words of the larger (a long section with one sour sentence stays positive);
+  as many in negative ones, the smaller side has at least :data:`MIXED_BALANCE` times the
+  words of the larger (a long section with one sour sentence stays positive), and the compound
+  is above :data:`NEGATIVE` (bad news told with some upbeat words is still bad news);
 - else ``positive`` when the compound score is at least :data:`POSITIVE` (VADER's standard
   +0.05), ``negative`` when it is at most :data:`NEGATIVE` (-0.15: the caveats of tech prose,
   "limited", "lower", "hard", pull a section a little below zero without it being bad news), and
@@ -168,7 +169,7 @@ def label(
     if informational:
         return "neutral"
     low, high = sorted((positive_share, negative_share))
-    if low >= MIXED_MIN_SHARE and low >= MIXED_BALANCE * high:
+    if low >= MIXED_MIN_SHARE and low >= MIXED_BALANCE * high and compound > NEGATIVE:
         return "mixed"
     if compound >= POSITIVE:
         return "mixed" if heading <= -HEADING else "positive"
