@@ -373,11 +373,11 @@ def _tag_post(
 # The role rule, calibrated on hand-labelled sections (tests/test_gold.py keeps it honest):
 # a topic with enough evidence is what the section is about when the heading names it, when
 # it runs through a third of the sentences or more, or when it carries at least
-# ABOUT_SHARE of the evidence of the section's leading topic and shows up beyond one
-# sentence in ten.
+# ABOUT_SHARE of the evidence of the section's leading topic and shows up in at least a fifth of
+# the sentences.
 ABOUT_COVERAGE = 1 / 3
 ABOUT_SHARE = 0.5
-ABOUT_SHARE_COVERAGE = 0.1
+ABOUT_SHARE_COVERAGE = 0.2
 # In a note of a few sentences, one direct mention in a third of them is enough.
 SHORT_SENTENCES = 3
 # An intro names each item it previews once: one direct mention of a topic that a later
