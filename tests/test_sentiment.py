@@ -349,3 +349,14 @@ def test_labels_agree_with_the_hand_labelled_sections(
     assert result["sections"] == sections
     assert result["accuracy"] >= floor
     assert result["flips"] <= most_flips
+
+
+def test_a_negative_heading_over_a_balanced_text_is_negative():
+    text = (
+        "I loved this app and its clever snooze feature when it came out. "
+        "Sadly the company is shutting it down and the data will be deleted. "
+        "It was a great idea. Losing it is a real shame and a bad sign."
+    )
+    balanced = score_text(text)
+    assert balanced["label"] == "mixed"
+    assert score_text(text, heading="Mail app shutting down")["label"] == "negative"

@@ -48,7 +48,7 @@ MANIFEST = "manifest.json"
 LOCK = ".weeknotes.lock"
 DASK_SCRATCH = ".dask-scratch"
 PARSER_REVISION = "2"
-SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=2"
+SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=3"
 PHRASES_REVISION = "phrases=4"
 TOPICS_REVISION = "topics=2"
 # ``auto`` is the earlier name of ``parser``.

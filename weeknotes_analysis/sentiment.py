@@ -17,7 +17,9 @@ praise ("support", "security", "like", "as well"). Labels, for a section or a po
 - else ``mixed``: at least :data:`MIXED_MIN_SHARE` of the words are in positive sentences and
   as many in negative ones, the smaller side has at least :data:`MIXED_BALANCE` times the
   words of the larger (a long section with one sour sentence stays positive), and the compound
-  is above :data:`NEGATIVE` (bad news told with some upbeat words is still bad news);
+  is above :data:`NEGATIVE` (bad news told with some upbeat words is still bad news), but
+  ``negative`` when the heading is negative beyond -:data:`HEADING` ("Mailbox shutting down"
+  over a text that weighs its merits against its end: the news is the shutdown);
 - else ``positive`` when the compound score is at least :data:`POSITIVE` (VADER's standard
   +0.05), ``negative`` when it is at most :data:`NEGATIVE` (-0.15: the caveats of tech prose,
   "limited", "lower", "hard", pull a section a little below zero without it being bad news), and
@@ -170,7 +172,7 @@ def label(
         return "neutral"
     low, high = sorted((positive_share, negative_share))
     if low >= MIXED_MIN_SHARE and low >= MIXED_BALANCE * high and compound > NEGATIVE:
-        return "mixed"
+        return "negative" if heading <= -HEADING else "mixed"
     if compound >= POSITIVE:
         return "mixed" if heading <= -HEADING else "positive"
     if compound <= NEGATIVE:
