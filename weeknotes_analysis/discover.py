@@ -77,6 +77,7 @@ class Discovery:
         tags: the topics rows of the candidates when the suggestions are merged with the
             taxonomy (post_id, section_id, topic, date, week, ...), for timelines.
         yaml: the text of the suggestions file (``extends: bundled`` and the candidates).
+        taxonomy: the taxonomy with the suggestions merged (for charts' labels and colours).
         coverage: the share of sections about some topic with the taxonomy alone
             (``before``) and with the suggestions merged (``after``).
         path: where the suggestions file was written, if it was.
@@ -85,6 +86,7 @@ class Discovery:
     candidates: pd.DataFrame
     tags: pd.DataFrame
     yaml: str
+    taxonomy: Taxonomy
     coverage: dict[str, float] = field(default_factory=dict)
     path: Path | None = None
 
@@ -283,7 +285,9 @@ def discover_topics(
     tags = tagged[tagged["topic"].isin([candidate["id"] for candidate in found])].reset_index(
         drop=True
     )
-    discovery = Discovery(candidates=candidates, tags=tags, yaml=text, coverage=coverage)
+    discovery = Discovery(
+        candidates=candidates, tags=tags, yaml=text, taxonomy=merged, coverage=coverage
+    )
     if out is not None:
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
