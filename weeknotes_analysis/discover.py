@@ -43,8 +43,11 @@ MAX_TERMS = 12
 MAX_ENTITIES = 8
 TOP_FEATURES = 20
 MAX_FEATURES = 3000
-MIN_PRECISION = 0.8
-MIN_TERM_SECTIONS = 3
+# The share of the sections a term tags that must belong to its candidate: a heading's words,
+# and (stricter, as one is found in any passing sentence) a phrase or entity of the text.
+MIN_PRECISION = {"t": 0.8, "p": 0.9, "e": 0.9}
+MIN_SECTIONS = 3  # a candidate tags at least this many sections
+MIN_TERM_SECTIONS = 2  # and each of its terms at least this many of them
 # Features whose sections' centroids are at least this close make one candidate.
 SAME = 0.4
 EXAMPLES = 3
@@ -204,8 +207,9 @@ def _matrix(
 
 
 def default_topic_count(sections: int) -> int:
-    """Candidates to look for among ``sections`` sections: about one per 150, 3 to 40."""
-    return max(3, min(40, round(sections / 150)))
+    """Candidates to look for among ``sections`` sections: half the square root, 3 to 40 (more
+    components than topics only splits them; fewer merges them)."""
+    return max(3, min(40, round(math.sqrt(sections) / 2)))
 
 
 def discover_topics(
@@ -361,6 +365,7 @@ def _candidates(
     component whose terms find sections that do not look alike is split in as many
     candidates."""
     section_ids = list(sections["section_id"])
+    headings = sections.set_index("section_id")["heading"]
     row_of = {section_id: row for row, section_id in enumerate(section_ids)}
     wanted: dict[str, list[int]] = defaultdict(list)
     for number in range(weights.shape[0]):
@@ -369,31 +374,46 @@ def _candidates(
             if weights[number, index] > 0:
                 wanted[vocabulary[index]].append(number)
     scores = _feature_scores(sections, features, set(wanted))
+    # A feature is kept when the sections it tags mostly belong to the components it is heavy
+    # in (NMF may split one topic in two), and goes to the component it is heaviest in.
+    norms = np.sqrt((weights**2).sum(axis=1))
+    chosen_by: dict[int, list[tuple[float, str, set[str]]]] = defaultdict(list)
+    component_of = dict(zip(section_ids, membership.tolist(), strict=True))
+    for feature, numbers in sorted(wanted.items()):
+        hits = {s for s, score in scores.get(feature, {}).items() if score >= 2}
+        inside = {s for s in hits if component_of[s] in numbers}
+        precise = len(inside) / max(len(hits), 1) >= MIN_PRECISION[feature[0]]
+        # Heavy in more than two components, a feature is specific to none ("project").
+        if len(inside) >= MIN_TERM_SECTIONS and precise and len(numbers) <= 2:
+            column = vocabulary.index(feature)
+            share = [round(float(weights[n, column] / max(norms[n], 1e-12)), 9) for n in numbers]
+            best = numbers[int(np.argmax(share))]
+            chosen_by[best].append((-max(share), feature, hits))
+    # A term inside longer kept ones ("call" in "call for testing") that tag most of its
+    # sections anyway is dropped: it adds little but whatever else happens to say it.
+    hits_of = {f[2:]: hits for chosen in chosen_by.values() for _, f, hits in chosen}
+    kept = set()
+    for term, hits in hits_of.items():
+        longer = [h for other, h in hits_of.items() if other != term and _inside(term, other)]
+        if not longer or len(hits - set().union(*longer)) > 0.5 * len(hits):
+            kept.add(term)
     found: list[dict[str, Any]] = []
     used_ids = set(taken)
-    for number in range(weights.shape[0]):
-        members = {section_ids[i] for i in np.flatnonzero(membership == number)}
-        if len(members) < MIN_TERM_SECTIONS:
-            continue
-        chosen: list[tuple[float, str, set[str]]] = []
-        for feature, numbers in sorted(wanted.items()):
-            if number not in numbers:
-                continue
-            hits = {s for s, score in scores.get(feature, {}).items() if score >= 2}
-            inside = hits & members
-            if len(inside) >= MIN_TERM_SECTIONS and len(inside) / len(hits) >= MIN_PRECISION:
-                weight = round(float(weights[number, vocabulary.index(feature)]), 9)
-                chosen.append((-weight, feature, hits))
+    for number in sorted(chosen_by):
+        chosen = [item for item in chosen_by[number] if item[1][2:] in kept]
         for group in _alike(sorted(chosen, key=lambda item: item[:2]), vectors, row_of):
             hits = set().union(*(hits for _, hits in group))
             terms = _longest({f[2:] for f, _ in group if not f.startswith("e:")})
             entities = sorted({f[2:] for f, _ in group if f.startswith("e:")})
-            ordered = [
-                _name(f[2:], gazetteer) if f.startswith("e:") else f[2:]
-                for f, _ in group
-                if f[2:] in terms or f[2:] in entities
+            if not terms and not _headlined(entities, hits, headings, gazetteer):
+                # Entities alone, never in the headings: a name the sections share in
+                # passing ("follow us on Twitter"), not what they are about.
+                continue
+            # Terms name a topic better than the entities that come with it.
+            ordered = [f[2:] for f, _ in group if f[2:] in terms] + [
+                _name(f[2:], gazetteer) for f, _ in group if f[2:] in entities
             ]
-            label = _label(ordered, sections.set_index("section_id")["heading"], hits)
+            label = _label(ordered, headings, hits)
             topic_id = _free_id(_slug(label), used_ids)
             used_ids.add(topic_id)
             found.append(
@@ -407,6 +427,25 @@ def _candidates(
                 }
             )
     return found
+
+
+def _headlined(
+    entities: list[str], hits: set[str], headings: pd.Series, gazetteer: Gazetteer
+) -> bool:
+    """Whether one of the entities is named in the heading of a third of the sections."""
+    names = [
+        alias.lower()
+        for entity in entities
+        if entity in gazetteer.entries
+        for alias in gazetteer.entries[entity].aliases
+    ] or [entity.replace("-", " ") for entity in entities]
+    named = sum(any(name in _text(headings.get(s)).lower() for name in names) for s in sorted(hits))
+    return named * 3 >= len(hits)
+
+
+def _inside(term: str, other: str) -> bool:
+    """Whether ``term`` is a word sequence inside ``other``."""
+    return f" {term} " in f" {other} "
 
 
 def _alike(
@@ -427,7 +466,7 @@ def _alike(
         else:
             groups.append([(feature, hits)])
             centroids.append(centroid)
-    return [group for group in groups if len(set().union(*(h for _, h in group))) >= 3]
+    return [group for group in groups if len(set().union(*(h for _, h in group))) >= MIN_SECTIONS]
 
 
 def _centroid(vectors: Any, rows: list[int]) -> np.ndarray:
@@ -447,7 +486,7 @@ def _cohesion(vectors: Any, rows: list[int]) -> float:
 def _longest(terms: set[str]) -> list[str]:
     """The terms without those inside a longer one ("comment period" in "final comment
     period"): the longer says more, and tags more precisely. Sorted."""
-    return sorted(t for t in terms if not any(o != t and f" {t} " in f" {o} " for o in terms))
+    return sorted(t for t in terms if not any(o != t and _inside(t, o) for o in terms))
 
 
 def _feature_scores(
@@ -486,7 +525,8 @@ def _feature_scores(
 
 
 def _slug(text: str) -> str:
-    slug = "-".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split()[:4])
+    words_ = re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
+    slug = "-".join([w for w in words_ if w not in _SMALL and len(w) > 1][:4])
     return slug or "topic"
 
 
@@ -556,10 +596,7 @@ def _describe(
         mine = tagged[tagged["topic"] == candidate["id"]]
         dates = pd.to_datetime(mine["date"], utc=True).dropna()
         years = sorted({int(year) for year in dates.dt.year})
-        examples = sorted(
-            mine["section_id"],
-            key=lambda s: (-min(int(words_of.get(s, 0) or 0), 200), s),
-        )[:EXAMPLES]
+        examples = _examples(mine["section_id"], words_of, headings)
         rows.append(
             {
                 **candidate,
@@ -569,12 +606,35 @@ def _describe(
                 "first": dates.min() if len(dates) else pd.NaT,
                 "last": dates.max() if len(dates) else pd.NaT,
                 "examples": [
-                    f"{headings.get(s) or '(untitled)'} ({s.split('#')[0]})" for s in examples
+                    f"{_text(headings.get(s)) or '(untitled)'} ({s.split('#')[0]})"
+                    for s in examples
                 ],
             }
         )
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["sections", "id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _text(value: Any) -> str:
+    """A heading as text ("" when there is none)."""
+    return value if isinstance(value, str) else ""
+
+
+def _examples(
+    section_ids: Iterable[str], words_of: dict[str, Any], headings: dict[str, Any]
+) -> list[str]:
+    """A few of the sections, wordiest first, under as many different headings as there are."""
+    ranked = sorted(section_ids, key=lambda s: (-min(int(words_of.get(s) or 0), 200), s))
+    chosen: list[str] = []
+    seen: set[str] = set()
+    for section_id in ranked:
+        heading = _text(headings.get(section_id)).lower()
+        if heading not in seen:
+            chosen.append(section_id)
+            seen.add(heading)
+        if len(chosen) == EXAMPLES:
+            return chosen
+    return chosen + [s for s in ranked if s not in chosen][: EXAMPLES - len(chosen)]
 
 
 def _year_ranges(years: list[int]) -> str:
