@@ -25,8 +25,7 @@ from weeknotes_analysis.sources import find_posts
 def definitions(discovery) -> set[tuple[str, tuple[str, ...], tuple[str, ...]]]:
     """Each candidate as what it tags by: its id, terms and entities."""
     return {
-        (row.id, tuple(row.terms), tuple(row.entities))
-        for row in discovery.candidates.itertuples()
+        (row.id, tuple(row.terms), tuple(row.entities)) for row in discovery.candidates.itertuples()
     }
 
 

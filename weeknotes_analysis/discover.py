@@ -50,6 +50,9 @@ MIN_SECTIONS = 3  # a candidate tags at least this many sections
 MIN_TERM_SECTIONS = 2  # and each of its terms at least this many of them
 # Features whose sections' centroids are at least this close make one candidate.
 SAME = 0.4
+# A candidate whose sections are less alike than this (mean cosine to their centroid) is a
+# bag of one-off sections that happen to share a word, not a topic.
+MIN_COHERENCE = 0.6
 EXAMPLES = 3
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#.'\u2019\-]*[a-z0-9+#]|[a-z0-9]")
 _GAP_WORD = re.compile(r"([^a-z0-9]*)(" + _WORD.pattern + ")")
@@ -413,6 +416,9 @@ def _candidates(
             ordered = [f[2:] for f, _ in group if f[2:] in terms] + [
                 _name(f[2:], gazetteer) for f, _ in group if f[2:] in entities
             ]
+            coherence = _cohesion(vectors, sorted(row_of[s] for s in hits))
+            if coherence < MIN_COHERENCE:
+                continue
             label = _label(ordered, headings, hits)
             topic_id = _free_id(_slug(label), used_ids)
             used_ids.add(topic_id)
@@ -423,7 +429,7 @@ def _candidates(
                     "terms": terms[:MAX_TERMS],
                     "entities": entities[:MAX_ENTITIES],
                     "top_features": [f[2:] for f, _ in group[:5]],
-                    "coherence": _cohesion(vectors, sorted(row_of[s] for s in hits)),
+                    "coherence": coherence,
                 }
             )
     return found
