@@ -23,9 +23,10 @@ from weeknotes_analysis.sources import find_posts
 
 
 def definitions(discovery) -> set[tuple[str, tuple[str, ...], tuple[str, ...]]]:
-    """Each candidate as what it tags by: its id, terms and entities."""
+    """Each candidate as what it tags by: its id, terms, entities and min_score."""
     return {
-        (row.id, tuple(row.terms), tuple(row.entities)) for row in discovery.candidates.itertuples()
+        (row.id, tuple(row.terms), tuple(row.entities), row.min_score)
+        for row in discovery.candidates.itertuples()
     }
 
 
@@ -53,12 +54,15 @@ def measure(archive: Path, out: Path, *, stability: bool) -> None:
             smaller = Path(folder) / archive.name
             shutil.copytree(archive, smaller)
             (smaller / latest.relative_to(archive)).unlink()
-            before = definitions(discover_topics(load_corpus(smaller, model="none")))
-        after = definitions(discover_topics(corpus))
-        print(
-            f"  one post added ({latest.name}): {len(after - before)} of {len(after)} candidates "
-            f"new or changed, {len(before - after)} of {len(before)} gone or changed"
-        )
+            fewer = load_corpus(smaller, model="none")
+            for method in ("nmf", "kmeans"):
+                before = definitions(discover_topics(fewer, method=method))
+                after = definitions(discover_topics(corpus, method=method))
+                print(
+                    f"  {method:6s} one post added ({latest.name}): {len(after - before)} of "
+                    f"{len(after)} candidates new or changed, {len(before - after)} of "
+                    f"{len(before)} gone or changed"
+                )
 
 
 def main() -> None:

@@ -376,18 +376,31 @@ def _candidates(
         for index in order[:TOP_FEATURES]:
             if weights[number, index] > 0:
                 wanted[vocabulary[index]].append(number)
-    scores = _feature_scores(sections, features, set(wanted))
+    scores, headed = _feature_scores(sections, features, set(wanted))
     # A feature is kept when the sections it tags mostly belong to the components it is heavy
     # in (NMF may split one topic in two), and goes to the component it is heaviest in.
     norms = np.sqrt((weights**2).sum(axis=1))
     chosen_by: dict[int, list[tuple[float, str, set[str]]]] = defaultdict(list)
+    strict: set[str] = set()
     component_of = dict(zip(section_ids, membership.tolist(), strict=True))
     for feature, numbers in sorted(wanted.items()):
-        hits = {s for s, score in scores.get(feature, {}).items() if score >= 2}
-        inside = {s for s in hits if component_of[s] in numbers}
-        precise = len(inside) / max(len(hits), 1) >= MIN_PRECISION[feature[0]]
         # Heavy in more than two components, a feature is specific to none ("project").
-        if len(inside) >= MIN_TERM_SECTIONS and precise and len(numbers) <= 2:
+        if len(numbers) > 2:
+            continue
+        needed = MIN_PRECISION[feature[0]]
+        hits = {s for s, score in scores.get(feature, {}).items() if score >= 2}
+        if feature.startswith("e:") and not _headlined([feature[2:]], hits, headings, gazetteer):
+            # Never in the headings: a name the sections share in passing ("follow us on
+            # Twitter"), not what they are about.
+            continue
+        text_only = hits - headed.get(feature, set())
+        if len(text_only) >= 3 and _precision(text_only, numbers, component_of) < needed:
+            # Precise in headings, not in passing: the candidate needs a heading mention (or
+            # three in the text), its `min_score` 3.
+            strict.add(feature)
+            hits = {s for s, score in scores[feature].items() if score >= 3}
+        inside = {s for s in hits if component_of[s] in numbers}
+        if len(inside) >= MIN_TERM_SECTIONS and _precision(hits, numbers, component_of) >= needed:
             column = vocabulary.index(feature)
             share = [round(float(weights[n, column] / max(norms[n], 1e-12)), 9) for n in numbers]
             best = numbers[int(np.argmax(share))]
@@ -408,10 +421,6 @@ def _candidates(
             hits = set().union(*(hits for _, hits in group))
             terms = _longest({f[2:] for f, _ in group if not f.startswith("e:")})
             entities = sorted({f[2:] for f, _ in group if f.startswith("e:")})
-            if not terms and not _headlined(entities, hits, headings, gazetteer):
-                # Entities alone, never in the headings: a name the sections share in
-                # passing ("follow us on Twitter"), not what they are about.
-                continue
             # Terms name a topic better than the entities that come with it.
             ordered = [f[2:] for f, _ in group if f[2:] in terms] + [
                 _name(f[2:], gazetteer) for f, _ in group if f[2:] in entities
@@ -427,12 +436,18 @@ def _candidates(
                     "id": topic_id,
                     "label": label,
                     "terms": terms[:MAX_TERMS],
+                    "min_score": 3 if any(f in strict for f, _ in group) else DEFAULT_MIN_SCORE,
                     "entities": entities[:MAX_ENTITIES],
                     "top_features": [f[2:] for f, _ in group[:5]],
                     "coherence": coherence,
                 }
             )
     return found
+
+
+def _precision(hits: set[str], numbers: list[int], component_of: dict[str, int]) -> float:
+    """The share of ``hits`` that belong to one of the components ``numbers``."""
+    return sum(component_of[s] in numbers for s in hits) / max(len(hits), 1)
 
 
 def _headlined(
@@ -497,17 +512,20 @@ def _longest(terms: set[str]) -> list[str]:
 
 def _feature_scores(
     sections: pd.DataFrame, features: dict[str, Weights], wanted: Iterable[str]
-) -> dict[str, dict[str, float]]:
+) -> tuple[dict[str, dict[str, float]], dict[str, set[str]]]:
     """For each wanted feature, section -> the score its term (or entity) would give there, the
-    tagger's way: 3 per match in the heading, 1 in the text, 0.5 in a footnote."""
+    tagger's way: 3 per match in the heading, 1 in the text, 0.5 in a footnote; and the
+    sections where it is in the heading."""
     wanted = set(wanted)
     terms = {feature[2:] for feature in wanted if not feature.startswith("e:")}
     longest = max((len(term.split()) for term in terms), default=1)
     firsts = {term.split()[0] for term in terms}
     scores: dict[str, dict[str, float]] = defaultdict(dict)
+    headed: dict[str, set[str]] = defaultdict(set)
     columns = ["section_id", "heading", "text", "footnotes"]
     for section_id, heading, text, notes in sections[columns].itertuples(index=False, name=None):
         found: Weights = defaultdict(float)
+        in_heading: set[str] = set()
         regions = (("heading", heading), ("text", text), ("footnotes", notes))
         for region, content in regions:
             if not isinstance(content, str) or not content:
@@ -520,14 +538,18 @@ def _feature_scores(
                         gram = " ".join(run[start : start + size])
                         if gram in terms:
                             found[gram] += REGION_WEIGHTS[region]
+                            if region == "heading":
+                                in_heading.add(gram)
         for gram, score in found.items():
             for prefix in ("t:", "p:"):
                 if prefix + gram in wanted:
                     scores[prefix + gram][section_id] = score
+                    if gram in in_heading:
+                        headed[prefix + gram].add(section_id)
         for feature, weight in features.get(section_id, {}).items():
             if feature.startswith("e:") and feature in wanted:
                 scores[feature][section_id] = weight
-    return scores
+    return scores, headed
 
 
 def _slug(text: str) -> str:
@@ -584,6 +606,7 @@ def _describe(
         "terms",
         "entities",
         "top_features",
+        "min_score",
         "sections",
         "share",
         "coherence",
@@ -710,4 +733,6 @@ def suggestions_yaml(
             lines.append(f"    entities: {_flow(candidate['entities'])}\n")
         if candidate["terms"]:
             lines.append(f"    terms: {_flow(candidate['terms'])}\n")
+        if candidate["min_score"] != DEFAULT_MIN_SCORE:
+            lines.append(f"    min_score: {candidate['min_score']:g}\n")
     return "".join(lines)
