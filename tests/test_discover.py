@@ -111,6 +111,18 @@ def test_the_sample_gives_a_loadable_file(tmp_path):
     assert again == discovery.path.read_text(encoding="utf-8")
 
 
+def test_an_archive_without_entities_or_recurring_sections_gives_an_empty_list(tmp_path):
+    archive = tmp_path / "archive"
+    write(archive, "2024-05-06.md", "---\ntitle: A\ndate: 2024-05-06\n---\n\n# Tomatoes\n\nRipe.\n")
+    write(archive, "2024-05-13.md", "---\ntitle: B\ndate: 2024-05-13\n---\n\n# Soup\n\nHot.\n")
+    corpus = load_corpus(archive, model="none")
+    assert corpus.entities.empty
+    discovery = discover_topics(corpus, out=tmp_path / "out")
+    assert discovery.candidates.empty and discovery.tags.empty
+    assert discovery.coverage == {"before": 0.0, "after": 0.0}
+    assert list(load_taxonomy(tmp_path / "out" / SUGGESTIONS).topics) == BUNDLED
+
+
 def test_cli_discover_writes_the_suggestions(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["discover", str(SAMPLE), "--out", str(out), "--model", "none"]) == 0

@@ -248,9 +248,10 @@ def discover_topics(
     post_of = dict(zip(sections["section_id"], sections["post_id"], strict=True))
     about = set(about_rows(corpus.topics)["section_id"])
     claimed = {entity for topic in base.topics.values() for entity in topic.entities}
-    entities = corpus.entities[
-        [not claimed.intersection(names.ancestors(str(e))) for e in corpus.entities["entity_id"]]
+    unclaimed = [
+        not claimed.intersection(names.ancestors(str(e))) for e in corpus.entities["entity_id"]
     ]
+    entities = corpus.entities.loc[np.array(unclaimed, dtype=bool)]
     # Entities a topic already counts are left out: they would only repeat that topic.
     features = _features(sections, corpus.phrases, entities)
     pool = [
