@@ -123,6 +123,18 @@ def test_an_archive_without_entities_or_recurring_sections_gives_an_empty_list(t
     assert list(load_taxonomy(tmp_path / "out" / SUGGESTIONS).topics) == BUNDLED
 
 
+def test_suggestions_extend_the_users_taxonomy_and_never_themselves(garden, tmp_path):
+    archive, _, _ = garden
+    mine = write(tmp_path, "mine/topics.yaml", "extends: bundled\ntopics: []\n")
+    out = tmp_path / "out"
+    corpus = load_corpus(archive, model="none", taxonomy=mine)
+    discovery = discover_topics(corpus, taxonomy=mine, out=out)
+    assert yaml.safe_load(discovery.yaml)["extends"] == "../mine/topics.yaml"
+    assert list(load_taxonomy(discovery.path).topics)[: len(BUNDLED)] == BUNDLED
+    with pytest.raises(ValueError, match="copy it to another name"):
+        discover_topics(corpus, taxonomy=discovery.path, out=out)
+
+
 def test_cli_discover_writes_the_suggestions(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["discover", str(SAMPLE), "--out", str(out), "--model", "none"]) == 0

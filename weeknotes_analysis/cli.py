@@ -240,14 +240,18 @@ def _discover(args: argparse.Namespace) -> int:
     except BuildLockedError as exc:
         print(f"weeknotes: {exc}", file=sys.stderr)
         return 1
-    discovery = discover_topics(
-        corpus,
-        topics=args.topics,
-        all_sections=args.all,
-        taxonomy=args.taxonomy,
-        gazetteer=args.gazetteer,
-        out=args.out,
-    )
+    try:
+        discovery = discover_topics(
+            corpus,
+            topics=args.topics,
+            all_sections=args.all,
+            taxonomy=args.taxonomy,
+            gazetteer=args.gazetteer,
+            out=args.out,
+        )
+    except ValueError as exc:
+        print(f"weeknotes: {exc}", file=sys.stderr)
+        return 1
     if not args.quiet:
         with _wide_pandas():
             columns = ["id", "label", "sections", "share", "coherence", "periods"]

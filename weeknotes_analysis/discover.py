@@ -313,6 +313,11 @@ def _extends(taxonomy: str | os.PathLike[str] | None, out: str | os.PathLike[str
     if taxonomy is None or Path(taxonomy).resolve() == default_taxonomy_path().resolve():
         return "bundled"
     source = Path(taxonomy).resolve()
+    if out is not None and source == (Path(out) / SUGGESTIONS).resolve():
+        raise ValueError(
+            f"{source}: the suggestions would replace the taxonomy they extend; copy it to "
+            "another name (my-topics.yaml) and pass that with --taxonomy"
+        )
     if out is None:
         return str(source)
     try:
