@@ -658,8 +658,18 @@ def _text(value: Any) -> str:
 def _examples(
     section_ids: Iterable[str], words_of: dict[str, Any], headings: dict[str, Any]
 ) -> list[str]:
-    """A few of the sections, wordiest first, under as many different headings as there are."""
-    ranked = sorted(section_ids, key=lambda s: (-min(int(words_of.get(s) or 0), 200), s))
+    """A few of the sections, under their most common headings first (one each while there
+    are others), the wordiest of each."""
+    section_ids = list(section_ids)
+    common = Counter(_text(headings.get(s)).lower() for s in section_ids)
+    ranked = sorted(
+        section_ids,
+        key=lambda s: (
+            -common[_text(headings.get(s)).lower()],
+            -min(int(words_of.get(s) or 0), 200),
+            s,
+        ),
+    )
     chosen: list[str] = []
     seen: set[str] = set()
     for section_id in ranked:
