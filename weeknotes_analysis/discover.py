@@ -46,6 +46,7 @@ MAX_FEATURES = 3000
 # The share of the sections a term tags that must belong to its candidate: a heading's words,
 # and (stricter, as one is found in any passing sentence) a phrase or entity of the text.
 MIN_PRECISION = {"t": 0.8, "p": 0.9, "e": 0.9}
+MAX_COMPONENTS = 2  # a feature heavy in more components is not specific to any
 MIN_SECTIONS = 3  # a candidate tags at least this many sections
 MIN_TERM_SECTIONS = 2  # and each of its terms at least this many of them
 # Features whose sections' centroids are at least this close make one candidate.
@@ -390,8 +391,8 @@ def _candidates(
     strict: set[str] = set()
     component_of = dict(zip(section_ids, membership.tolist(), strict=True))
     for feature, numbers in sorted(wanted.items()):
-        # Heavy in more than two components, a feature is specific to none ("project").
-        if len(numbers) > 2:
+        # Heavy in many components, a feature is specific to none ("project").
+        if len(numbers) > MAX_COMPONENTS:
             continue
         needed = MIN_PRECISION[feature[0]]
         hits = {s for s, score in scores.get(feature, {}).items() if score >= 2}
