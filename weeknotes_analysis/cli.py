@@ -237,10 +237,6 @@ def _discover(args: argparse.Namespace) -> int:
             gazetteer=args.gazetteer,
             phrases=args.phrases,
         )
-    except BuildLockedError as exc:
-        print(f"weeknotes: {exc}", file=sys.stderr)
-        return 1
-    try:
         discovery = discover_topics(
             corpus,
             topics=args.topics,
@@ -249,7 +245,7 @@ def _discover(args: argparse.Namespace) -> int:
             gazetteer=args.gazetteer,
             out=args.out,
         )
-    except ValueError as exc:
+    except (BuildLockedError, ValueError) as exc:
         print(f"weeknotes: {exc}", file=sys.stderr)
         return 1
     if not args.quiet:
