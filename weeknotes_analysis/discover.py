@@ -253,7 +253,15 @@ def discover_topics(
         not claimed.intersection(names.ancestors(str(e))) for e in corpus.entities["entity_id"]
     ]
     entities = corpus.entities.loc[np.array(unclaimed, dtype=bool)]
-    # Entities a topic already counts are left out: they would only repeat that topic.
+    # Entities a topic already counts are left out, and so are their names and the topics'
+    # own terms as suggested terms: they would only repeat that topic.
+    known = {
+        alias.lower()
+        for entry in names.entries.values()
+        if claimed.intersection(names.ancestors(entry.id))
+        for alias in entry.aliases
+    }
+    known |= {word.lower() for t in base.topics.values() for word in (*t.terms, *t.lemmas)}
     features = _features(sections, corpus.phrases, entities)
     pool = [
         section_id
@@ -277,6 +285,7 @@ def discover_topics(
                 features=features,
                 vectors=everything,
                 taken=set(base.topics),
+                known=known,
                 gazetteer=names,
             )
     merged = extend_taxonomy(
@@ -368,6 +377,7 @@ def _candidates(
     features: dict[str, Weights],
     vectors: Any,
     taken: set[str],
+    known: set[str],
     gazetteer: Gazetteer,
 ) -> list[dict[str, Any]]:
     """Each candidate's terms and entities: among its heaviest features, those whose sections
@@ -392,7 +402,7 @@ def _candidates(
     component_of = dict(zip(section_ids, membership.tolist(), strict=True))
     for feature, numbers in sorted(wanted.items()):
         # Heavy in many components, a feature is specific to none ("project").
-        if len(numbers) > MAX_COMPONENTS:
+        if len(numbers) > MAX_COMPONENTS or feature[2:] in known:
             continue
         needed = MIN_PRECISION[feature[0]]
         hits = {s for s, score in scores.get(feature, {}).items() if score >= 2}
