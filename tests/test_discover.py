@@ -135,6 +135,15 @@ def test_suggestions_extend_the_users_taxonomy_and_never_themselves(garden, tmp_
         discover_topics(corpus, taxonomy=discovery.path, out=out)
 
 
+def test_what_a_topic_already_counts_is_never_suggested_again(tmp_path):
+    corpus = load_corpus(SAMPLE, model="none", out=tmp_path)
+    discovery = discover_topics(corpus, all_sections=True)
+    suggested = {t for terms in discovery.candidates["terms"] for t in terms}
+    suggested |= {e for entities in discovery.candidates["entities"] for e in entities}
+    # "Kubernetes" starts several of the sample's headings, and is the bundled topic's.
+    assert not suggested & {"kubernetes", "k8s", "aws", "docker", "amazon web services"}
+
+
 def test_cli_discover_writes_the_suggestions(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["discover", str(SAMPLE), "--out", str(out), "--model", "none"]) == 0
