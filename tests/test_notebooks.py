@@ -30,6 +30,7 @@ def test_the_notebooks_are_there():
         "03-entities-and-links",
         "04-evaluation",
         "05-sentiment-and-phrases",
+        "06-discover-topics",
     ]
 
 

@@ -42,7 +42,7 @@ from .nlp import (
 )
 from .process import Settings, file_hash
 from .sources import find_posts
-from .topics import default_taxonomy_path, load_taxonomy
+from .topics import default_taxonomy_path, load_taxonomy, taxonomy_fingerprint
 
 MANIFEST = "manifest.json"
 LOCK = ".weeknotes.lock"
@@ -212,7 +212,7 @@ def build_corpus(
     gazetteer_file = Path(gazetteer) if gazetteer is not None else default_gazetteer_path()
     taxonomy_file = Path(taxonomy) if taxonomy is not None else default_taxonomy_path()
     fingerprints = Fingerprints.of(
-        model, file_fingerprint(gazetteer_file), file_fingerprint(taxonomy_file), mode
+        model, file_fingerprint(gazetteer_file), taxonomy_fingerprint(taxonomy_file), mode
     )
 
     def settings() -> Settings:

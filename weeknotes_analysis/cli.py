@@ -95,6 +95,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--gold", default=None, help="a JSON-lines file of labelled sections to score against"
     )
 
+    discover = commands.add_parser(
+        "discover",
+        help="group the sections no topic is about into candidate topics (API: discover_topics)",
+        description="Build the tables (cached in FOLDER), group the sections no topic is about "
+        "into candidate topics and write FOLDER/taxonomy-suggestions.yaml, a taxonomy that "
+        "extends the one used: pass it to --taxonomy to tag with both.",
+    )
+    _add_build_options(discover)
+    discover.add_argument(
+        "--out", default=DEFAULT_OUT, help="output folder (default: data/processed)"
+    )
+    discover.add_argument(
+        "--topics", type=int, default=None, help="candidates to look for (default: from the size)"
+    )
+    discover.add_argument(
+        "--all", action="store_true", help="group every section, not only those no topic is about"
+    )
+
     report = commands.add_parser(
         "report",
         help="run every notebook on the archive and write an HTML report (API: build_report)",
@@ -115,7 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `weeknotes` console script."""
     args = build_parser().parse_args(argv)
     try:
-        handlers = {"build": _build, "check": _check, "evaluate": _evaluate, "report": _report}
+        handlers = {
+            "build": _build,
+            "check": _check,
+            "evaluate": _evaluate,
+            "discover": _discover,
+            "report": _report,
+        }
         handler = handlers[args.command]
         return handler(args)
     except FileNotFoundError as exc:
@@ -210,6 +234,43 @@ def _evaluate(args: argparse.Namespace) -> int:
         return 0
     result = evaluate_topics(corpus, mapping=Path(args.mapping) if args.mapping else None)
     print(format_evaluation(result))
+    return 0
+
+
+def _discover(args: argparse.Namespace) -> int:
+    from .build import BuildLockedError, build_corpus
+    from .discover import discover_topics
+
+    if args.topics is not None and args.topics < 1:
+        print(f"weeknotes: --topics must be at least 1, not {args.topics}", file=sys.stderr)
+        return 2
+    try:
+        corpus = build_corpus(
+            args.path,
+            progress=not args.quiet,
+            out=args.out,
+            model=args.model,
+            jobs=args.jobs,
+            taxonomy=args.taxonomy,
+            gazetteer=args.gazetteer,
+            phrases=args.phrases,
+        )
+        discovery = discover_topics(
+            corpus,
+            topics=args.topics,
+            all_sections=args.all,
+            taxonomy=args.taxonomy,
+            gazetteer=args.gazetteer,
+            out=args.out,
+        )
+    except (BuildLockedError, ValueError) as exc:
+        print(f"weeknotes: {exc}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        with _wide_pandas():
+            columns = ["id", "label", "sections", "share", "coherence", "periods"]
+            print(discovery.candidates[columns].to_string(index=False))
+    _say(args, f"{discovery.summary()} -> {discovery.path}")
     return 0
 
 

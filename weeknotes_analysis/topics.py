@@ -63,9 +63,69 @@ def default_taxonomy_path() -> Path:
 
 
 def load_taxonomy(path: str | os.PathLike[str] | None = None) -> Taxonomy:
-    """Load a taxonomy YAML file (default: the bundled one); errors name the topic."""
+    """Load a taxonomy YAML file (default: the bundled one); errors name the topic.
+
+    A file may start with ``extends: bundled`` (or ``extends: other.yaml``, relative to the
+    file): its topics are then added to those of the file it extends, and a topic whose id is
+    already there replaces it in place.
+    """
     source = Path(path) if path is not None else default_taxonomy_path()
-    return _load_taxonomy(str(source), source.stat().st_mtime_ns)
+    chain = taxonomy_chain(source)
+    return _load_taxonomy(tuple((str(file), file.stat().st_mtime_ns) for file in chain))
+
+
+_EXTENDS = re.compile(rb"^extends[ \t]*:", re.MULTILINE)
+
+
+def _extended(path: Path, data: bytes) -> Path | None:
+    """The file that ``path`` (whose bytes are ``data``) extends, or None."""
+    # Most files extend nothing: find out without parsing their YAML.
+    if not _EXTENDS.search(data):
+        return None
+    document = yaml.load(data, Loader=SAFE_LOADER)
+    base = document.get("extends") if isinstance(document, dict) else None
+    if base is None:
+        return None
+    if not isinstance(base, str) or not base.strip():
+        raise ValueError(f"{path}: `extends` must be `bundled` or the path of a taxonomy file")
+    if base.strip() == "bundled":
+        return default_taxonomy_path()
+    return path.parent / base.strip()
+
+
+def taxonomy_chain(path: str | os.PathLike[str]) -> list[Path]:
+    """The taxonomy files ``path`` is made of, the base first and ``path`` last.
+
+    Raises:
+        ValueError: when the files extend each other in a cycle.
+        FileNotFoundError: when an extended file does not exist (named with its extender).
+    """
+    chain: list[Path] = []
+    seen: set[Path] = set()
+    current: Path | None = Path(path)
+    while current is not None:
+        resolved = current.resolve()
+        if resolved in seen:
+            names = " -> ".join(str(file) for file in [*chain, current])
+            raise ValueError(f"{chain[-1]}: taxonomy files extend each other in a cycle: {names}")
+        if chain and not current.is_file():
+            raise FileNotFoundError(f"{chain[-1]}: extends {current}, which does not exist")
+        seen.add(resolved)
+        chain.append(current)
+        current = _extended(current, current.read_bytes())
+    return chain[::-1]
+
+
+def taxonomy_fingerprint(path: str | os.PathLike[str]) -> str:
+    """The fingerprint of a taxonomy file and every file it extends (the bytes of a file that
+    extends nothing, as :func:`weeknotes_analysis.nlp.file_fingerprint`), so that caches
+    re-tag when a base file changes."""
+    fingerprint: str | None = None
+    for file in taxonomy_chain(path):
+        data = file.read_bytes()
+        fingerprint = fingerprint_of(data if fingerprint is None else fingerprint.encode() + data)
+    assert fingerprint is not None
+    return fingerprint
 
 
 def inflections(lemma: str) -> list[str]:
@@ -158,14 +218,37 @@ class _TermScanner:
 
 
 @cache
-def _load_taxonomy(path: str, mtime: int) -> Taxonomy:
-    del mtime  # part of the cache key only: an edited file is read again
-    data = Path(path).read_bytes()
+def _load_taxonomy(files: tuple[tuple[str, int], ...]) -> Taxonomy:
+    """The merged taxonomy of a chain of files (base first); the mtimes are part of the cache
+    key only, so an edited file is read again."""
+    taxonomy: Taxonomy | None = None
+    for path, _mtime in files:
+        taxonomy = extend_taxonomy(taxonomy, Path(path).read_bytes(), path=path)
+    assert taxonomy is not None
+    return taxonomy
+
+
+def extend_taxonomy(base: Taxonomy | None, data: bytes, *, path: str) -> Taxonomy:
+    """The taxonomy of a file's bytes ``data`` (named ``path`` in errors) on top of ``base``:
+    its topics are added, and one whose id ``base`` has replaces that topic in its place.
+    The fingerprint covers the base's, so a changed base changes it."""
+    topics = dict(base.topics) if base is not None else {}
+    topics.update(_read_topics(path, data))
+    for topic in topics.values():
+        unknown = [implied for implied in topic.implies if implied not in topics]
+        if unknown:
+            raise ValueError(f"{path}: topic {topic.id!r} implies unknown topics {unknown}")
+    contents = data if base is None else base.fingerprint.encode() + data
+    return Taxonomy(topics=topics, fingerprint=fingerprint_of(contents), path=path)
+
+
+def _read_topics(path: str, data: bytes) -> dict[str, Topic]:
+    """The topics one taxonomy file defines, in file order."""
     document = yaml.load(data, Loader=SAFE_LOADER) or {}
     raw_topics = document.get("topics") if isinstance(document, dict) else None
     if not isinstance(raw_topics, list):
         raise ValueError(f"{path}: expected a mapping with a `topics:` list")
-    defaults = document.get("defaults", {}) if isinstance(document, dict) else {}
+    defaults = document.get("defaults") or {}
     topics: dict[str, Topic] = {}
     for number, raw in enumerate(raw_topics, start=1):
         if not isinstance(raw, dict) or not raw.get("id") or not raw.get("group"):
@@ -187,11 +270,7 @@ def _load_taxonomy(path: str, mtime: int) -> Taxonomy:
             pattern=_compile(terms, lemmas),
             implies=tuple(str(topic) for topic in raw.get("implies") or []),
         )
-    for topic in topics.values():
-        unknown = [implied for implied in topic.implies if implied not in topics]
-        if unknown:
-            raise ValueError(f"{path}: topic {topic.id!r} implies unknown topics {unknown}")
-    return Taxonomy(topics=topics, fingerprint=fingerprint_of(data), path=path)
+    return topics
 
 
 class _HeadingMatcher:
