@@ -28,6 +28,7 @@ from .topics import (
     DEFAULT_MIN_SCORE,
     REGION_WEIGHTS,
     Taxonomy,
+    about_rows,
     default_taxonomy_path,
     extend_taxonomy,
     load_taxonomy,
@@ -103,14 +104,6 @@ class Discovery:
             f"{len(self.candidates)} candidate topics; sections about some topic: "
             f"{self.coverage.get('before', 0.0):.1%} -> {self.coverage.get('after', 0.0):.1%}"
         )
-
-
-def about_rows(topics: pd.DataFrame) -> pd.DataFrame:
-    """The topics rows that make a section about a topic (role ``about``; every row when the
-    table has no ``role`` column)."""
-    if "role" not in topics.columns:
-        return topics
-    return topics[topics["role"] == "about"]
 
 
 def words(text: str) -> list[list[str]]:
@@ -247,7 +240,9 @@ def discover_topics(
     names = gazetteer if isinstance(gazetteer, Gazetteer) else load_gazetteer(gazetteer)
     sections = corpus.sections.sort_values("section_id", kind="stable").reset_index(drop=True)
     post_of = dict(zip(sections["section_id"], sections["post_id"], strict=True))
-    about = set(about_rows(corpus.topics)["section_id"])
+    # A section about nothing but the archive's subject (a This Week in Rust section is about
+    # Rust) is still one that no topic of its own describes.
+    about = set(about_rows(corpus.topics, subjects=False)["section_id"])
     claimed = {entity for topic in base.topics.values() for entity in topic.entities}
     unclaimed = [
         not claimed.intersection(names.ancestors(str(e))) for e in corpus.entities["entity_id"]

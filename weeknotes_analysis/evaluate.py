@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 
 from .corpus import Corpus
+from .topics import about_rows
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def evaluate_topics(
         .explode("topic")
     )
     pairs = expected.drop_duplicates(["post_id", "topic"])
-    about = _about_rows(corpus.post_topics)
+    about = about_rows(corpus.post_topics)
     found = set(zip(about["post_id"], about["topic"], strict=True))
     hit = [
         (post, topic) in found for post, topic in zip(pairs["post_id"], pairs["topic"], strict=True)
@@ -93,7 +94,7 @@ def evaluate_topics(
         .assign(keywords=lambda frame: frame["post_id"].map(keywords))
         .reset_index(drop=True)
     )
-    tagged = _about_rows(corpus.topics)["section_id"].nunique()
+    tagged = about_rows(corpus.topics)["section_id"].nunique()
     total = len(corpus.sections)
     return Evaluation(
         recall=float(pairs["found"].mean()) if len(pairs) else float("nan"),
@@ -102,12 +103,6 @@ def evaluate_topics(
         posts=int(pairs["post_id"].nunique()),
         untagged_share=(total - tagged) / total if total else float("nan"),
     )
-
-
-def _about_rows(topics: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a topics or post_topics table whose role is ``about`` (every row of a
-    table written before roles existed)."""
-    return topics[topics["role"] == "about"] if "role" in topics.columns else topics
 
 
 def format_evaluation(result: Evaluation) -> str:

@@ -853,3 +853,18 @@ def archive_subjects(
         _section=merged["section_id"].map(section_order), _topic=merged["topic"].map(order)
     ).sort_values(["_section", "_topic"], kind="stable")
     return schema.conform(merged.drop(columns=["_section", "_topic"]), "topics")
+
+
+def about_rows(topics: pd.DataFrame, *, subjects: bool = True) -> pd.DataFrame:
+    """The rows of a topics or post_topics table whose role is ``about`` (every row of a
+    table written before roles existed). ``subjects=False`` leaves out the rows that are about
+    only because the archive's subject covers the whole post: what the section (or the post)
+    says itself."""
+    if "role" not in topics.columns:
+        return topics
+    rows = topics[topics["role"] == "about"]
+    if subjects:
+        return rows
+    if "section_role" in rows.columns:
+        return rows[rows["section_role"] == "about"]
+    return rows[~rows["subject"].astype(bool)] if "subject" in rows.columns else rows
