@@ -9,6 +9,7 @@ import pytest
 
 from weeknotes_analysis import schema
 from weeknotes_analysis.nlp import (
+    WORD_FILTER,
     build_pipeline,
     entities,
     load_gazetteer,
@@ -209,7 +210,7 @@ def test_model_auto_resolves_to_an_installed_english_model():
 
 
 def test_pipeline_has_only_what_ner_needs(model_nlp, rules_nlp):
-    assert model_nlp.pipe_names == ["gazetteer", "ner"]
+    assert model_nlp.pipe_names == ["gazetteer", "ner", WORD_FILTER]
     assert rules_nlp.pipe_names == ["gazetteer"]
     assert build_pipeline("auto") is model_nlp, "loaded once and shared"
 
