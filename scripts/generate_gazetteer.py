@@ -18,7 +18,8 @@ Aliases are chosen so that no common English word becomes an unconditional alias
   word with an inner capital or a digit ("SageMaker", "Route 53"); a plain word ("Forecast",
   "Sumerian") only as an ambiguous alias, counted where AWS is named in the same section;
 - an abbreviation ("RAM", "QLDB") with its prefix always, bare only from four characters on,
-  shorter ones ambiguous as above.
+  shorter ones ambiguous as above, and never when the gazetteer lists it as a generic term
+  (``not_entities``: "RAM" is memory).
 
 Usage (needs the ``gazetteer`` extra: ``pip install -e .[gazetteer]``)::
 
@@ -191,14 +192,17 @@ def split_file(text: str) -> tuple[str, str]:
 
 
 def taken_forms(text: str) -> tuple[set[str], set[str]]:
-    """Ids and lower-case surface forms (aliases and ambiguous) of the hand-kept entries."""
-    entries = yaml.safe_load(text)["entities"]
+    """Ids and lower-case surface forms (aliases and ambiguous) of the hand-kept entries, and
+    the generic terms (``not_entities``: "RAM" is memory before it is a service)."""
+    document = yaml.safe_load(text)
+    entries = document["entities"]
     ids = {entry["id"] for entry in entries}
     forms = {
         form.lower()
         for entry in entries
         for form in [*(entry.get("aliases") or []), *(entry.get("ambiguous") or [])]
     }
+    forms.update(str(term).lower() for term in document.get("not_entities") or [])
     return ids, forms
 
 

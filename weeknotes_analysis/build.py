@@ -33,6 +33,7 @@ from .corpus import (
     sort_tables,
 )
 from .nlp import (
+    NER_REVISION,
     default_gazetteer_path,
     file_fingerprint,
     finish_entities,
@@ -78,7 +79,7 @@ class Fingerprints:
         fingerprints (:func:`weeknotes_analysis.nlp.file_fingerprint`) are given, and the
         ``phrases`` mode."""
         parse = f"weeknotes-analysis=={VERSION};parser={PARSER_REVISION}"
-        ner = f"{parse};model={model_fingerprint(model)};gazetteer={gazetteer}"
+        ner = f"{parse};model={model_fingerprint(model)};gazetteer={gazetteer};{NER_REVISION}"
         topics = f"{ner};taxonomy={taxonomy}"
         sentiment = f"{parse};{SENTIMENT_REVISION}"
         return cls(parse, ner, topics, sentiment, f"{ner};phrases={phrases};{PHRASES_REVISION}")
