@@ -398,7 +398,8 @@ def test_person_variants_share_one_id_with_the_model(model_nlp, gazetteer):
         "Kowalski also maintains a crate."
     )
     frame = entities(sections_of(text), model_nlp, gazetteer=gazetteer)
-    people = {text.removesuffix("'s"): id_ for text, id_ in zip(frame["text"], frame["entity_id"])}
+    written = zip(frame["text"], frame["entity_id"], strict=True)
+    people = {text.removesuffix("'s"): entity_id for text, entity_id in written}
     assert people["Siemsen"] == people["Arlo Siemsen"] == people["Arlo"] == "arlo siemsen"
     assert people["Kowalski"] == people["Jane Kowalski"]
     assert set(frame.loc[frame["entity_id"] == "arlo siemsen", "label"]) == {"PERSON"}
