@@ -666,9 +666,10 @@ def merge_post_variants(rows_of_texts: list[list[dict[str, Any]]], texts: list[s
     """Make one post's entities consistent, in place.
 
     - A one-word mention of a person named in full in the post ("Siemsen", "Arlo",
-      "Siemsen's" after "Arlo Siemsen") takes the full name's id, and so does the last word
-      of another longer name ("Organization" after "AWS Organization"), when only one name
-      in the post has that word.
+      "Siemsen's" after "Arlo Siemsen") takes the full name's id; a model entity that is the
+      end of a longer name in the post takes that name's id ("Organization" after "AWS
+      Organization", "Instance Connect" after "EC2 Instance Connect"); both only when one
+      name in the post fits.
     - A one-word model entity that the post also writes in lower case is a common word at
       the start of a sentence or in a title ("Size", "Data", "Stable"), not a name; so is a
       company's one-word alias that starts a sentence ("Gravitational waves..." where the
@@ -693,8 +694,9 @@ def merge_post_variants(rows_of_texts: list[list[dict[str, Any]]], texts: list[s
             if len(words) >= 2 and row["label"] == "PERSON":
                 for word in (words[0], words[-1]):
                     people.setdefault(word, set()).add(owner)
-            elif len(words) >= 2 and row["source"] == "model":
-                names.setdefault(words[-1], set()).add(owner)
+            elif len(words) >= 2:
+                for cut in range(1, len(words)):
+                    names.setdefault(" ".join(words[cut:]), set()).add(owner)
     lower_words = {word for text in texts for word in _LOWER_WORD.findall(text)}
     for rows, text in zip(rows_of_texts, texts, strict=True):
         kept = []
@@ -704,7 +706,7 @@ def merge_post_variants(rows_of_texts: list[list[dict[str, Any]]], texts: list[s
             named = people.get(key, set()) | (
                 names.get(key, set()) if row["source"] == "model" else set()
             )
-            if " " not in key and len(named) == 1:
+            if len(named) == 1 and (" " not in key or row["source"] == "model"):
                 entity_id, label = next(iter(named))
                 row.update(entity_id=entity_id, label=label)
             elif (
