@@ -361,12 +361,14 @@ def test_a_vendor_name_that_begins_a_longer_name_gives_way_to_it(rules_nlp, gaze
         sections_of(
             "The talk was at Microsoft Reactor in Sydney, hosted by Microsoft.",
             "Microsoft CEO Satya Nadella spoke; NVidia GPUs were sold out.",
+            "Ferrous Systems Achieves IEC 61508 Certification for the Rust Core Library",
         ),
         rules_nlp,
         gazetteer=gazetteer,
     )
     assert ids(frame, 0)[:1] == ["microsoft reactor"] and ids(frame, 0).count("microsoft") == 1
     assert "microsoft" in ids(frame, 1) and "nvidia" in ids(frame, 1)
+    assert ids(frame, 2)[:1] == ["ferrous-systems"], "a title is not one long name"
 
 
 def row(text: str, entity_id: str, label: str, source: str = "model", start: int = 0) -> dict:

@@ -431,10 +431,12 @@ _COUNTED = re.compile(
 )
 # A name that a known vendor's name only begins: "Microsoft Reactor", "Arlo Siemsen".
 _CAPITALISED_WORD = r"[A-Z][\w&+.'\u2019-]*"
-_CAPITALISED_RUN = re.compile(
-    rf" ({_CAPITALISED_WORD}(?: (?:(?:for|of) )?{_CAPITALISED_WORD}){{0,3}})"
-)
+_CAPITALISED_RUN = re.compile(rf" ({_CAPITALISED_WORD}(?: (?:(?:for|of) )?{_CAPITALISED_WORD})*)")
+# More capitalised words than this after a vendor's name make a title ("Ferrous Systems
+# Achieves IEC 61508 Certification"), not a longer name.
+LONGEST_CONTINUATION = 3
 VENDOR_KINDS = frozenset({"vendor", "organisation", "place"})
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "NORP", "DATE", "TIME"})
 # Words after a vendor's name that start a job title or a new sentence, not a longer name.
 NOT_CONTINUATIONS = frozenset(
     {"CEO", "CTO", "CFO", "COO", "CIO", "CISO", "VP", "SVP", "EVP", "I", "President"}
@@ -456,12 +458,16 @@ def trimmed_span(text: str, start: int) -> tuple[str, int] | None:
     return (text, start) if text else None
 
 
-def is_name(text: str, *, gazetteer: Gazetteer) -> bool:
+def is_name(text: str, label: str, *, gazetteer: Gazetteer) -> bool:
     """Whether a model span can be a name: a capital letter somewhere (the model's lower-case
-    finds are words: "hooray", "byte"), more than one character, no code, not generic."""
+    finds are words: "hooray", "byte"; but a person's handle is written in lower case:
+    "joelmarcey"), more than one character, no code, not generic."""
     return (
         len(re.findall(r"[^\W_]", text)) > 1
-        and any(char.isupper() for char in text)
+        and (
+            any(char.isupper() for char in text)
+            or (label == "PERSON" and re.fullmatch(r"[a-z][a-z0-9]{3,}", text) is not None)
+        )
         and not _CODE.search(text)
         and generic_key(text) not in gazetteer.not_entities
     )
@@ -527,7 +533,7 @@ def entity_rows(
             if label not in labels:
                 continue
             trimmed = trimmed_span(text, start)
-            if trimmed is None or not is_name(trimmed[0], gazetteer=gazetteer):
+            if trimmed is None or not is_name(trimmed[0], label, gazetteer=gazetteer):
                 continue
             text, start = trimmed
             end = start + len(text)
@@ -543,6 +549,17 @@ def entity_rows(
             "end_char": end,
             "source": source,
         }
+
+
+def in_title(text: str, position: int) -> bool:
+    """Whether ``position`` is on a line written in Title Case (a headline or a link's title,
+    "Ferrous Systems Achieves IEC 61508 Certification for Rust"): five words or more, at
+    least three in five capitalised."""
+    line_start = text.rfind("\n", 0, position) + 1
+    line_end = text.find("\n", position)
+    words = text[line_start : line_end if line_end >= 0 else len(text)].split()
+    capitalised = sum(word[:1].isupper() for word in words)
+    return len(words) >= 5 and capitalised >= 0.6 * len(words)
 
 
 def _longer_name(
@@ -561,7 +578,11 @@ def _longer_name(
     if entry.kind not in VENDOR_KINDS or not text[:1].isupper() or not source_text:
         return None
     run = _CAPITALISED_RUN.match(source_text, end)
-    if run is None:
+    if (
+        run is None
+        or len(run.group(1).split(" ")) > LONGEST_CONTINUATION
+        or in_title(source_text, start)
+    ):
         return None
     words: list[str] = []
     for word in run.group(1).split(" "):
@@ -575,12 +596,15 @@ def _longer_name(
     for _other_text, other_label, other_id, other_start, other_end in entities[position + 1 :]:
         if other_start >= run_end:
             break
-        if other_id:
+        if other_id or other_label in PLACE_LABELS:
+            # Another entry or a place ("AWS Sydney region") ends the name.
             run_end = min(run_end, other_start)
             break
         model_label = model_label or other_label
         run_end = max(run_end, other_end)
     longer = source_text[start:run_end].rstrip(" ")
+    if re.search(r"[a-z]\.$", longer):
+        longer = longer[:-1]
     trimmed = trimmed_span(longer, start)
     if trimmed is None or trimmed[0] == text or "\n" in longer:
         return None
@@ -711,6 +735,7 @@ def merge_post_variants(rows_of_texts: list[list[dict[str, Any]]], texts: list[s
                 row.update(entity_id=entity_id, label=label)
             elif (
                 " " not in key
+                and row["text"][:1].isupper()
                 and key in lower_words
                 and (
                     row["source"] == "model"
