@@ -580,7 +580,7 @@ def _longer_name(
     run = _CAPITALISED_RUN.match(source_text, end)
     if (
         run is None
-        or len(run.group(1).split(" ")) > LONGEST_CONTINUATION
+        or sum(word[0].isupper() for word in run.group(1).split(" ")) > LONGEST_CONTINUATION
         or in_title(source_text, start)
     ):
         return None
