@@ -461,7 +461,8 @@ def trimmed_span(text: str, start: int) -> tuple[str, int] | None:
 def is_name(text: str, label: str, *, gazetteer: Gazetteer) -> bool:
     """Whether a model span can be a name: a capital letter somewhere (the model's lower-case
     finds are words: "hooray", "byte"; but a person's handle is written in lower case:
-    "joelmarcey"), more than one character, no code, not generic."""
+    "joelmarcey"), more than one character, no code, not generic; no person's name holds a
+    digit ("R2", "M4s")."""
     return (
         len(re.findall(r"[^\W_]", text)) > 1
         and (
@@ -469,6 +470,7 @@ def is_name(text: str, label: str, *, gazetteer: Gazetteer) -> bool:
             or (label == "PERSON" and re.fullmatch(r"[a-z][a-z0-9]{3,}", text) is not None)
         )
         and not _CODE.search(text)
+        and not (label == "PERSON" and re.search(r"\d", text))
         and generic_key(text) not in gazetteer.not_entities
     )
 
