@@ -21,9 +21,8 @@ from . import schema
 
 T = TypeVar("T")
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# NORP (nationalities, "Dutch", "Brazilians") names no specific thing: left out.
 MODEL_LABELS = frozenset(
-    {"PERSON", "ORG", "PRODUCT", "GPE", "LOC", "EVENT", "FAC", "WORK_OF_ART", "LAW"}
+    {"PERSON", "ORG", "PRODUCT", "GPE", "LOC", "NORP", "EVENT", "FAC", "WORK_OF_ART", "LAW"}
 )
 AMBIGUOUS = "~ambiguous"
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
@@ -242,15 +241,15 @@ def _add_word_filter(nlp: Any, model: str) -> None:
 
 
 def _word_filter(nlp: Any, name: str, model: str) -> Callable[[Any], Any]:
-    others = english_words(model)
-    return lambda doc: drop_english_words(doc, others=others)
+    others, adjectives = english_words(model)
+    return lambda doc: drop_english_words(doc, others=others, adjectives=adjectives)
 
 
 @cache
-def english_words(model: str) -> frozenset[str]:
-    """The English verbs, adjectives and adverbs (WordNet's lists) that the model's rule-based
-    lemmatizer ships, read without loading the lemmatizer; empty when the model has none.
-    Used only to tell a common word from a name, never to find entities."""
+def english_words(model: str) -> tuple[frozenset[str], frozenset[str]]:
+    """``(verbs adjectives and adverbs, adjectives)``: the English word lists (WordNet's) that
+    the model's rule-based lemmatizer ships, read without loading the lemmatizer; empty when
+    the model has none. Used only to tell a common word from a name, never to find entities."""
     from spacy.lookups import Lookups
 
     spec = importlib.util.find_spec(model)
@@ -260,27 +259,37 @@ def english_words(model: str) -> frozenset[str]:
             tables = Lookups().from_disk(path)
             if tables.has_table("lemma_index"):
                 index = tables.get_table("lemma_index")
-                return frozenset().union(*(index.get(part, []) for part in ("verb", "adj", "adv")))
-    return frozenset()
+                others = frozenset().union(
+                    *(index.get(part, []) for part in ("verb", "adj", "adv"))
+                )
+                return others, frozenset(index.get("adj", []))
+    return frozenset(), frozenset()
 
 
-def drop_english_words(doc: Any, *, others: frozenset[str]) -> Any:
-    """Remove the model's one-word entities that start a sentence and are plain English verbs,
-    adjectives or adverbs there ("Size might be...", "Suffice to say", "Smart phones"). Within
-    a sentence such a word is kept: company names are often words ("Bulletproof")."""
-    kept = [
-        ent
-        for ent in doc.ents
-        if ent.ent_id_
-        or len(ent) != 1
-        or ent.label_ not in MODEL_LABELS
-        or not ent.text[1:].islower()
-        or ent.text.lower() not in others
-        or not at_sentence_start(ent)
-    ]
+def drop_english_words(
+    doc: Any, *, others: frozenset[str], adjectives: frozenset[str] = frozenset()
+) -> Any:
+    """Remove the model's one-word entities that are English words, not names:
+
+    - plain verbs, adjectives or adverbs that start a sentence ("Size might be...", "Suffice
+      to say", "Smart phones"); within a sentence such a word is kept, as company names are
+      often words ("Bulletproof");
+    - nationalities and other groups (NORP) that are adjectives ("Dutch", "Brazilians"); the
+      model also calls unknown names NORP ("Kickstarter", "Zelda"), and those stay.
+    """
+    kept = [ent for ent in doc.ents if not _english_word(ent, others, adjectives)]
     if len(kept) < len(doc.ents):
         doc.ents = kept
     return doc
+
+
+def _english_word(ent: Any, others: frozenset[str], adjectives: frozenset[str]) -> bool:
+    if ent.ent_id_ or len(ent) != 1 or not ent.text[1:].islower():
+        return False
+    word = ent.text.lower()
+    if ent.label_ == "NORP":
+        return word in adjectives or word.removesuffix("s") in adjectives
+    return ent.label_ in MODEL_LABELS and word in others and at_sentence_start(ent)
 
 
 def at_sentence_start(span: Any) -> bool:
