@@ -308,12 +308,14 @@ def test_model_finds_no_verbs_fragments_or_code(model_nlp, gazetteer):
         sections_of(
             "Suffice to say, the upgrade went well. Size might be a constraint here.",
             "Call LateContext::get_def_path and a[b] from the clobber_abi test, hooray.",
+            "Dutch and Japanese readers liked it, and so did the Brazilians.",
         ),
         model_nlp,
         gazetteer=gazetteer,
     )
     assert not {"suffice", "size"} & set(ids(frame, 0))
     assert ids(frame, 1) == []
+    assert not {"dutch", "japanese", "brazilians"} & set(ids(frame, 2))
 
 
 def test_ambiguous_forms_are_resolved_by_context(rules_nlp, gazetteer):
