@@ -14,9 +14,10 @@ them keep their ids (ec2, s3, aws-lambda...) and a service they already name is 
 Aliases are chosen so that no common English word becomes an unconditional alias:
 
 - "Amazon X" and "AWS X" always (matched with their case);
-- bare "X" when it cannot be an English word: several words ("Resource Access Manager") or one
-  word with an inner capital or a digit ("SageMaker", "Route 53"); a plain word ("Forecast",
-  "Sumerian") only as an ambiguous alias, counted where AWS is named in the same section;
+- bare "X" when it cannot be English: a word with an inner capital or a digit ("SageMaker",
+  "Route 53", "EC2 Instance Connect"); plain words ("Forecast", "Sumerian", "Resource Access
+  Manager", "Machine Learning") only as an ambiguous alias, counted where AWS or one of its
+  services is named in the same section;
 - an abbreviation ("RAM", "QLDB") with its prefix always, bare only from four characters on,
   shorter ones ambiguous as above, and never when the gazetteer lists it as a generic term
   (``not_entities``: "RAM" is memory).
@@ -161,7 +162,7 @@ def entry_of(service: Service) -> dict[str, object]:
     aliases = [f"{prefix} {service.rest}" for prefix in PREFIXES]
     ambiguous: list[str] = []
     bare = service.rest
-    if " " in bare or distinctive(bare):
+    if any(distinctive(word) for word in bare.split(" ")):
         aliases.append(bare)
     else:
         ambiguous.append(bare)
