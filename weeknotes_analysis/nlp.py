@@ -429,9 +429,7 @@ TRAILING_WORDS = frozenset(
 _CODE = re.compile(r"[\[\]{}<>^=;_|\\@]|::|\(\)")
 _LEADING_PUNCTUATION = "\"'\u201c\u201d\u2018\u2019(*"
 # Kinds whose names take a version ("iOS 10", "Kubernetes 1.9", "re:Invent 2018").
-VERSIONED_KINDS = frozenset(
-    {"product", "language", "os", "cloud-service", "project", "event", "standard"}
-)
+VERSIONED_KINDS = frozenset({"product", "language", "os", "project", "event", "standard"})
 _VERSION = re.compile(r" v?\d+(?:\.\d+)*[a-z]?(?![\w%\u00b0.,]*\w)")
 _COUNTED = re.compile(
     r" (?:%|percent|million|billion|thousand|times|years?|months?|weeks?|days?|hours?|"
@@ -530,15 +528,17 @@ def entity_rows(
                 label = gazetteer.entries[ent_id].label
             if ent_id in gazetteer.not_entities or generic_key(text) in gazetteer.not_entities:
                 continue
-            entry = gazetteer.entries[ent_id]
-            longer = _longer_name(entry, entities, position, source_text, gazetteer=gazetteer)
-            if longer is not None:
+            entry = gazetteer.entries.get(ent_id)
+            longer = entry and _longer_name(
+                entry, entities, position, source_text, gazetteer=gazetteer
+            )
+            if longer:
                 text, label, end = longer
                 ent_id, source = normalise(text), "model"
-            elif entry.kind in VERSIONED_KINDS and not text[-1].isdigit():
-                version = _VERSION.match(source_text, end)
-                if version and not _COUNTED.match(source_text, version.end()):
-                    end = version.end()
+            elif entry and entry.kind in VERSIONED_KINDS and not text[-1].isdigit():
+                version = _version_after(source_text, end)
+                if version:
+                    end = version
                     text = source_text[start:end]
         else:
             if label not in labels:
@@ -560,6 +560,15 @@ def entity_rows(
             "end_char": end,
             "source": source,
         }
+
+
+def _version_after(text: str, end: int) -> int | None:
+    """Where the version number that follows ``end`` ends ("iOS 10", "MySQL 5.6"), or None
+    when none does or the number counts something ("Windows 2 million users")."""
+    version = _VERSION.match(text, end)
+    if version is None or _COUNTED.match(text, version.end()):
+        return None
+    return version.end()
 
 
 def in_title(text: str, position: int) -> bool:
