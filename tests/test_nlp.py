@@ -337,6 +337,8 @@ def test_ambiguous_forms_are_resolved_by_context(rules_nlp, gazetteer):
             "Workers at the factory went on strike.",
             "Satya Nadella opened Build with a keynote on Azure.",
             "Build your own tools, then build more of them.",
+            "Azure DevOps now runs Pipelines on every commit.",
+            "Data Pipelines are hard to get right.",
         ),
         rules_nlp,
         gazetteer=gazetteer,
@@ -349,6 +351,8 @@ def test_ambiguous_forms_are_resolved_by_context(rules_nlp, gazetteer):
     assert "cloudflare-workers" not in ids(frame, 5)
     assert "microsoft-build" in ids(frame, 6)
     assert "microsoft-build" not in ids(frame, 7)
+    assert "azure-pipelines" in ids(frame, 8)
+    assert "azure-pipelines" not in ids(frame, 9)
 
 
 def test_one_id_for_variants_of_a_place_and_versions_stay_with_their_product(rules_nlp, gazetteer):
