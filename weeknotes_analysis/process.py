@@ -102,7 +102,12 @@ def analyse_sections(
     extract = _entities_only if settings.phrases == "off" else text_parts
     parts = [extract(doc) for doc in nlp.pipe(texts, batch_size=64)]
     found = accepted_entities(
-        items, texts, contexts, [raw for raw, _, _ in parts], gazetteer=settings.gazetteer
+        items,
+        texts,
+        contexts,
+        [raw for raw, _, _ in parts],
+        gazetteer=settings.gazetteer,
+        posts=sections["post_id"].tolist(),
     )
     entities = entity_frame(sections, items, found)
     return {
