@@ -11,6 +11,7 @@ import functools
 import json
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from .nlp import (
     resolve_model,
 )
 from .process import Settings, file_hash
+from .settings import apply_settings, load_settings
 from .sources import find_posts
 from .topics import default_taxonomy_path, load_taxonomy
 
@@ -170,6 +172,7 @@ def build_corpus(
     engine: str | Engine = "local",
     scheduler: str | None = None,
     workers: int | None = None,
+    config: str | os.PathLike[str] | None = None,
 ) -> Corpus:
     """Load a folder of weekly posts into a :class:`Corpus` of tidy tables.
 
@@ -197,8 +200,15 @@ def build_corpus(
             (``tcp://host:8786``); without it a local cluster is started for the build.
         workers: with ``engine="dask"``, the local cluster's worker processes (default:
             ``jobs``); with ``scheduler``, how many workers to wait for.
+        config: a settings file instead of the archive's own ``weeknotes.toml`` (see
+            :mod:`weeknotes_analysis.settings`): its taxonomy is used when ``taxonomy`` is not
+            given, and sections under its excluded headings are flagged in ``excluded``.
     """
+    started = time.perf_counter()
     root = Path(path)
+    archive_settings = load_settings(root, config=config)
+    if taxonomy is None and archive_settings.taxonomy:
+        taxonomy = archive_settings.taxonomy
     jobs = max(1, jobs or os.cpu_count() or 1)
     runner = _engine(engine, scheduler=scheduler, workers=workers, out=out)
     if phrases not in PHRASE_MODES:
@@ -244,7 +254,8 @@ def build_corpus(
             write_output(corpus, state, out)
         else:
             _MEMORY[memory_key] = state
-        return corpus
+        corpus.stats.update(model=resolved, seconds=time.perf_counter() - started)
+        return apply_settings(corpus, archive_settings)
     finally:
         if guard is not None:
             guard.release()
@@ -291,7 +302,8 @@ def _build(
         if sorted(old_link_problems["path"]) == sorted(p.path for p in link_problems):
             # Nothing changed at all: hand back a copy of the cached tables as they are.
             tables = {name: frame.copy() for name, frame in old.corpus.tables().items()}
-            return Corpus(**tables, root=str(root)), old
+            stats = {"fresh": 0, "reused": len(relatives)}
+            return Corpus(**tables, root=str(root), stats=stats), old
     processed = (engine or local_engine)(
         root, todo, settings=settings(), jobs=jobs, strict=strict, progress=progress
     )
@@ -342,6 +354,7 @@ def _build(
         sentiment=_ordered(layer("sentiment"), sections, "sentiment"),
         phrases=_ordered(layer("phrases"), sections, "phrases"),
         root=str(root),
+        stats={"fresh": len(todo), "reused": len(unchanged)},
     )
     state = Previous(corpus, fingerprints, {rel: hashes[rel] for rel in relatives}, post_of)
     return corpus, state
