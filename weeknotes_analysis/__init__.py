@@ -7,6 +7,7 @@ from typing import Any
 
 from .analysis import (
     activity,
+    analysed_sections,
     archive_summary,
     between,
     drill_down,
@@ -26,10 +27,13 @@ from .analysis import (
     top_cell,
     top_columns,
     top_items,
+    with_role,
 )
 from .build import BuildLockedError, build_corpus, clear_memory_cache
 from .corpus import Corpus, StrictError, check_archive
+from .display import readable
 from .evaluate import Evaluation, evaluate_topics
+from .findings import Finding, findings
 from .nlp import build_pipeline, entities, load_gazetteer
 from .phrases import (
     build_phrase_pipeline,
@@ -41,6 +45,13 @@ from .phrases import (
 )
 from .schema import TABLES, column_names
 from .sentiment import post_sentiment, sentiment, sentiment_by_period, sentiment_by_year
+from .settings import (
+    ArchiveSettings,
+    SettingsError,
+    excluded_headings,
+    load_settings,
+    recurring_headings,
+)
 from .sources import Post, Problem, find_posts, read_post
 from .topics import load_taxonomy, tag_sections
 
@@ -64,6 +75,9 @@ _LAZY = {
     "use_style": "plots",
     "ReportError": "report",
     "build_report": "report",
+    "copy_notebooks": "report",
+    "corpus_taxonomy": "report",
+    "default_freq": "report",
     "locate": "report",
     "open_archive": "report",
     "save_figure": "report",
@@ -81,16 +95,20 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "TABLES",
+    "ArchiveSettings",
     "BuildLockedError",
     "Corpus",
     "Evaluation",
+    "Finding",
     "Post",
     "Problem",
     "ReportError",
+    "SettingsError",
     "StrictError",
     "__version__",
     "activity",
     "activity_chart",
+    "analysed_sections",
     "archive_summary",
     "between",
     "build_corpus",
@@ -100,12 +118,17 @@ __all__ = [
     "check_archive",
     "clear_memory_cache",
     "column_names",
+    "copy_notebooks",
+    "corpus_taxonomy",
+    "default_freq",
     "distinctive",
     "drill_down",
     "entities",
     "entity_names",
     "evaluate_topics",
+    "excluded_headings",
     "find_posts",
+    "findings",
     "first_last_seen",
     "first_seen",
     "group_area",
@@ -114,6 +137,7 @@ __all__ = [
     "item_totals",
     "load_corpus",
     "load_gazetteer",
+    "load_settings",
     "load_taxonomy",
     "locate",
     "new_in_period",
@@ -128,7 +152,9 @@ __all__ = [
     "post_sentiment",
     "rank_phrases",
     "read_post",
+    "readable",
     "recall_bars",
+    "recurring_headings",
     "row_shares",
     "save_figure",
     "section_totals",
@@ -149,4 +175,5 @@ __all__ = [
     "topic_lines",
     "topic_mix",
     "use_style",
+    "with_role",
 ]

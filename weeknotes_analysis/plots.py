@@ -64,9 +64,20 @@ STYLE: dict[str, Any] = {
 }
 
 
-def use_style() -> None:
-    """Make every later matplotlib figure look like these charts (fonts, spines, legends)."""
+def use_style(*, svg: bool = False) -> None:
+    """Make every later matplotlib figure look like these charts (fonts, spines, legends).
+
+    With ``svg``, a notebook shows its figures as SVG (text kept as text), so the links of
+    charts drawn with ``link=`` can be clicked in the page.
+    """
     plt.style.use(STYLE)
+    if svg:
+        plt.rcParams["svg.fonttype"] = "none"
+        try:
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+        except ImportError:  # not in a notebook: nothing to switch
+            return
+        set_matplotlib_formats("svg")
 
 
 def topic_colors(taxonomy: Taxonomy | None = None) -> dict[str, str]:

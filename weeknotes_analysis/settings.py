@@ -169,3 +169,34 @@ def settings_snippet(headings: list[str]) -> str:
     """A ``weeknotes.toml`` line that leaves ``headings`` out of the analysis."""
     quoted = ", ".join('"' + h.replace("\\", "\\\\").replace('"', '\\"') + '"' for h in headings)
     return f"exclude_headings = [{quoted}]"
+
+
+def excluded_headings(corpus: Corpus) -> pd.DataFrame:
+    """The headings excluded by the settings as found in the archive: heading, sections
+    (with the sub-sections under them), posts; most sections first."""
+    sections = corpus.sections
+    if "excluded" not in sections.columns or not sections["excluded"].any():
+        return pd.DataFrame({"heading": [], "sections": [], "posts": []})
+    flagged = sections[sections["excluded"].astype(bool)].sort_values(["post_id", "position"])
+    # A sub-section counts under the excluded heading above it.
+    top = (
+        flagged["heading"]
+        .where(flagged["heading"].map(lambda h: _matches(h, corpus.settings)), None)
+        .ffill()
+    )
+    table = (
+        flagged.assign(top=top)
+        .groupby("top")
+        .agg(sections=("section_id", "size"), posts=("post_id", "nunique"))
+    )
+    table = table.rename_axis("heading").reset_index()
+    return table.sort_values(["sections", "heading"], ascending=[False, True]).reset_index(
+        drop=True
+    )
+
+
+def _matches(heading: object, settings: ArchiveSettings | None) -> bool:
+    if not isinstance(heading, str) or settings is None:
+        return False
+    normal = _normal(heading)
+    return any(fnmatch.fnmatchcase(normal, _normal(p)) for p in settings.exclude_headings)
