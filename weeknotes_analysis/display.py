@@ -101,9 +101,12 @@ def readable(
         percent: columns of shares (0.25) to show as percentages (25%).
         long: columns of long text that may wrap.
     """
-    frame = data.reset_index() if isinstance(data, pd.Series) else data.copy()
-    if isinstance(data, pd.DataFrame) and not isinstance(data.index, pd.RangeIndex):
+    if isinstance(data, pd.Series):
         frame = data.reset_index()
+    elif data.index.name is None and pd.api.types.is_integer_dtype(data.index.dtype):
+        frame = data.reset_index(drop=True)  # row numbers left over from a filter or a sort
+    else:
+        frame = data.reset_index()  # a named index (period, topic) is a column worth showing
     if rows is not None:
         frame = frame.head(rows)
     text = pd.DataFrame(index=range(len(frame)))

@@ -125,14 +125,14 @@ def excluded_sections(sections: pd.DataFrame, headings: tuple[str, ...] | list[s
     hit = normal.map(
         lambda h: h is not None and any(fnmatch.fnmatchcase(h, p) for p in patterns)
     ).astype(bool)
-    ordered = sections.assign(_hit=hit).sort_values(["post_id", "position"], kind="stable")
+    ordered = sections.assign(heading_hit=hit).sort_values(["post_id", "position"], kind="stable")
     under: int | None = None
     post = None
     for index, row in zip(ordered.index, ordered.itertuples(index=False), strict=True):
         if row.post_id != post:
             post, under = row.post_id, None
         level = int(row.level) if pd.notna(row.level) else 0
-        if row._hit:
+        if row.heading_hit:
             under = level
             flags.at[index] = True
         elif under is not None and level > under and pd.notna(row.heading):
