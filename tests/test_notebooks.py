@@ -241,3 +241,15 @@ def test_every_notebook_runs_on_an_awkward_archive_and_nothing_it_holds_is_marku
     topics = (folder / "02-topics-across-weeks.html").read_text(encoding="utf-8")
     assert "No topic in any period." in topics
     assert "none</p>" in topics  # an empty table says so
+
+
+def test_make_install_sets_up_nbstripout_and_the_notebooks_pass_through_it_unchanged():
+    assert "*.ipynb filter=nbstripout" in (REPO / ".gitattributes").read_text()
+    assert "nbstripout --install" in (REPO / "Makefile").read_text()
+    nbstripout = pytest.importorskip("nbstripout")
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        stripped = nbstripout.strip_output(
+            nbformat.read(path, as_version=4), keep_output=False, keep_count=False, keep_id=False
+        )
+        assert stripped == notebook, f"{path.name}: run nbstripout on it before committing"
