@@ -266,3 +266,13 @@ def test_thin_periods_are_hatched_and_gaps_are_not_zero(weekly):
     assert "fewer than 3 sections" in ax.get_xlabel()
     ax = topic_lines(weekly, ["kubernetes"], min_sections=1)
     assert not [p for p in ax.patches if p.get_hatch()]
+
+
+def test_only_cells_with_sections_link(corpus, weekly):
+    pattern = "topics/{topic}.html#{period}"
+    points = svg_links(topic_lines(weekly, ["aws", "smart-home"], link=pattern))
+    assert sorted(points) == ["topics/aws.html#2024-W01"]  # not W03 (0), not W02 (a gap)
+    counts = period_counts(corpus, "topic", freq="week", items=CLOUDS)
+    assert sorted(svg_links(topic_mix(counts, CLOUDS, link=pattern))) == [
+        "topics/aws.html#2024-W01"
+    ]

@@ -510,7 +510,13 @@ def topic_lines(
             linewidths=0.8,
         )
         if link:
-            points.set_urls([_link(link, topic, name) for name in period_names])
+            # Only a point with sections behind it links (an empty cell has no page to show).
+            points.set_urls(
+                [
+                    _link(link, topic, name) if value > 0 else None
+                    for value, name in zip(series.fillna(0), period_names, strict=True)
+                ]
+            )
         # The mean of the periods that had posts, never carried into a gap.
         smooth = series.rolling(window, min_periods=1).mean().where(~gap)
         # A single period has no line to draw: show its point instead.
@@ -594,7 +600,7 @@ def topic_mix(
         for bar, is_thin, name in zip(bars, thin, period_names, strict=True):
             if is_thin:
                 bar.set(alpha=0.55, hatch=THIN_HATCH, edgecolor="white")
-            if link:
+            if link and bar.get_height() > 0:
                 bar.set_url(_link(link, topic, name))
         bottom += heights
     if len(table) <= 40:
