@@ -237,7 +237,8 @@ def period_sections(frame: pd.DataFrame | pd.Series) -> np.ndarray:
 def _link(pattern: str | None, item: str, period: str = "") -> str | None:
     if not pattern:
         return None
-    return pattern.format(topic=quote(item), item=quote(item), period=quote(period))
+    url = pattern.format(topic=quote(item), item=quote(item), period=quote(period))
+    return url[:-1] if url.endswith("#") else url  # no period: the top of the page
 
 
 def _mark_periods(
