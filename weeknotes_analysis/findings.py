@@ -40,6 +40,7 @@ class Finding:
         by: what ``items`` are: ``topic``, ``entity`` or ``domain``.
         items: the items whose sections are behind it, most important first.
         period: the period label the first item's sections are taken at, if any.
+        labels: the items' display names (``AWS`` for ``aws``), in the same order.
     """
 
     text: str
@@ -47,6 +48,7 @@ class Finding:
     by: str = "topic"
     items: tuple[str, ...] = ()
     period: str | None = None
+    labels: tuple[str, ...] = ()
 
 
 def _pct(part: float, whole: float) -> str:
@@ -179,6 +181,7 @@ def group_split(corpus: Corpus, *, taxonomy: Taxonomy, role: Role = "about") -> 
         "cloud-vendors" if group == SPLIT_GROUP else "topic-heatmap",
         "topic",
         tuple(members),
+        labels=tuple(_label(taxonomy, t) for t in members),
     )
 
 
@@ -207,6 +210,7 @@ def new_in_latest_year(corpus: Corpus, *, min_sections: int = 2) -> Finding | No
         "entities-by-year",
         "entity",
         tuple(str(item) for item in top["item"]),
+        labels=tuple(names.get(str(item), str(item)) for item in top["item"]),
     )
 
 

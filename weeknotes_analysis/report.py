@@ -399,6 +399,8 @@ def build_report(
         page = render_html(executed, folder / f"{notebook.stem}.html", title=title)
         pngs = tuple(sorted(figures.glob("*.png"), key=lambda png: png.stat().st_mtime_ns))
         seconds = time.perf_counter() - began
+        if progress:
+            print(f"ran {notebook.name} in {seconds:.1f} s", flush=True)
         pages.append(Page(notebook, title, folder / notebook.name, page, pngs, seconds))
     takeaways = findings(corpus, freq=period, taxonomy=topic_taxonomy, role=role)
     write_drill_pages(corpus, folder, takeaways, freq=period, taxonomy=topic_taxonomy, role=role)
@@ -529,7 +531,8 @@ def _findings_html(takeaways: Sequence[Finding], pages: Sequence[Page]) -> str:
             target = page_path(finding.by, item)
             if position == 0 and finding.period:
                 target += f"#{finding.period}"
-            label = "sections" if len(finding.items) == 1 else f"sections: {item}"
+            name = finding.labels[position] if position < len(finding.labels) else item
+            label = "sections" if len(finding.items) == 1 else f"sections: {name}"
             links.append(f'<a href="{escape(target)}">{escape(label)}</a>')
         more = f' <span class="links">({" · ".join(links)})</span>' if links else ""
         items.append(f"<li>{escape(finding.text)}{more}</li>")
