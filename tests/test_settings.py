@@ -115,3 +115,16 @@ def test_this_week_in_rust_listings_are_candidates(rust_corpus):
     need(RUST)
     headings = set(recurring_headings(rust_corpus.sections)["heading"])
     assert {"Upcoming Events", "Call for Participation", "Quote of the Week"} <= headings
+
+
+def test_the_flags_are_written_with_the_tables_and_follow_the_settings(archive, tmp_path):
+    from weeknotes_analysis import Corpus
+
+    out = tmp_path / "tables"
+    load_corpus(archive, model="none", out=out)
+    assert not Corpus.read_parquet(out).sections["excluded"].any()
+    write(archive, "weeknotes.toml", 'exclude_headings = ["Jobs"]\n')
+    corpus = load_corpus(archive, model="none", out=out)  # no post changed: settings only
+    assert corpus.stats["fresh"] == 0
+    back = Corpus.read_parquet(out).sections
+    assert back["excluded"].equals(corpus.sections["excluded"]) and back["excluded"].sum() == 4

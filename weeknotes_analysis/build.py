@@ -32,6 +32,7 @@ from .corpus import (
     problem_row,
     progress_bar,
     sort_tables,
+    write_parquet,
 )
 from .nlp import (
     default_gazetteer_path,
@@ -250,12 +251,22 @@ def build_corpus(
             progress=progress,
             engine=runner,
         )
+        # The settings' flags are written with the tables, so what is read back is what the
+        # build returned; settings that changed alone rewrite only the sections.
+        flagged = apply_settings(corpus, archive_settings)
         if out is not None and state is not previous:  # unchanged: the files are there
-            write_output(corpus, state, out)
+            write_output(flagged, state, out)
         else:
             _MEMORY[memory_key] = state
-        corpus.stats.update(model=resolved, seconds=time.perf_counter() - started)
-        return apply_settings(corpus, archive_settings)
+            cached = previous.corpus.sections if previous is not None else None
+            if out is not None and (
+                cached is None
+                or "excluded" not in cached
+                or not cached["excluded"].equals(flagged.sections["excluded"])
+            ):
+                write_parquet(flagged.sections, Path(out) / "sections.parquet")
+        flagged.stats.update(model=resolved, seconds=time.perf_counter() - started)
+        return flagged
     finally:
         if guard is not None:
             guard.release()
