@@ -33,7 +33,6 @@ from .build import BuildLockedError, build_corpus, clear_memory_cache
 from .corpus import Corpus, StrictError, check_archive
 from .display import readable
 from .evaluate import Evaluation, evaluate_topics
-from .findings import Finding, findings
 from .nlp import build_pipeline, entities, load_gazetteer
 from .phrases import (
     build_phrase_pipeline,
@@ -53,6 +52,7 @@ from .settings import (
     recurring_headings,
 )
 from .sources import Post, Problem, find_posts, read_post
+from .takeaways import Finding, findings
 from .topics import load_taxonomy, tag_sections
 
 load_corpus = build_corpus

@@ -2,7 +2,7 @@
 
 The notebooks ship inside the package (``weeknotes_analysis/notebooks``), so the report runs
 from any folder after a plain ``pip install``. The index opens with takeaways computed from
-the data (:mod:`weeknotes_analysis.findings`); each topic has a page of the sections about it
+the data (:mod:`weeknotes_analysis.takeaways`); each topic has a page of the sections about it
 (:mod:`weeknotes_analysis.pages`) that the charts' cells link to.
 
 Also the few helpers the notebooks share: find the archive from wherever the kernel started,
@@ -31,9 +31,9 @@ from matplotlib.figure import Figure
 from .analysis import Freq, PeriodLike, Role, between, item_totals, suggest_freq
 from .build import build_corpus
 from .corpus import Corpus
-from .findings import Finding, findings
 from .pages import page_path, write_item_pages
 from .settings import load_settings
+from .takeaways import Finding, findings
 from .topics import Taxonomy, load_taxonomy
 
 KERNEL = "python3"
