@@ -121,10 +121,11 @@ def excluded_sections(sections: pd.DataFrame, headings: tuple[str, ...] | list[s
     if not headings or sections.empty:
         return flags
     patterns = [_normal(heading) for heading in headings]
-    normal = sections["heading"].map(lambda h: _normal(h) if isinstance(h, str) else None)
-    hit = normal.map(
-        lambda h: h is not None and any(fnmatch.fnmatchcase(h, p) for p in patterns)
-    ).astype(bool)
+    # A plain list: a string column would turn a missing heading back into <NA>.
+    hit = [
+        isinstance(h, str) and any(fnmatch.fnmatchcase(_normal(h), p) for p in patterns)
+        for h in sections["heading"]
+    ]
     ordered = sections.assign(heading_hit=hit).sort_values(["post_id", "position"], kind="stable")
     under: int | None = None
     post = None
