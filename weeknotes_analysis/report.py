@@ -404,6 +404,9 @@ def build_report(
         pages.append(Page(notebook, title, folder / notebook.name, page, pngs, seconds))
     takeaways = findings(corpus, freq=period, taxonomy=topic_taxonomy, role=role)
     write_drill_pages(corpus, folder, takeaways, freq=period, taxonomy=topic_taxonomy, role=role)
+    labels = topic_labels_of(topic_taxonomy)
+    totals = item_totals(corpus, "topic", role=role)
+    topic_list = [(str(t), labels.get(str(t), str(t)), int(n)) for t, n in totals.items()]
     return write_index(
         pages,
         corpus,
@@ -413,6 +416,7 @@ def build_report(
         start=start,
         end=end,
         findings=takeaways,
+        topics=topic_list,
     )
 
 
@@ -426,7 +430,7 @@ def write_drill_pages(
     role: Role = "about",
 ) -> list[Path]:
     """A page per topic with sections about it, and per entity or site a takeaway names."""
-    labels = {topic.id: topic.label for topic in taxonomy.topics.values()}
+    labels = topic_labels_of(taxonomy)
     topics = [str(topic) for topic in item_totals(corpus, "topic", role=role).index]
     for stale in (folder / "topics").glob("*.html"):
         stale.unlink()
@@ -451,6 +455,11 @@ def _svg_inline(notebook: Any) -> Any:
             if svg and "<svg" in svg:
                 output["data"] = {"text/html": _svg_markup(svg)}
     return inlined
+
+
+def topic_labels_of(taxonomy: Taxonomy) -> dict[str, str]:
+    """Topic id -> label (``google-cloud`` -> ``Google Cloud``)."""
+    return {topic.id: topic.label for topic in taxonomy.topics.values()}
 
 
 @contextmanager
@@ -545,15 +554,19 @@ def _findings_html(takeaways: Sequence[Finding], pages: Sequence[Page]) -> str:
     )
 
 
-def _topics_html(base: Path) -> str:
+def _topics_html(topics: Sequence[tuple[str, str, int]]) -> str:
+    """Links to the topic pages: label and sections, most sections first."""
     escape = html.escape
-    pages = sorted((base / "topics").glob("*.html"))
-    if not pages:
+    if not topics:
         return ""
-    links = ", ".join(
-        f'<a href="topics/{escape(page.name)}">{escape(page.stem)}</a>' for page in pages
+    links = " · ".join(
+        f'<a href="{escape(page_path("topic", topic))}">{escape(label)}</a> ({count:,})'
+        for topic, label, count in topics
     )
-    return f'<section id="topics"><h2>Sections by topic</h2><p>{links}</p></section>'
+    return (
+        '<section id="topics"><h2>Sections by topic</h2><p class="meta">Every section about '
+        f"each topic, newest first (sections in brackets).</p><p>{links}</p></section>"
+    )
 
 
 def write_index(
@@ -566,10 +579,12 @@ def write_index(
     start: PeriodLike | None = None,
     end: PeriodLike | None = None,
     findings: Sequence[Finding] = (),
+    topics: Sequence[tuple[str, str, int]] = (),
 ) -> Path:
     """Write ``index.html``: which archive and dates the report covers, the takeaways, and
     each page with its figures (the SVG ones inline, so their cells link to the topic pages).
-    Everything taken from the archive is HTML-escaped."""
+    ``topics`` lists the topic pages (id, label, sections). Everything taken from the archive
+    is HTML-escaped."""
     escape = html.escape
     posts = corpus.posts.sort_values("date", na_position="first", kind="stable")
     dated = posts[posts["date"].notna()]
@@ -608,7 +623,7 @@ def write_index(
         model=escape(model),
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         findings=_findings_html(findings, pages),
-        topics=_topics_html(base),
+        topics=_topics_html(topics),
         pages="\n".join(items),
     )
     target.write_text(text, encoding="utf-8")
