@@ -85,3 +85,16 @@ def test_readable_tables_show_dates_rounded_numbers_joined_lists_and_none():
     empty = readable(frame.iloc[0:0], "New entities")
     assert empty._repr_html_() == '<p class="wa-none"><strong>New entities</strong>: none</p>'
     assert repr(empty) == "New entities: none"
+
+
+def test_excluded_sections_stay_out_of_the_takeaways():
+    from weeknotes_analysis.takeaways import most_linked
+
+    corpus = make_corpus()
+    assert "of 2 sections with an outside link" in most_linked(corpus).text
+    flagged = replace(
+        corpus, sections=corpus.sections.assign(excluded=corpus.sections["section_id"] == "p3#2")
+    )
+    linked = most_linked(flagged)
+    assert "of 1 section with an outside link" in linked.text
+    assert linked.items == ("amazon.com",)

@@ -219,14 +219,15 @@ def most_linked(corpus: Corpus) -> Finding | None:
     totals = item_totals(corpus, "domain")
     if totals.empty:
         return None
-    with_links = corpus.links.loc[~corpus.links["internal"].astype(bool), "section_id"].nunique()
+    outside = corpus.links.loc[~corpus.links["internal"].astype(bool), "section_id"]
+    with_links = outside[outside.isin(analysed_sections(corpus)["section_id"])].nunique()
     top = totals.head(3)
     listed = ", ".join(
         f"{domain} ({_n(int(n), 'section')}, {_pct(int(n), with_links)})"
         for domain, n in top.items()
     )
     return Finding(
-        f"The most linked sites, of {with_links:,} sections with an outside link: {listed}.",
+        f"The most linked sites, of {_n(with_links, 'section')} with an outside link: {listed}.",
         "top-domains",
         "domain",
         tuple(str(domain) for domain in top.index),
