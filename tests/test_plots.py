@@ -276,3 +276,10 @@ def test_only_cells_with_sections_link(corpus, weekly):
     assert sorted(svg_links(topic_mix(counts, CLOUDS, link=pattern))) == [
         "topics/aws.html#2024-W01"
     ]
+
+
+def test_a_taxonomy_of_forty_topics_repeats_no_colour():
+    from weeknotes_analysis.plots import PALETTE
+
+    assert len(PALETTE) >= 40 and len(set(PALETTE)) == len(PALETTE)
+    assert len(load_taxonomy().topics) <= len(PALETTE)

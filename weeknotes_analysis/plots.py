@@ -40,6 +40,9 @@ PALETTE: tuple[str, ...] = (
     "#bcbd22", "#17becf", "#000075", "#469990", "#f032e6", "#222222", "#7cb342", "#800000",
     "#4363d8", "#e6ab02", "#6a3d9a", "#f58231", "#0b6e4f", "#b15928", "#9a6324", "#42d4f4",
     "#a9a9a9", "#808000", "#ff6f91", "#1b9e77", "#5c4d7d", "#c51b7d",
+    # Room for a taxonomy of 40 topics before a colour repeats.
+    "#b8860b", "#556b2f", "#8b008b", "#cd5c5c", "#2f4f4f", "#9932cc", "#00a087", "#e41a1c",
+    "#708090", "#ffb000",
 )  # fmt: skip
 BAR_COLOR = "#4c72b0"
 HEATMAP_CMAP = "Blues"
