@@ -17,9 +17,11 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+	@# Outputs JupyterLab saves into a notebook are stripped before they reach a commit.
+	@if git rev-parse --git-dir > /dev/null 2>&1; then $(BIN)/nbstripout --install --attributes .gitattributes; fi
 	@touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the project with its dev tools
+install: $(STAMP) ## create .venv, install the project with its dev tools and the nbstripout git filter
 
 report: $(STAMP) ## run every notebook on the sample (ARCHIVE=..., OUT=...) into an HTML report
 	@$(BIN)/weeknotes report $(ARCHIVE) --out $(OUT) --quiet

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
@@ -177,17 +179,21 @@ def test_weekly_topic_counts_have_every_week_and_zero_for_the_empty_one(corpus):
     assert list(counts.index) == [W01, W02, W03]
     assert counts.index.name == "period"
     assert as_lists(counts) == {"kubernetes": [2, 0, 1], "aws": [2, 0, 0]}
-    assert counts.attrs == {"freq": "week", "by": "topic", "value": "count"}
+    assert counts.attrs == {"freq": "week", "by": "topic", "value": "count", "sections": [3, 0, 2]}
 
 
-def test_shares_are_of_that_periods_sections_and_zero_for_an_empty_period(corpus):
+def test_shares_are_of_that_periods_sections_and_a_gap_for_an_empty_period(corpus):
     shares = period_counts(corpus, "topic", freq="week", share=True)
-    assert as_lists(shares) == {"kubernetes": [2 / 3, 0.0, 0.5], "aws": [2 / 3, 0.0, 0.0]}
+    assert shares.isna().sum().tolist() == [1, 1]
+    assert as_lists(shares.fillna(-1)) == {
+        "kubernetes": [2 / 3, -1, 0.5],
+        "aws": [2 / 3, -1, 0.0],
+    }
     totals = section_totals(corpus, freq="week")
     counts = period_counts(corpus, "topic", freq="week")
     assert totals.tolist() == [3, 0, 2]
     pd.testing.assert_frame_equal(
-        shares.mul(totals, axis=0), counts.astype(float), check_names=False
+        shares.mul(totals, axis=0).fillna(0.0), counts.astype(float), check_names=False
     )
 
 
@@ -259,8 +265,11 @@ def test_no_dated_posts_gives_an_empty_table_not_an_error(corpus):
 
 def test_row_shares_sum_to_one_where_anything_was_counted(corpus):
     mix = row_shares(period_counts(corpus, "group", freq="week"))
-    assert mix.sum(axis=1).tolist() == [1.0, 0.0, 1.0]
-    assert as_lists(mix) == {"containers": [0.5, 0.0, 1.0], "cloud-vendors": [0.5, 0.0, 0.0]}
+    assert mix.sum(axis=1, min_count=1).fillna(-1).tolist() == [1.0, -1, 1.0]
+    assert as_lists(mix.fillna(-1)) == {
+        "containers": [0.5, -1, 1.0],
+        "cloud-vendors": [0.5, -1, 0.0],
+    }
 
 
 def test_top_columns_items_and_totals(corpus):
@@ -334,7 +343,9 @@ def test_first_and_last_seen(corpus):
 
 def test_new_in_period(corpus):
     assert new_in_period(corpus, "2024-W03", by="entity")["item"].tolist() == ["new-thing"]
-    assert new_in_period(corpus, "2024-W01", by="topic")["item"].tolist() == ["aws", "kubernetes"]
+    # Most sections first: kubernetes (4 sections) before aws (2).
+    assert new_in_period(corpus, "2024-W01", by="topic")["item"].tolist() == ["kubernetes", "aws"]
+    assert new_in_period(corpus, by="entity", min_sections=2)["item"].tolist() == ["aws"]
     assert new_in_period(corpus, "2024-W02", by="entity").empty
     latest_month = new_in_period(corpus, by="entity")
     assert latest_month["item"].tolist() == ["aws", "docker", "new-thing"]
@@ -406,3 +417,30 @@ def test_sample_counts_agree_with_the_topics_table(sample_corpus):
     assert int(counts.to_numpy().sum()) == len(tagged)
     dates = sample_corpus.sections["date"]
     assert len(counts) == len(period_range(dates.min(), dates.max(), "month"))
+
+
+def test_topics_count_about_by_default_and_mentions_one_parameter_away(corpus):
+    # p1#1 only names AWS; the others are about their topics.
+    roles = ["about" if (s, t) != ("p1#1", "aws") else "mention" for s, t, _ in TOPICS]
+    mixed = replace(corpus, topics=corpus.topics.assign(role=roles))
+    assert item_totals(mixed, "topic").to_dict() == {"kubernetes": 4, "aws": 1}
+    assert item_totals(mixed, "topic", role="mention").to_dict() == {"aws": 1}
+    assert item_totals(mixed, "topic", role=None).to_dict() == {"kubernetes": 4, "aws": 2}
+    assert item_totals(mixed, "topic", role="any").to_dict() == {"kubernetes": 4, "aws": 2}
+    assert period_counts(mixed, "topic", freq="week")["aws"].tolist() == [1, 0, 0]
+    assert drill_down(mixed, "aws", role="mention")["section_id"].tolist() == ["p1#1"]
+    # A table without the column is all "about".
+    assert item_totals(corpus, "topic", role="mention").empty
+    with pytest.raises(ValueError, match="role must be"):
+        item_totals(mixed, "topic", role="named")  # type: ignore[arg-type]
+
+
+def test_excluded_sections_are_left_out_of_counts_shares_and_drill_down(corpus):
+    flagged = replace(
+        corpus, sections=corpus.sections.assign(excluded=corpus.sections["section_id"] == "p1#2")
+    )
+    assert item_totals(flagged, "topic").to_dict() == {"kubernetes": 3, "aws": 2}
+    assert section_totals(flagged, freq="week").tolist() == [2, 0, 2]
+    shares = period_counts(flagged, "topic", freq="week", share=True)
+    assert shares["kubernetes"].iloc[0] == 0.5
+    assert "p1#2" not in set(drill_down(flagged, "kubernetes")["section_id"])

@@ -4,6 +4,7 @@ them on the sample, on the ig.nore.me archive and on an awkward archive nobody w
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import nbformat
@@ -14,8 +15,32 @@ from weeknotes_analysis.report import notebook_paths
 
 from .conftest import IGNOREME, REPO, SAMPLE, need, write
 
-NOTEBOOKS = notebook_paths(REPO / "notebooks")
-REQUIRED_PARAMETERS = {"archive", "start", "end", "model", "figures_dir", "tables_dir"}
+NOTEBOOKS = notebook_paths()
+REQUIRED_PARAMETERS = {
+    "archive",
+    "start",
+    "end",
+    "model",
+    "phrases",
+    "freq",
+    "role",
+    "min_sections",
+    "config",
+    "figures_dir",
+    "tables_dir",
+    "topic_pages",
+}
+
+
+def test_the_notebooks_ship_in_the_package_and_the_repo_folder_holds_the_same():
+    assert NOTEBOOKS[0].parent == REPO / "weeknotes_analysis" / "notebooks"
+    copies = notebook_paths(REPO / "notebooks")
+    assert [p.name for p in copies] == [p.name for p in NOTEBOOKS]
+    for copy, shipped in zip(copies, NOTEBOOKS, strict=True):
+        assert copy.read_bytes() == shipped.read_bytes(), (
+            f"{copy} differs from {shipped}: edit the one in the package, then copy it over "
+            "(cp weeknotes_analysis/notebooks/*.ipynb notebooks/)"
+        )
 
 
 def code_cells(notebook) -> list:
@@ -122,17 +147,69 @@ def check_report(index: Path) -> None:
         page = folder / f"{path.stem}.html"
         html = page.read_text(encoding="utf-8")
         assert f'href="{page.name}"' in text
-        assert "<img" in html and "Traceback" not in html
+        assert "<svg" in html and "Traceback" not in html
         figures = sorted((folder / "figures" / path.stem).glob("*.png"))
         assert figures, f"{path.name} saved no figure"
         for figure in figures:
             assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-            assert f'src="figures/{path.stem}/{figure.name}"' in text
+            # Linked charts are inline SVG (their links work); the others an image.
+            assert f'id="chart-{path.stem}-{figure.stem}"' in text
+            if not figure.with_suffix(".svg").exists():
+                assert f'src="figures/{path.stem}/{figure.name}"' in text
+    check_readable(folder)
+
+
+RAW_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
+MISSING = re.compile(r"\bNaN\b|\bNaT\b|&lt;NA&gt;|<NA>|\bnan\b")
+
+
+def check_readable(folder: Path) -> None:
+    """No page shows a raw timestamp, NaN or <NA>; every table has a caption."""
+    for page in [*folder.glob("*.html"), *folder.glob("*/*.html")]:
+        html = page.read_text(encoding="utf-8")
+        assert not RAW_TIMESTAMP.search(html), f"{page.name}: {RAW_TIMESTAMP.search(html)}"
+        assert not MISSING.search(html), f"{page.name}: {MISSING.search(html)}"
+        assert html.count("<table") == html.count("<caption>"), f"{page.name}: a table lacks one"
+
+
+def check_findings_and_drill_down(index: Path, archive: Path, *, min_findings: int = 5) -> None:
+    """At least five takeaways, each with its links; a page per topic holding >= 95% of the
+    sections about it, by section_id; the topic charts' cells link to those pages."""
+    from weeknotes_analysis import item_totals, load_corpus, tagged_sections
+
+    folder = index.parent
+    text = index.read_text(encoding="utf-8")
+    findings = re.search(r'<section id="findings">(.*?)</section>', text, re.DOTALL)
+    assert findings is not None
+    items = re.findall(r"<li>(.*?)</li>", findings.group(1), re.DOTALL)
+    assert len(items) >= min_findings
+    assert all(re.search(r"\d", item) and 'href="' in item for item in items)
+    assert sum('href="topics/' in item for item in items) >= 3
+    corpus = load_corpus(archive, out=folder / "tables", model="none")
+    pairs = tagged_sections(corpus, "topic")
+    for topic in item_totals(corpus, "topic").index:
+        page = (folder / "topics" / f"{topic}.html").read_text(encoding="utf-8")
+        expected = set(pairs.loc[pairs["item"] == topic, "section_id"])
+        listed = {s for s in expected if f"<code>{html_escape(s)}</code>" in page}
+        assert len(listed) >= 0.95 * len(expected), topic
+    heatmap = (folder / "figures" / "02-topics-across-weeks" / "topic-heatmap.svg").read_text()
+    links = set(re.findall(r'<a xlink:href="(topics/[^"#]+\.html)#([^"]+)"', heatmap))
+    assert links, "the heatmap's cells link nowhere"
+    for target, anchor in links:
+        page = (folder / target).read_text(encoding="utf-8")
+        assert f'id="{anchor}"' in page, f"{target}#{anchor} lands nowhere"
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
 
 
 @pytest.mark.slow
 def test_every_notebook_runs_on_the_sample(sample_report):
     check_report(sample_report)
+    check_findings_and_drill_down(sample_report, SAMPLE)
     text = sample_report.read_text(encoding="utf-8")
     assert "26 posts, 2023-09-04 to 2024-04-04" in text
     assert (sample_report.parent / "tables" / "topics.parquet").exists()
@@ -142,7 +219,12 @@ def test_every_notebook_runs_on_the_sample(sample_report):
 @pytest.mark.corpora
 def test_every_notebook_runs_on_the_ignoreme_archive(ignoreme_report):
     check_report(ignoreme_report)
-    assert "82 posts" in ignoreme_report.read_text(encoding="utf-8")
+    check_findings_and_drill_down(ignoreme_report, IGNOREME)
+    text = ignoreme_report.read_text(encoding="utf-8")
+    assert "82 posts" in text
+    # The 2020-2021 gap is named, and the charts mark it rather than drawing zeros.
+    assert "the longest gap runs 22 months, 2020-03 to 2021-12" in text
+    assert "grey: no posts" in text
 
 
 @pytest.mark.slow
@@ -158,4 +240,17 @@ def test_every_notebook_runs_on_an_awkward_archive_and_nothing_it_holds_is_marku
     overview = (folder / "01-overview.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert" in overview
     topics = (folder / "02-topics-across-weeks.html").read_text(encoding="utf-8")
-    assert "busiest cell: None" in topics
+    assert "No topic in any period." in topics
+    assert "none</p>" in topics  # an empty table says so
+
+
+def test_make_install_sets_up_nbstripout_and_the_notebooks_pass_through_it_unchanged():
+    assert "*.ipynb filter=nbstripout" in (REPO / ".gitattributes").read_text()
+    assert "nbstripout --install" in (REPO / "Makefile").read_text()
+    nbstripout = pytest.importorskip("nbstripout")
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        stripped = nbstripout.strip_output(
+            nbformat.read(path, as_version=4), keep_output=False, keep_count=False, keep_id=False
+        )
+        assert stripped == notebook, f"{path.name}: run nbstripout on it before committing"

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.collections import PolyCollection, QuadMesh
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
 
 from weeknotes_analysis import (
@@ -76,32 +76,38 @@ def test_heatmap_has_a_row_per_topic_seen_in_taxonomy_order(weekly):
     ax = topic_heatmap(weekly)
     assert ax.get_title(loc="left") == "Topics by week"
     assert [tick.get_text() for tick in ax.get_yticklabels()] == ["AWS", "Kubernetes"]
-    mesh = next(c for c in ax.collections if isinstance(c, QuadMesh))
-    assert mesh.get_array().shape == (2, 3)
+    cells = next(c for c in ax.collections if isinstance(c, PolyCollection))
+    # Only the cells with sections are drawn: AWS in W01, Kubernetes in W01 and W03.
+    assert len(cells.get_paths()) == 3
     colorbar = ax.figure.axes[-1]
     assert colorbar.get_ylabel() == "share of the week's sections"
+    # The strip below gives each week's sections; W02 had none: a grey gap, noted.
+    strip = ax.figure.axes[1]
+    assert [bar.get_height() for bar in strip.patches] == [3, 0, 2]
+    assert "grey: no posts" in strip.get_xlabel()
 
 
 def test_lines_draw_one_rolling_line_per_topic_in_its_colour(weekly):
     ax = topic_lines(weekly, ["kubernetes", "aws", "smart-home"], window=2)
-    assert len(ax.lines) == 6  # a faint line of points and a rolling mean per topic
+    assert len(ax.lines) == 3  # a rolling mean per topic (the faint points are a scatter)
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
     assert legend == ["Kubernetes", "AWS", "Smart home"]
     colors = topic_colors()
-    smooth = ax.lines[1::2]
+    smooth = ax.lines
     assert [to_hex(line.get_color()) for line in smooth] == [
         colors["kubernetes"],
         colors["aws"],
         colors["smart-home"],
     ]
-    assert smooth[0].get_ydata().tolist() == pytest.approx([2 / 3, 1 / 3, 0.25])
+    # W02 had no posts: a gap in the line, and the mean is not carried into it.
+    assert smooth[0].get_ydata().tolist() == pytest.approx([2 / 3, np.nan, 0.5], nan_ok=True)
     assert "2-week rolling mean" in ax.get_ylabel()
 
 
 def test_a_topic_keeps_its_colour_across_charts(corpus, weekly):
     lines = topic_lines(weekly, ["aws", "kubernetes"])
     mix = topic_mix(period_counts(corpus, "topic", freq="week", items=CLOUDS), CLOUDS)
-    aws_line = to_hex(lines.lines[1].get_color())
+    aws_line = to_hex(lines.lines[0].get_color())
     aws_bars = {to_hex(patch.get_facecolor()) for patch in mix.containers[0]}
     assert aws_line == aws_bars.pop() == topic_colors()["aws"]
 
@@ -148,7 +154,11 @@ def test_period_heatmap_rows_follow_rank_and_peak(corpus):
     counts = period_counts(corpus, "entity", freq="week")
     ax = period_heatmap(counts, n=2, rank=pd.Series({"new-thing": 5, "aws": 3, "docker": 1}))
     assert [t.get_text() for t in ax.get_yticklabels()] == ["aws", "new-thing"]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["2024-W01", "2024-W02", "2024-W03"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "2024-W01\n3 sections",
+        "2024-W02\n0 sections",
+        "2024-W03\n2 sections",
+    ]
 
 
 def test_activity_chart_has_posts_above_words(corpus):
@@ -208,7 +218,7 @@ def test_a_single_period_still_draws(corpus):
     one_week = period_counts(corpus, "topic", freq="week", end="2024-01-07")
     assert len(one_week) == 1
     assert topic_heatmap(one_week).get_yticklabels()
-    assert len(topic_lines(one_week, ["aws"]).lines) == 2
+    assert len(topic_lines(one_week, ["aws"]).lines) == 1
     areas = group_area(period_counts(corpus, "group", freq="week", end="2024-01-07"))
     assert len([c for c in areas.collections if isinstance(c, PolyCollection)]) == 2
     assert len(topic_mix(one_week, CLOUDS).containers) == len(CLOUDS)
@@ -224,3 +234,52 @@ def test_the_plots_module_reads_no_files_and_shows_no_windows():
     source = inspect.getsource(plots)
     for forbidden in ("plt.show", "read_parquet", "read_csv", "open(", "load_corpus"):
         assert forbidden not in source
+
+
+def svg_links(ax) -> list[str]:
+    import io
+    import re
+
+    buffer = io.StringIO()
+    ax.figure.savefig(buffer, format="svg")
+    return re.findall(r'<a xlink:href="([^"]+)"', buffer.getvalue())
+
+
+def test_cells_bars_and_points_link_to_the_topic_page_at_their_period(corpus, weekly):
+    pattern = "topics/{topic}.html#{period}"
+    assert sorted(svg_links(topic_heatmap(weekly, link=pattern))) == [
+        "topics/aws.html#2024-W01",
+        "topics/kubernetes.html#2024-W01",
+        "topics/kubernetes.html#2024-W03",
+    ]
+    points = svg_links(topic_lines(weekly, ["aws"], link=pattern))
+    assert "topics/aws.html#2024-W01" in points
+    counts = period_counts(corpus, "topic", freq="week", items=CLOUDS)
+    assert "topics/aws.html#2024-W01" in svg_links(topic_mix(counts, CLOUDS, link=pattern))
+    assert svg_links(topic_heatmap(weekly)) == []
+
+
+def test_thin_periods_are_hatched_and_gaps_are_not_zero(weekly):
+    ax = topic_lines(weekly, ["kubernetes"], min_sections=3)
+    hatched = [p for p in ax.patches if p.get_hatch()]
+    assert len(hatched) == 1  # W03: 2 sections; W01 has 3
+    assert "fewer than 3 sections" in ax.get_xlabel()
+    ax = topic_lines(weekly, ["kubernetes"], min_sections=1)
+    assert not [p for p in ax.patches if p.get_hatch()]
+
+
+def test_only_cells_with_sections_link(corpus, weekly):
+    pattern = "topics/{topic}.html#{period}"
+    points = svg_links(topic_lines(weekly, ["aws", "smart-home"], link=pattern))
+    assert sorted(points) == ["topics/aws.html#2024-W01"]  # not W03 (0), not W02 (a gap)
+    counts = period_counts(corpus, "topic", freq="week", items=CLOUDS)
+    assert sorted(svg_links(topic_mix(counts, CLOUDS, link=pattern))) == [
+        "topics/aws.html#2024-W01"
+    ]
+
+
+def test_a_taxonomy_of_forty_topics_repeats_no_colour():
+    from weeknotes_analysis.plots import PALETTE
+
+    assert len(PALETTE) >= 40 and len(set(PALETTE)) == len(PALETTE)
+    assert len(load_taxonomy().topics) <= len(PALETTE)

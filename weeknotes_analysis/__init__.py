@@ -7,6 +7,7 @@ from typing import Any
 
 from .analysis import (
     activity,
+    analysed_sections,
     archive_summary,
     between,
     drill_down,
@@ -26,9 +27,11 @@ from .analysis import (
     top_cell,
     top_columns,
     top_items,
+    with_role,
 )
 from .build import BuildLockedError, build_corpus, clear_memory_cache
 from .corpus import Corpus, StrictError, check_archive
+from .display import readable
 from .evaluate import Evaluation, GoldEvaluation, evaluate_gold, evaluate_topics
 from .nlp import build_pipeline, entities, load_gazetteer
 from .phrases import (
@@ -41,7 +44,15 @@ from .phrases import (
 )
 from .schema import TABLES, column_names
 from .sentiment import post_sentiment, sentiment, sentiment_by_period, sentiment_by_year
+from .settings import (
+    ArchiveSettings,
+    SettingsError,
+    excluded_headings,
+    load_settings,
+    recurring_headings,
+)
 from .sources import Post, Problem, find_posts, read_post
+from .takeaways import Finding, findings
 from .topics import load_taxonomy, tag_sections
 
 load_corpus = build_corpus
@@ -66,6 +77,9 @@ _LAZY = {
     "discover_topics": "discover",
     "ReportError": "report",
     "build_report": "report",
+    "copy_notebooks": "report",
+    "corpus_taxonomy": "report",
+    "default_freq": "report",
     "locate": "report",
     "open_archive": "report",
     "save_figure": "report",
@@ -83,18 +97,22 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "TABLES",
+    "ArchiveSettings",
     "BuildLockedError",
     "Corpus",
     "Discovery",
     "Evaluation",
+    "Finding",
     "GoldEvaluation",
     "Post",
     "Problem",
     "ReportError",
+    "SettingsError",
     "StrictError",
     "__version__",
     "activity",
     "activity_chart",
+    "analysed_sections",
     "archive_summary",
     "between",
     "build_corpus",
@@ -104,6 +122,9 @@ __all__ = [
     "check_archive",
     "clear_memory_cache",
     "column_names",
+    "copy_notebooks",
+    "corpus_taxonomy",
+    "default_freq",
     "discover_topics",
     "distinctive",
     "drill_down",
@@ -111,7 +132,9 @@ __all__ = [
     "entity_names",
     "evaluate_gold",
     "evaluate_topics",
+    "excluded_headings",
     "find_posts",
+    "findings",
     "first_last_seen",
     "first_seen",
     "group_area",
@@ -120,6 +143,7 @@ __all__ = [
     "item_totals",
     "load_corpus",
     "load_gazetteer",
+    "load_settings",
     "load_taxonomy",
     "locate",
     "new_in_period",
@@ -134,7 +158,9 @@ __all__ = [
     "post_sentiment",
     "rank_phrases",
     "read_post",
+    "readable",
     "recall_bars",
+    "recurring_headings",
     "row_shares",
     "save_figure",
     "section_totals",
@@ -155,4 +181,5 @@ __all__ = [
     "topic_lines",
     "topic_mix",
     "use_style",
+    "with_role",
 ]

@@ -2,8 +2,12 @@
 
 Every count is of *sections*: a section that names AWS five times counts once for ``aws``. Periods
 are calendar periods in UTC (ISO weeks from Monday, months, quarters, years), each labelled by its
-first day; every period between the first and the last dated section is present, empty ones as 0.
-Helpers take a :class:`Corpus` (or a table) first, so they chain with ``.pipe``.
+first day; every period between the first and the last dated section is present: a count is 0
+there, a share is NaN (a period with no posts is a gap, not a zero). Topics count the sections
+*about* them by default (``role="about"``); ``role="mention"`` counts those that only name them,
+``role=None`` (or ``"any"``) both. Sections under a heading the archive's settings exclude
+(``sections.excluded``) are left out of every count. Helpers take a :class:`Corpus` (or a table)
+first, so they chain with ``.pipe``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from .corpus import Corpus
 
 Freq = Literal["week", "month", "quarter", "year"]
 By = Literal["topic", "group", "entity", "domain"]
+Role = Literal["about", "mention", "any"] | None
+ROLES = ("about", "mention", "any")
 
 FREQS: dict[str, str] = {"week": "W-SUN", "month": "M", "quarter": "Q", "year": "Y"}
 KEYS: dict[str, str] = {
@@ -49,6 +55,26 @@ def _check_by(by: str) -> str:
     if by not in KEYS:
         raise ValueError(f"by must be one of {', '.join(get_args(By))}, not {by!r}")
     return KEYS[by]
+
+
+def with_role(topics: pd.DataFrame, role: Role = "about") -> pd.DataFrame:
+    """The topic rows of ``role``: ``about`` (the section's subject), ``mention`` (only named)
+    or None / ``any`` (both). A table without a ``role`` column is all ``about``."""
+    if role is None or role == "any":
+        return topics
+    if role not in ROLES:
+        raise ValueError(f"role must be about, mention, any or None, not {role!r}")
+    if "role" not in topics.columns:
+        return topics if role == "about" else topics.iloc[0:0]
+    return topics[topics["role"] == role]
+
+
+def analysed_sections(data: Corpus | pd.DataFrame) -> pd.DataFrame:
+    """The sections that count: those not flagged ``excluded`` by the archive's settings."""
+    sections = data.sections if isinstance(data, Corpus) else data
+    if "excluded" not in sections.columns:
+        return sections
+    return sections[~sections["excluded"].fillna(False).astype(bool)]
 
 
 def _utc(value: PeriodLike) -> pd.Timestamp:
@@ -161,20 +187,23 @@ def between(
     return replace(corpus, **cut)
 
 
-def tagged_sections(corpus: Corpus, by: By = "topic") -> pd.DataFrame:
+def tagged_sections(corpus: Corpus, by: By = "topic", *, role: Role = "about") -> pd.DataFrame:
     """(section_id, item) pairs, one per section and item: the rows every count is made of.
 
     ``item`` is the topic, the group, the entity id or the linked domain (links to the
-    site itself and links without a domain are left out).
+    site itself and links without a domain are left out). Topics and groups keep the rows of
+    ``role``; excluded sections are left out.
     """
     key = _check_by(by)
     if by in ("topic", "group"):
-        frame = corpus.topics
+        frame = with_role(corpus.topics, role)
     elif by == "entity":
         frame = corpus.entities
     else:
         frame = corpus.links[~corpus.links["internal"].astype(bool)]
     pairs = frame[["section_id", key]].dropna().drop_duplicates()
+    if "excluded" in corpus.sections.columns:
+        pairs = pairs[pairs["section_id"].isin(analysed_sections(corpus)["section_id"])]
     return pairs.rename(columns={key: "item"}).reset_index(drop=True)
 
 
@@ -182,6 +211,7 @@ def _dated_sections(
     sections: pd.DataFrame, freq: Freq, start: PeriodLike | None, end: PeriodLike | None
 ) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
     """Sections with their period, and every period of the range (empty when nothing is dated)."""
+    sections = analysed_sections(sections)
     dated = sections.loc[sections["date"].notna(), ["section_id", "date"]]
     dated = dated.assign(period=period_starts(dated["date"], freq))
     if dated.empty and (start is None or end is None):
@@ -204,32 +234,37 @@ def period_counts(
     items: Sequence[str] | None = None,
     start: PeriodLike | None = None,
     end: PeriodLike | None = None,
+    role: Role = "about",
 ) -> pd.DataFrame:
-    """Sections per period and item: one row per period (every one, empty ones 0), one column
-    per item.
+    """Sections per period and item: one row per period (every one), one column per item.
 
     Args:
         data: a corpus, or a table with ``section_id`` and the ``by`` column (``topics``,
             ``entities`` or ``links``); a table needs ``sections=`` for the dates.
         by: ``topic``, ``group``, ``entity`` (entity ids) or ``domain`` (linked domains).
         freq: ``week``, ``month``, ``quarter`` or ``year``.
-        share: the share of that period's sections instead of the count (0 for an empty period).
+        share: the share of that period's sections instead of the count; NaN for a period
+            without sections (a gap, not a zero).
         sections: the sections table when ``data`` is a table.
         items: these columns, in this order (absent ones as 0); default: every item seen,
             most frequent first.
         start, end: the first and last period (default: those of the first and last dated
             section).
+        role: for topics and groups: ``about`` (default), ``mention``, or None for both.
 
     Returns:
-        A frame indexed by ``period`` (first day, UTC); ``attrs`` holds freq, by and value.
+        A frame indexed by ``period`` (first day, UTC); ``attrs`` holds freq, by, value and
+        ``sections`` (each period's sections, the denominator of a share, as a list).
     """
     key = _check_by(by)
     if isinstance(data, Corpus):
-        pairs, sections = tagged_sections(data, by), data.sections
+        pairs, sections = tagged_sections(data, by, role=role), data.sections
     elif sections is None:
         raise TypeError("period_counts(table, ...) needs sections= (the corpus's sections table)")
     else:
-        pairs = data[["section_id", key]].dropna().drop_duplicates().rename(columns={key: "item"})
+        rows = with_role(data, role) if by in ("topic", "group") else data
+        rows = rows[rows["section_id"].isin(analysed_sections(sections)["section_id"])]
+        pairs = rows[["section_id", key]].dropna().drop_duplicates().rename(columns={key: "item"})
     dated, index = _dated_sections(sections, freq, start, end)
     hits = pairs.merge(dated[["section_id", "period"]], on="section_id")
     counts = hits.groupby(["period", "item"]).size().unstack("item", fill_value=0)
@@ -240,11 +275,16 @@ def period_counts(
         columns = list(items)
     table = counts.reindex(index=index, columns=columns, fill_value=0).astype("int64")
     table.index.name, table.columns.name = "period", by
+    totals_per_period = dated.groupby("period").size().reindex(index, fill_value=0)
     if share:
-        totals_per_period = dated.groupby("period").size().reindex(index, fill_value=0)
         denominator = totals_per_period.where(totals_per_period > 0)
-        table = table.div(denominator, axis=0).fillna(0.0).astype("float64")
-    table.attrs = {"freq": freq, "by": by, "value": "share" if share else "count"}
+        table = table.div(denominator, axis=0).astype("float64")
+    table.attrs = {
+        "freq": freq,
+        "by": by,
+        "value": "share" if share else "count",
+        "sections": [int(total) for total in totals_per_period],
+    }
     return table
 
 
@@ -255,7 +295,8 @@ def section_totals(
     start: PeriodLike | None = None,
     end: PeriodLike | None = None,
 ) -> pd.Series:
-    """Sections per period (every period present): the denominator of every share."""
+    """Sections per period (every period present, excluded sections left out): the
+    denominator of every share."""
     sections = data.sections if isinstance(data, Corpus) else data
     dated, index = _dated_sections(sections, freq, start, end)
     totals = dated.groupby("period").size().reindex(index, fill_value=0).astype("int64")
@@ -263,9 +304,9 @@ def section_totals(
 
 
 def row_shares(counts: pd.DataFrame) -> pd.DataFrame:
-    """Each row divided by its sum (the mix within a period); an all-zero row stays zero."""
+    """Each row divided by its sum (the mix within a period); an all-zero row is NaN."""
     totals = counts.sum(axis=1)
-    shares = counts.div(totals.where(totals > 0), axis=0).fillna(0.0).astype("float64")
+    shares = counts.div(totals.where(totals > 0), axis=0).astype("float64")
     shares.attrs = {**counts.attrs, "value": "mix"}
     return shares
 
@@ -279,17 +320,17 @@ def top_columns(counts: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     return top
 
 
-def item_totals(corpus: Corpus, by: By = "topic") -> pd.Series:
+def item_totals(corpus: Corpus, by: By = "topic", *, role: Role = "about") -> pd.Series:
     """Sections per item over the whole corpus, most frequent first (ties by name)."""
-    pairs = tagged_sections(corpus, by)
+    pairs = tagged_sections(corpus, by, role=role)
     totals = pairs.groupby("item").size().astype("int64")
     order = sorted(totals.index, key=lambda item: (-int(totals[item]), str(item)))
     return totals.reindex(order).rename("sections").rename_axis(by)
 
 
-def top_items(corpus: Corpus, by: By = "topic", *, n: int = 5) -> list[str]:
+def top_items(corpus: Corpus, by: By = "topic", *, n: int = 5, role: Role = "about") -> list[str]:
     """The ``n`` items found in the most sections."""
-    return [str(item) for item in item_totals(corpus, by).index[:n]]
+    return [str(item) for item in item_totals(corpus, by, role=role).index[:n]]
 
 
 def activity(
@@ -352,6 +393,7 @@ def drill_down(
     *,
     by: By = "topic",
     freq: Freq | None = None,
+    role: Role = "about",
 ) -> pd.DataFrame:
     """The sections behind one cell of :func:`period_counts`: those about ``item`` in ``period``.
 
@@ -362,12 +404,13 @@ def drill_down(
             with ``freq``; default: every period.
         by: what ``item`` is.
         freq: the frequency of ``period`` when it is a date.
+        role: for topics and groups: ``about`` (default), ``mention``, or None for both.
 
     Returns:
         post_id, title, section_id, heading, date, week, word_count and links (the section's
         link URLs), oldest first.
     """
-    pairs = tagged_sections(corpus, by)
+    pairs = tagged_sections(corpus, by, role=role)
     ids = set(pairs.loc[pairs["item"] == item, "section_id"])
     sections = corpus.sections[corpus.sections["section_id"].isin(ids)]
     if period is not None:
@@ -383,10 +426,10 @@ def drill_down(
     return rows[columns].sort_values(["date", "section_id"], kind="stable").reset_index(drop=True)
 
 
-def first_last_seen(corpus: Corpus, by: By = "entity") -> pd.DataFrame:
+def first_last_seen(corpus: Corpus, by: By = "entity", *, role: Role = "about") -> pd.DataFrame:
     """When each item first and last appeared: item, first_seen, last_seen, first_post,
     last_post, sections, posts; oldest first. Undated sections count but give no date."""
-    pairs = tagged_sections(corpus, by)
+    pairs = tagged_sections(corpus, by, role=role)
     rows = pairs.merge(corpus.sections[["section_id", "post_id", "date"]], on="section_id")
     columns = ["item", "first_seen", "last_seen", "first_post", "last_post", "sections", "posts"]
     if rows.empty:
@@ -424,8 +467,10 @@ def new_in_period(
     *,
     by: By = "entity",
     freq: Freq | None = None,
+    min_sections: int = 1,
+    role: Role = "about",
 ) -> pd.DataFrame:
-    """The items first seen in ``period``, as :func:`first_last_seen` rows.
+    """The items first seen in ``period``, as :func:`first_last_seen` rows, most sections first.
 
     Args:
         corpus: the corpus.
@@ -433,15 +478,21 @@ def new_in_period(
             ``freq``; default: the latest period with a dated post.
         by: ``topic``, ``group``, ``entity`` or ``domain``.
         freq: the frequency of a date ``period``, or of the latest one (default: month).
+        min_sections: leave out items found in fewer sections (2: no one-off mentions).
+        role: for topics and groups: ``about`` (default), ``mention``, or None for both.
     """
-    seen = first_last_seen(corpus, by)
+    seen = first_last_seen(corpus, by, role=role)
+    seen = seen[seen["sections"] >= min_sections]
     if period is None:
         dates = corpus.posts["date"].dropna()
         if dates.empty:
             return seen.iloc[0:0]
         period, freq = dates.max(), freq or "month"
     first, period_freq = parse_period(period, freq)
-    return seen[period_starts(seen["first_seen"], period_freq) == first].reset_index(drop=True)
+    new = seen[period_starts(seen["first_seen"], period_freq) == first]
+    return new.sort_values(
+        ["sections", "item"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 def entity_names(corpus: Corpus | pd.DataFrame) -> dict[str, str]:

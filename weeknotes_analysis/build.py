@@ -11,6 +11,7 @@ import functools
 import json
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from .corpus import (
     problem_row,
     progress_bar,
     sort_tables,
+    write_parquet,
 )
 from .nlp import (
     NER_REVISION,
@@ -42,6 +44,7 @@ from .nlp import (
     resolve_model,
 )
 from .process import Settings, file_hash
+from .settings import apply_settings, load_settings
 from .sources import find_posts
 from .topics import default_taxonomy_path, load_taxonomy, taxonomy_fingerprint
 
@@ -172,6 +175,7 @@ def build_corpus(
     engine: str | Engine = "local",
     scheduler: str | None = None,
     workers: int | None = None,
+    config: str | os.PathLike[str] | None = None,
 ) -> Corpus:
     """Load a folder of weekly posts into a :class:`Corpus` of tidy tables.
 
@@ -199,8 +203,15 @@ def build_corpus(
             (``tcp://host:8786``); without it a local cluster is started for the build.
         workers: with ``engine="dask"``, the local cluster's worker processes (default:
             ``jobs``); with ``scheduler``, how many workers to wait for.
+        config: a settings file instead of the archive's own ``weeknotes.toml`` (see
+            :mod:`weeknotes_analysis.settings`): its taxonomy is used when ``taxonomy`` is not
+            given, and sections under its excluded headings are flagged in ``excluded``.
     """
+    started = time.perf_counter()
     root = Path(path)
+    archive_settings = load_settings(root, config=config)
+    if taxonomy is None and archive_settings.taxonomy:
+        taxonomy = archive_settings.taxonomy
     jobs = max(1, jobs or os.cpu_count() or 1)
     runner = _engine(engine, scheduler=scheduler, workers=workers, out=out)
     if phrases not in PHRASE_MODES:
@@ -242,11 +253,22 @@ def build_corpus(
             progress=progress,
             engine=runner,
         )
+        # The settings' flags are written with the tables, so what is read back is what the
+        # build returned; settings that changed alone rewrite only the sections.
+        flagged = apply_settings(corpus, archive_settings)
         if out is not None and state is not previous:  # unchanged: the files are there
-            write_output(corpus, state, out)
+            write_output(flagged, state, out)
         else:
             _MEMORY[memory_key] = state
-        return corpus
+            cached = previous.corpus.sections if previous is not None else None
+            if out is not None and (
+                cached is None
+                or "excluded" not in cached
+                or not cached["excluded"].equals(flagged.sections["excluded"])
+            ):
+                write_parquet(flagged.sections, Path(out) / "sections.parquet")
+        flagged.stats.update(model=resolved, seconds=time.perf_counter() - started)
+        return flagged
     finally:
         if guard is not None:
             guard.release()
@@ -293,7 +315,8 @@ def _build(
         if sorted(old_link_problems["path"]) == sorted(p.path for p in link_problems):
             # Nothing changed at all: hand back a copy of the cached tables as they are.
             tables = {name: frame.copy() for name, frame in old.corpus.tables().items()}
-            return Corpus(**tables, root=str(root)), old
+            stats = {"fresh": 0, "reused": len(relatives)}
+            return Corpus(**tables, root=str(root), stats=stats), old
     processed = (engine or local_engine)(
         root, todo, settings=settings(), jobs=jobs, strict=strict, progress=progress
     )
@@ -356,6 +379,7 @@ def _build(
         sentiment=_ordered(layer("sentiment"), sections, "sentiment"),
         phrases=_ordered(layer("phrases"), sections, "phrases"),
         root=str(root),
+        stats={"fresh": len(todo), "reused": len(unchanged)},
     )
     state = Previous(corpus, fingerprints, {rel: hashes[rel] for rel in relatives}, post_of)
     return corpus, state

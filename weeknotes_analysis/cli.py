@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .corpus import Corpus
 
 DEFAULT_ARCHIVE = "data/sample"
 DEFAULT_OUT = "data/processed"
@@ -35,14 +40,22 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
         "(the model's noun chunks, about twice the build time; auto is the same) or off",
     )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument(
+        "--config",
+        default=None,
+        help="settings file (default: weeknotes.toml at the archive's root, if there)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every `weeknotes` sub-command."""
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog="weeknotes",
         description="Analyse an archive of weekly tech-news notes (Hugo, Jekyll or Pelican).",
     )
+    parser.add_argument("--version", action="version", version=f"weeknotes {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser(
@@ -75,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="list the archive's problems; exit 1 on any error (API: check_archive)",
-        description="Read the archive (no NLP) and list every file skipped or degraded.",
+        description="Read the archive (no NLP) and list every file skipped or degraded, then "
+        "the headings found in more than half of the posts (candidates to leave out of the "
+        "analysis, with a weeknotes.toml line to copy).",
     )
     check.add_argument("path", nargs="?", default=DEFAULT_ARCHIVE, help="archive folder")
 
@@ -126,6 +141,36 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--mapping", default=None, help="YAML mapping keyword -> [topic ids] for the evaluation"
     )
+    report.add_argument(
+        "--freq",
+        choices=("week", "month", "quarter", "year"),
+        default=None,
+        help="the charts' period (default: the settings', else chosen from the dates)",
+    )
+    report.add_argument(
+        "--role",
+        choices=("about", "mention", "any"),
+        default="about",
+        help="topic rows counted: about (the section's subject; default), mention, or any",
+    )
+    report.add_argument(
+        "--min-sections",
+        type=int,
+        default=10,
+        help="hatch shares from fewer sections than this (default: 10)",
+    )
+
+    notebooks = commands.add_parser(
+        "notebooks",
+        help="copy the report's notebooks into a folder for JupyterLab (API: copy_notebooks)",
+        description="Copy the notebooks shipped with the package into DEST, their archive "
+        "parameter pointing at ARCHIVE.",
+    )
+    notebooks.add_argument("dest", help="folder to copy the notebooks into (created)")
+    notebooks.add_argument(
+        "--archive", default=None, help="the archive the notebooks open (default: data/sample)"
+    )
+    notebooks.add_argument("--model", default=None, help="the notebooks' model parameter")
     return parser
 
 
@@ -139,10 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "evaluate": _evaluate,
             "discover": _discover,
             "report": _report,
+            "notebooks": _notebooks,
         }
         handler = handlers[args.command]
         return handler(args)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, FileExistsError) as exc:
+        print(f"weeknotes: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a settings file or an option that cannot be used
         print(f"weeknotes: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
@@ -159,6 +208,30 @@ def _say(args: argparse.Namespace, message: str) -> None:
         print(message)
 
 
+def build_summary(corpus: Corpus, *, path: str, seconds: float | None = None) -> list[str]:
+    """What a build did: its tables, model, posts parsed fresh and reused, time; then, when
+    there are problems, the files (ten at most) and the command that lists them all."""
+    stats = corpus.stats
+    fresh, reused = stats.get("fresh"), stats.get("reused")
+    elapsed = seconds if seconds is not None else stats.get("seconds", 0.0)
+    parts = [corpus.summary(), f"model {stats.get('model', '?')}"]
+    if fresh is not None and reused is not None:
+        parts.append(f"{fresh} files parsed, {reused} reused from the cache")
+    parts.append(f"{elapsed:.1f} s")
+    lines = ["; ".join(parts)]
+    problems = corpus.problems
+    if not problems.empty:
+        worst = problems.sort_values("severity", key=lambda s: s != "error", kind="stable")
+        files = worst.drop_duplicates("path")
+        lines.append(f"problems in {len(files)} files (error: skipped; warning: loaded):")
+        for row in files.head(10).itertuples(index=False):
+            lines.append(f"  {row.path}: {row.severity} {row.code}")
+        if len(files) > 10:
+            lines.append(f"  ... and {len(files) - 10} more")
+        lines.append(f"see them all, with what to do: weeknotes check {path}")
+    return lines
+
+
 def _build(args: argparse.Namespace) -> int:
     from .build import BuildLockedError, build_corpus
     from .corpus import StrictError
@@ -170,9 +243,11 @@ def _build(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         print(f"weeknotes: --workers must be at least 1, not {args.workers}", file=sys.stderr)
         return 2
+    started = time.perf_counter()
     try:
         corpus = build_corpus(
             args.path,
+            config=args.config,
             strict=args.strict,
             progress=not args.quiet,
             out=args.out,
@@ -189,21 +264,43 @@ def _build(args: argparse.Namespace) -> int:
     except (StrictError, BuildLockedError, DaskEngineError) as exc:
         print(f"weeknotes: {exc}", file=sys.stderr)
         return 1
-    _say(args, f"{corpus.summary()} -> {os.fspath(args.out)}")
+    lines = build_summary(corpus, path=args.path, seconds=time.perf_counter() - started)
+    lines[0] += f" -> {os.fspath(args.out)}"
+    _say(args, "\n".join(lines))
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .corpus import check_archive
+    from .corpus import assemble, read_archive
+    from .settings import load_settings, recurring_headings, settings_snippet
 
-    problems = check_archive(args.path)
+    if not os.path.isdir(args.path):
+        raise FileNotFoundError(f"{args.path}: no such archive folder")
+    tables = assemble(read_archive(args.path))
+    problems = tables["problems"]
     if problems.empty:
         print(f"{args.path}: no problems")
-        return 0
-    with _wide_pandas():
-        print(problems.to_string(index=False))
-    errors = int((problems["severity"] == "error").sum())
-    print(f"{len(problems)} problems, {errors} errors")
+        errors = 0
+    else:
+        with _wide_pandas():
+            print(problems.to_string(index=False))
+        errors = int((problems["severity"] == "error").sum())
+        print(f"{len(problems)} problems, {errors} errors")
+    settings = load_settings(args.path)
+    recurring = recurring_headings(tables["sections"])
+    if not recurring.empty:
+        print(
+            f"\nheadings in more than half of the {tables['posts']['post_id'].nunique()} posts "
+            "(listings and other recurring parts are candidates to leave out of the analysis):"
+        )
+        for row in recurring.itertuples(index=False):
+            excluded = " (excluded)" if row.heading in settings.exclude_headings else ""
+            print(f"  {row.heading}: {row.posts} posts ({row.share:.0%}){excluded}")
+        print(
+            "to leave some out, put their line in weeknotes.toml at the archive's root "
+            "(edit the list to taste):"
+        )
+        print(f"  {settings_snippet(list(recurring['heading']))}")
     return 1 if errors else 0
 
 
@@ -218,6 +315,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     corpus = build_corpus(
         args.path,
+        config=args.config,
         progress=not args.quiet,
         model=args.model,
         jobs=args.jobs,
@@ -278,6 +376,7 @@ def _report(args: argparse.Namespace) -> int:
     from .build import BuildLockedError
     from .report import ReportError, build_report
 
+    started = time.perf_counter()
     try:
         index = build_report(
             args.path,
@@ -290,11 +389,27 @@ def _report(args: argparse.Namespace) -> int:
             mapping=args.mapping,
             jobs=args.jobs,
             progress=not args.quiet,
+            phrases=args.phrases,
+            config=args.config,
+            freq=args.freq,
+            role=None if args.role == "any" else args.role,
+            min_sections=args.min_sections,
+            on_build=lambda corpus: _say(args, "\n".join(build_summary(corpus, path=args.path))),
         )
     except (ReportError, BuildLockedError) as exc:
         print(f"weeknotes: {exc}", file=sys.stderr)
         return 1
+    _say(args, f"report written in {time.perf_counter() - started:.1f} s:")
     print(index)
+    return 0
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from .report import copy_notebooks
+
+    written = copy_notebooks(args.dest, archive=args.archive, model=args.model)
+    for path in written:
+        print(path)
     return 0
 
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -15,6 +15,9 @@ from . import schema
 from .links import describe
 from .markdown import count_words, parse_markdown
 from .sources import Post, Problem, find_posts, read_post
+
+if TYPE_CHECKING:
+    from .settings import ArchiveSettings
 
 SITE_KEYS = ("blog", "site", "baseurl", "base_url", "siteurl", "url")
 
@@ -59,6 +62,8 @@ class Corpus:
         sentiment: one row per section (post_id, section_id, compound, label).
         phrases: one row per key-phrase mention (post_id, section_id, phrase, text).
         root: the archive folder the tables were built from.
+        settings: the archive's settings (``weeknotes.toml``), when read.
+        stats: what the build did: model, posts parsed fresh and reused, seconds.
     """
 
     posts: pd.DataFrame
@@ -71,6 +76,8 @@ class Corpus:
     sentiment: pd.DataFrame = field(default_factory=lambda: schema.empty("sentiment"))
     phrases: pd.DataFrame = field(default_factory=lambda: schema.empty("phrases"))
     root: str | None = None
+    settings: ArchiveSettings | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name, in the contract's order."""

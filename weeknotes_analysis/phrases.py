@@ -401,23 +401,42 @@ def rank_phrases(
     rows = rows[~rows["phrase"].map(is_filler)]
     if rows.empty:
         return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
+    # Recurring phrases first: the per-phrase modes below are the costly part, and most
+    # phrases of a large archive occur in one post only.
+    posts = rows.groupby("phrase", sort=False)["post_id"].nunique()
+    rows = rows[rows["phrase"].isin(posts.index[posts >= min_posts])]
+    if rows.empty:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
     grouped = rows.groupby("phrase", sort=False)
     table = pd.DataFrame(
         {
             "count": grouped.size(),
             "sections": grouped["section_id"].nunique(),
             "posts": grouped["post_id"].nunique(),
-            "kind": grouped["kind"].agg(lambda kinds: kinds.astype(str).mode().iloc[0]),
+            "kind": _most_frequent(rows, "kind", ties="smallest"),
             "entity_id": grouped["entity_id"].first(),
-            "text": grouped["text"].agg(lambda texts: texts.value_counts().index[0]),
+            "text": _most_frequent(rows, "text", ties="first"),
         }
     )
-    table = table[table["posts"] >= min_posts].rename_axis("phrase").reset_index()
+    table = table.rename_axis("phrase").reset_index()
     table = table.sort_values(
         ["posts", "count", "phrase"], ascending=[False, False, True], kind="stable"
     )
     table = table[columns].astype({"count": "int64", "sections": "int64", "posts": "int64"})
     return table.head(top).reset_index(drop=True) if top else table.reset_index(drop=True)
+
+
+def _most_frequent(rows: pd.DataFrame, column: str, *, ties: str) -> pd.Series:
+    """Each phrase's most frequent ``column`` value; on a tie the smallest value
+    (``ties="smallest"``, as ``Series.mode``) or the first written (``"first"``)."""
+    values = rows[["phrase", column]].astype({column: str})
+    counts = values.groupby(["phrase", column], sort=False).size().rename("n").reset_index()
+    if ties == "smallest":
+        counts = counts.sort_values(["phrase", "n", column], ascending=[True, False, True])
+    else:
+        counts = counts.sort_values(["phrase", "n"], ascending=[True, False], kind="stable")
+    best = counts.drop_duplicates("phrase")
+    return best.set_index("phrase")[column].astype(rows[column].dtype)
 
 
 def _item_column(items: pd.DataFrame, column: str | None) -> str:

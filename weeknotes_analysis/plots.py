@@ -3,12 +3,19 @@
 Nothing here reads the archive or shows a window: each function draws on ``ax`` (a new figure
 when none is given) and returns it. A topic keeps its colour in every chart: colours follow the
 taxonomy's order (:func:`topic_colors`). Empty data draws a "no data" note instead of failing.
+
+Honest by default: a period without sections is a gap (blank, and shaded "no posts" where it
+lasts), never a zero; a share from fewer than ``min_sections`` sections is hatched; every share
+says what it is a share of. Charts of topics across periods take ``link``, a URL pattern with
+``{topic}`` (or ``{item}``) and ``{period}`` (its label, ``2019-Q3``): every cell, bar or point
+then links there in SVG output (``savefig(..., format="svg")``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -16,6 +23,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -31,6 +40,9 @@ PALETTE: tuple[str, ...] = (
     "#bcbd22", "#17becf", "#000075", "#469990", "#f032e6", "#222222", "#7cb342", "#800000",
     "#4363d8", "#e6ab02", "#6a3d9a", "#f58231", "#0b6e4f", "#b15928", "#9a6324", "#42d4f4",
     "#a9a9a9", "#808000", "#ff6f91", "#1b9e77", "#5c4d7d", "#c51b7d",
+    # Room for a taxonomy of 40 topics before a colour repeats.
+    "#b8860b", "#556b2f", "#8b008b", "#cd5c5c", "#2f4f4f", "#9932cc", "#00a087", "#e41a1c",
+    "#708090", "#ffb000",
 )  # fmt: skip
 BAR_COLOR = "#4c72b0"
 HEATMAP_CMAP = "Blues"
@@ -38,6 +50,10 @@ WIDTH = 11.0
 TITLE_SIZE = 13
 NOTE_COLOR = "0.4"
 ROLLING_WINDOW = {"week": 4, "month": 3, "quarter": 4, "year": 1}
+# A share from fewer sections than this is hatched: one post's five sections can make 100%.
+MIN_SECTIONS = 10
+GAP_COLOR = "0.93"
+THIN_HATCH = "////"
 
 STYLE: dict[str, Any] = {
     "figure.dpi": 100,
@@ -51,9 +67,20 @@ STYLE: dict[str, Any] = {
 }
 
 
-def use_style() -> None:
-    """Make every later matplotlib figure look like these charts (fonts, spines, legends)."""
+def use_style(*, svg: bool = False) -> None:
+    """Make every later matplotlib figure look like these charts (fonts, spines, legends).
+
+    With ``svg``, a notebook shows its figures as SVG (text kept as text), so the links of
+    charts drawn with ``link=`` can be clicked in the page.
+    """
     plt.style.use(STYLE)
+    if svg:
+        plt.rcParams["svg.fonttype"] = "none"
+        try:
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+        except ImportError:  # not in a notebook: nothing to switch
+            return
+        set_matplotlib_formats("svg")
 
 
 def topic_colors(taxonomy: Taxonomy | None = None) -> dict[str, str]:
@@ -198,21 +225,114 @@ def _share_words(frame: pd.DataFrame | pd.Series) -> str:
     return f"sections per {freq}"
 
 
+def period_sections(frame: pd.DataFrame | pd.Series) -> np.ndarray:
+    """Each period's sections (the denominator of its shares): from ``attrs["sections"]`` when
+    :func:`~weeknotes_analysis.period_counts` made the frame, else -1 (unknown) per period, and
+    0 where a share frame's whole row is NaN (a gap)."""
+    known = frame.attrs.get("sections")
+    if known is not None and len(known) == len(frame.index):
+        return np.asarray(known, dtype=float)
+    values = frame.to_numpy(dtype=float)
+    rows = values.reshape(len(frame.index), -1)
+    return np.where(np.isnan(rows).all(axis=1), 0.0, -1.0)
+
+
+def _link(pattern: str | None, item: str, period: str = "") -> str | None:
+    if not pattern:
+        return None
+    url = pattern.format(topic=quote(item), item=quote(item), period=quote(period))
+    return url[:-1] if url.endswith("#") else url  # no period: the top of the page
+
+
+def _mark_periods(
+    ax: Axes,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    sections: np.ndarray,
+    *,
+    min_sections: int,
+    label_gaps: bool = True,
+) -> str:
+    """Shade the periods without sections ("no posts" written in runs of two or more) and
+    hatch those with fewer than ``min_sections``; returns a note for the axis label."""
+    notes = []
+    gaps = sections == 0
+    run_start = None
+    for index in range(len(sections) + 1):
+        if index < len(sections) and gaps[index]:
+            run_start = index if run_start is None else run_start
+            continue
+        if run_start is not None:
+            ax.axvspan(starts[run_start], ends[index - 1], color=GAP_COLOR, linewidth=0, zorder=0)
+            if label_gaps and index - run_start >= 2:
+                ax.text(
+                    (starts[run_start] + ends[index - 1]) / 2,
+                    0.5,
+                    "no posts",
+                    transform=ax.get_xaxis_transform(),
+                    ha="center",
+                    va="center",
+                    rotation=90,
+                    color=NOTE_COLOR,
+                    fontsize=8,
+                )
+            run_start = None
+    if gaps.any():
+        notes.append("grey: no posts")
+    thin = (sections > 0) & (sections < min_sections)
+    for thin_index in np.flatnonzero(thin):
+        ax.axvspan(
+            starts[thin_index],
+            ends[thin_index],
+            facecolor="none",
+            edgecolor="0.55",
+            hatch=THIN_HATCH,
+            linewidth=0,
+            zorder=3,
+        )
+    if thin.any():
+        notes.append(f"hatched: fewer than {min_sections} sections in the period")
+    return "; ".join(notes)
+
+
+def _section_strip(
+    ax: Axes, starts: np.ndarray, ends: np.ndarray, sections: np.ndarray, min_sections: int
+) -> None:
+    """Bars of each period's sections above a chart, thin periods in grey: the counts behind
+    every share, readable at a glance."""
+    known = np.where(sections < 0, 0, sections)
+    colors = [NOTE_COLOR if 0 < n < min_sections else BAR_COLOR for n in known]
+    ax.bar(starts, known, width=ends - starts, align="edge", color=colors, linewidth=0)
+    ax.set_ylabel("sections\nper period", fontsize=8)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=2, integer=True))
+    ax.tick_params(axis="both", labelsize=7)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_xlim(starts[0], ends[-1])
+
+
 def topic_heatmap(
     shares: pd.DataFrame,
     *,
     taxonomy: Taxonomy | None = None,
     ax: Axes | None = None,
     title: str | None = None,
+    min_sections: int = MIN_SECTIONS,
+    link: str | None = None,
 ) -> Axes:
     """A heatmap of topic (rows, in taxonomy order) by period (columns, a date axis).
+
+    Periods without sections are shaded grey (a gap, not a zero); periods with fewer than
+    ``min_sections`` sections are hatched. On a new figure a strip above shows each period's
+    sections, the denominator of its shares.
 
     Args:
         shares: :func:`~weeknotes_analysis.period_counts` by topic (or group), usually
             ``share=True``; topics never seen are left out.
         taxonomy: for the row order and labels (default: the bundled one).
-        ax: draw here (default: a new figure sized to the rows).
+        ax: draw here (default: a new figure sized to the rows, with the sections strip).
         title: default "Topics by <period>".
+        min_sections: hatch the periods with fewer sections than this.
+        link: a URL pattern with ``{topic}`` and ``{period}``; each cell links there (SVG).
     """
     freq = _freq(shares)
     title = title or f"Topics by {freq}"
@@ -225,20 +345,41 @@ def topic_heatmap(
         item: index for index, item in enumerate(taxonomy.groups() if by_group else taxonomy.topics)
     }
     rows = sorted(seen, key=lambda item: (order.get(item, len(order)), item))
-    ax = _new_axes(ax, 1.6 + 0.3 * len(rows))
-    # Zero cells stay blank (masked), so the eye finds the weeks that had something.
-    values = np.ma.masked_equal(shares[rows].to_numpy(dtype=float).T, 0.0)
+    sections = period_sections(shares)
     left = mdates.date2num(_naive(shares.index).to_pydatetime())
     right = mdates.date2num(_period_ends(shares.index, freq).to_pydatetime())
-    edges = np.append(left, right[-1])
-    mesh = ax.pcolormesh(
-        edges,
-        np.arange(len(rows) + 1),
-        values,
-        cmap=HEATMAP_CMAP,
-        vmin=0,
-        vmax=max(float(np.nanmax(values)), 1e-9),
-    )
+    strip = None
+    if ax is None and (sections >= 0).all():
+        _, (ax, strip) = plt.subplots(
+            2,
+            1,
+            sharex=True,
+            figsize=(WIDTH, 2.4 + 0.3 * len(rows)),
+            layout="constrained",
+            height_ratios=[max(2.0, 0.3 * len(rows)), 0.9],
+        )
+        _section_strip(strip, left, right, sections, min_sections)
+    ax = _new_axes(ax, 1.6 + 0.3 * len(rows))
+    values = shares[rows].to_numpy(dtype=float).T
+    top = max(float(np.nanmax(values)), 1e-9)
+    norm = Normalize(vmin=0, vmax=top)
+    # Only cells with something in them are drawn (a blank cell is zero), one polygon each so
+    # that each can link to the sections behind it.
+    cells, colors, urls = [], [], []
+    labels_of = [period_label(start, freq) for start in shares.index]  # type: ignore[arg-type]
+    for (row, column), value in np.ndenumerate(values):
+        if np.isnan(value) or value <= 0:
+            continue
+        x0, x1 = left[column], right[column]
+        cells.append([(x0, row), (x1, row), (x1, row + 1), (x0, row + 1)])
+        colors.append(value)
+        urls.append(_link(link, rows[row], labels_of[column]))
+    mesh = PolyCollection(cells, cmap=HEATMAP_CMAP, norm=norm, linewidths=0, antialiaseds=False)
+    mesh.set_array(np.asarray(colors))
+    if link:
+        mesh.set_urls(urls)
+    ax.add_collection(mesh)
+    ax.set_xlim(left[0], right[-1])
     labels = topic_labels(taxonomy)
     ax.set_yticks(np.arange(len(rows)) + 0.5, [labels.get(row, row) for row in rows])
     ax.set_ylim(len(rows), 0)
@@ -246,10 +387,14 @@ def topic_heatmap(
     for position in range(1, len(rows)):
         if groups.get(rows[position]) != groups.get(rows[position - 1]):
             ax.axhline(position, color="0.75", linewidth=0.6)
+    note = _mark_periods(ax, left, right, sections, min_sections=min_sections)
     ax.xaxis_date()
     _date_axis(ax)
     ax.tick_params(axis="y", length=0)
     _tidy(ax, title)
+    bottom = strip if strip is not None else ax
+    _date_axis(bottom)
+    bottom.set_xlabel(note, fontsize=8, color=NOTE_COLOR)
     bar = ax.figure.colorbar(mesh, ax=ax, pad=0.01, fraction=0.04, aspect=30)
     bar.set_label(_share_words(shares))
     if _value_kind(shares) in ("share", "mix"):
@@ -264,6 +409,7 @@ def group_area(
     taxonomy: Taxonomy | None = None,
     ax: Axes | None = None,
     title: str | None = None,
+    min_sections: int = MIN_SECTIONS,
 ) -> Axes:
     """Stacked areas of topic groups per period: the mix of each period's tags, or counts.
 
@@ -274,6 +420,7 @@ def group_area(
         taxonomy: for colours, order and labels (default: the bundled one).
         ax: draw here (default: a new figure).
         title: default "Topic groups by <period>".
+        min_sections: hatch the periods with fewer sections than this.
     """
     freq = _freq(counts)
     title = title or f"Topic groups by {freq}"
@@ -298,9 +445,11 @@ def group_area(
         x, *layers, colors=colors, labels=[labels.get(g, g) for g in groups], alpha=0.9, linewidth=0
     )
     ax.set_xlim(x[0], x[-1])
+    note = _mark_periods(ax, starts, ends, period_sections(counts), min_sections=min_sections)
     ax.xaxis_date()
     _date_axis(ax)
-    _tidy(ax, title, ylabel=_share_words(values))
+    _tidy(ax, title, xlabel=note, ylabel=_share_words(values))
+    ax.xaxis.label.set(fontsize=8, color=NOTE_COLOR)
     if mix:
         ax.set_ylim(0, 1)
         _percent(ax)
@@ -317,8 +466,13 @@ def topic_lines(
     taxonomy: Taxonomy | None = None,
     ax: Axes | None = None,
     title: str | None = None,
+    min_sections: int = MIN_SECTIONS,
+    link: str | None = None,
 ) -> Axes:
     """Lines of chosen topics per period: faint points per period, a bold rolling mean.
+
+    A period without sections is a gap in both (the mean is not carried across it); points
+    from fewer than ``min_sections`` sections are hollow and their periods hatched.
 
     Args:
         shares: :func:`~weeknotes_analysis.period_counts` by topic (shares or counts).
@@ -328,6 +482,8 @@ def topic_lines(
         taxonomy: for colours and labels (default: the bundled one).
         ax: draw here (default: a new figure).
         title: default "<the topics' labels> per <period>".
+        min_sections: hollow points and hatching below this many sections in the period.
+        link: a URL pattern with ``{topic}`` and ``{period}``; each point links there (SVG).
     """
     freq = _freq(shares)
     chosen = list(topics) if topics is not None else [str(c) for c in shares.columns]
@@ -341,19 +497,32 @@ def topic_lines(
     window = window or ROLLING_WINDOW[freq]
     ax = _new_axes(ax, 4.5)
     x = _naive(table.index)
+    sections = period_sections(shares)
+    gap = sections == 0
+    thin = (sections > 0) & (sections < min_sections)
+    period_names = [period_label(start, freq) for start in table.index]  # type: ignore[arg-type]
     colors = _colors_for(chosen, topic_colors(taxonomy))
     for topic, color in zip(chosen, colors, strict=True):
-        series = table[topic].astype(float)
-        ax.plot(
+        series = table[topic].astype(float).where(~gap)
+        points = ax.scatter(
             x,
             series.to_numpy(),
-            color=color,
-            alpha=0.35,
-            linestyle="none",
-            marker="o",
-            markersize=3,
+            s=14,
+            facecolors=[("none" if t else color) for t in thin],
+            edgecolors=color,
+            alpha=0.5,
+            linewidths=0.8,
         )
-        smooth = series.rolling(window, min_periods=1).mean()
+        if link:
+            # Only a point with sections behind it links (an empty cell has no page to show).
+            points.set_urls(
+                [
+                    _link(link, topic, name) if value > 0 else None
+                    for value, name in zip(series.fillna(0), period_names, strict=True)
+                ]
+            )
+        # The mean of the periods that had posts, never carried into a gap.
+        smooth = series.rolling(window, min_periods=1).mean().where(~gap)
         # A single period has no line to draw: show its point instead.
         marker = "o" if len(x) == 1 else None
         label = labels.get(topic, topic)
@@ -361,10 +530,16 @@ def topic_lines(
     if len(x) == 1:
         length = _period_ends(table.index, freq)[0] - x[0]
         ax.set_xlim(x[0] - length, x[0] + 2 * length)
+    starts = mdates.date2num(x.to_pydatetime())
+    ends = mdates.date2num(_period_ends(table.index, freq).to_pydatetime())
+    note = _mark_periods(ax, starts, ends, sections, min_sections=min_sections)
     _date_axis(ax)
     kind = _value_kind(shares)
     mean = f", {window}-{freq} rolling mean" if window > 1 else ""
-    _tidy(ax, title, ylabel=f"{_share_words(shares)}{mean}")
+    if thin.any():
+        note = note.replace("hatched:", "hatched, hollow points:")
+    _tidy(ax, title, xlabel=note, ylabel=f"{_share_words(shares)}{mean}")
+    ax.xaxis.label.set(fontsize=8, color=NOTE_COLOR)
     ax.set_ylim(bottom=0)
     if kind in ("share", "mix"):
         _percent(ax)
@@ -380,8 +555,13 @@ def topic_mix(
     taxonomy: Taxonomy | None = None,
     ax: Axes | None = None,
     title: str | None = None,
+    min_sections: int = MIN_SECTIONS,
+    link: str | None = None,
 ) -> Axes:
     """Each topic's share among ``topics`` per period, as stacked bars (e.g. cloud vendors).
+
+    A bar from fewer than ``min_sections`` tags is hatched and paler; a period without any is
+    left out (no bar), never drawn as zero.
 
     Args:
         counts: :func:`~weeknotes_analysis.period_counts` by topic (counts).
@@ -389,6 +569,8 @@ def topic_mix(
         taxonomy: for colours and labels (default: the bundled one).
         ax: draw here (default: a new figure).
         title: default "Share of <topics> per <period>".
+        min_sections: hatch the bars made of fewer tags than this.
+        link: a URL pattern with ``{topic}`` and ``{period}``; each bar links there (SVG).
     """
     freq = _freq(counts)
     labels = topic_labels(taxonomy)
@@ -405,9 +587,12 @@ def topic_mix(
     widths = (lengths * 0.8).total_seconds().to_numpy() / 86_400
     colors = _colors_for(list(topics), topic_colors(taxonomy))
     bottom = np.zeros(len(shares))
+    totals = table.sum(axis=1).to_numpy()
+    thin = (totals > 0) & (totals < min_sections)
+    period_names = [period_label(start, freq) for start in table.index]  # type: ignore[arg-type]
     for topic, color in zip(topics, colors, strict=True):
-        heights = shares[topic].to_numpy(dtype=float)
-        ax.bar(
+        heights = np.nan_to_num(shares[topic].to_numpy(dtype=float))
+        bars = ax.bar(
             middles,
             heights,
             bottom=bottom,
@@ -416,8 +601,12 @@ def topic_mix(
             label=labels.get(topic, topic),
             linewidth=0,
         )
+        for bar, is_thin, name in zip(bars, thin, period_names, strict=True):
+            if is_thin:
+                bar.set(alpha=0.55, hatch=THIN_HATCH, edgecolor="white")
+            if link and bar.get_height() > 0:
+                bar.set_url(_link(link, topic, name))
         bottom += heights
-    totals = table.sum(axis=1).to_numpy()
     if len(table) <= 40:
         for middle, total in zip(middles, totals, strict=True):
             if total:
@@ -440,6 +629,12 @@ def topic_mix(
         if len(table) <= 40
         else ""
     )
+    if thin.any():
+        note = "; ".join(filter(None, [note, f"hatched: fewer than {min_sections} tags"]))
+    sections = period_sections(counts)
+    for start, length, n in zip(starts, lengths, sections, strict=True):
+        if n == 0:
+            ax.axvspan(start, start + length, color=GAP_COLOR, linewidth=0, zorder=0)
     _tidy(ax, title, xlabel=note, ylabel=f"share of the {freq}'s tags among these")
     ax.xaxis.label.set(fontsize=8, color=NOTE_COLOR)
     ax.set_title(title, loc="left", fontsize=TITLE_SIZE, pad=16)
@@ -457,6 +652,7 @@ def top_bars(
     title: str = "Most mentioned",
     xlabel: str = "sections",
     colors: Mapping[str, str] | None = None,
+    link: str | None = None,
 ) -> Axes:
     """Horizontal bars of the ``n`` largest values, largest on top, each labelled with its value.
 
@@ -468,6 +664,7 @@ def top_bars(
         title: the chart's title.
         xlabel: what the values count.
         colors: item -> colour (e.g. :func:`topic_colors`); others are drawn in one blue.
+        link: a URL pattern with ``{item}`` (or ``{topic}``); each bar links there (SVG).
     """
     top = totals[totals > 0].sort_values(ascending=False, kind="stable").head(n)
     if top.empty:
@@ -477,7 +674,10 @@ def top_bars(
     positions = np.arange(len(top))
     palette = colors or {}
     bar_colors = [palette.get(str(item), BAR_COLOR) for item in top.index]
-    ax.barh(positions, top.to_numpy(dtype=float), color=bar_colors, height=0.7)
+    bars = ax.barh(positions, top.to_numpy(dtype=float), color=bar_colors, height=0.7)
+    if link:
+        for bar, item in zip(bars, top.index, strict=True):
+            bar.set_url(_link(link, str(item)))
     ax.set_yticks(positions, names)
     ax.invert_yaxis()
     ax.bar_label(ax.containers[0], fmt="%g", padding=3, fontsize=8, color=NOTE_COLOR)  # type: ignore[arg-type]
@@ -497,6 +697,8 @@ def period_heatmap(
     labels: Mapping[str, str] | None = None,
     ax: Axes | None = None,
     title: str | None = None,
+    min_sections: int = MIN_SECTIONS,
+    link: str | None = None,
 ) -> Axes:
     """The ``n`` top items, period beside period, as a labelled heatmap.
 
@@ -513,6 +715,9 @@ def period_heatmap(
         labels: item -> display label.
         ax: draw here (default: a new figure sized to the rows).
         title: default "Top items by <period>".
+        min_sections: hatch the periods with fewer sections than this (each column's label
+            gives its sections when known).
+        link: a URL pattern with ``{item}`` and ``{period}``; each cell links there (SVG).
     """
     freq = _freq(counts)
     title = title or f"Top items by {freq}"
@@ -525,15 +730,34 @@ def period_heatmap(
     rows = sorted(chosen, key=lambda item: (peak_at[item], -float(score.get(item, 0)), str(item)))
     values = counts[rows].to_numpy(dtype=float).T
     ax = _new_axes(ax, 1.6 + 0.32 * len(rows))
-    image = ax.imshow(
-        np.ma.masked_equal(values, 0.0),
-        aspect="auto",
-        cmap=HEATMAP_CMAP,
-        vmin=0,
-        vmax=float(values.max()),
-        interpolation="nearest",
-    )
+    top = float(np.nanmax(values))
     columns = [period_label(start, freq) for start in counts.index]  # type: ignore[arg-type]
+    cells, colors, urls = [], [], []
+    for (row, column), value in np.ndenumerate(values):
+        if np.isnan(value) or value <= 0:
+            continue
+        x0, x1, y0, y1 = column - 0.5, column + 0.5, row - 0.5, row + 0.5
+        cells.append([(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
+        colors.append(value)
+        urls.append(_link(link, str(rows[row]), columns[column]))
+    image = PolyCollection(cells, cmap=HEATMAP_CMAP, norm=Normalize(vmin=0, vmax=top), linewidths=0)
+    image.set_array(np.asarray(colors))
+    if link:
+        image.set_urls(urls)
+    ax.add_collection(image)
+    ax.set_xlim(-0.5, len(columns) - 0.5)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    sections = period_sections(counts)
+    note = _mark_periods(
+        ax,
+        np.arange(len(columns)) - 0.5,
+        np.arange(len(columns)) + 0.5,
+        sections,
+        min_sections=min_sections,
+        label_gaps=False,
+    )
+    if len(columns) <= 12 and (sections >= 0).all():
+        columns = [f"{name}\n{int(n)} sections" for name, n in zip(columns, sections, strict=True)]
     positions, names = _period_ticks(pd.DatetimeIndex(counts.index), columns)
     ax.set_xticks(positions, names)
     ax.set_yticks(np.arange(len(rows)), [(labels or {}).get(str(r), str(r)) for r in rows])
@@ -542,7 +766,6 @@ def period_heatmap(
         spine.set_visible(False)
     kind = _value_kind(counts)
     if values.size <= 400 and len(columns) <= 20:
-        top = float(values.max())
         for (row, column), value in np.ndenumerate(values):
             if value > 0:
                 if kind in ("share", "mix"):
@@ -558,7 +781,8 @@ def period_heatmap(
                     fontsize=7,
                     color="white" if value > 0.6 * top else "0.2",
                 )
-    _tidy(ax, title)
+    _tidy(ax, title, xlabel=note)
+    ax.xaxis.label.set(fontsize=8, color=NOTE_COLOR)
     bar = ax.figure.colorbar(image, ax=ax, pad=0.01, fraction=0.04, aspect=30)
     bar.set_label(_share_words(counts))
     if kind in ("share", "mix"):

@@ -1,7 +1,12 @@
 """Run the notebooks headless against an archive (papermill) and render them as an HTML report.
 
+The notebooks ship inside the package (``weeknotes_analysis/notebooks``), so the report runs
+from any folder after a plain ``pip install``. The index opens with takeaways computed from
+the data (:mod:`weeknotes_analysis.takeaways`); each topic has a page of the sections about it
+(:mod:`weeknotes_analysis.pages`) that the charts' cells link to.
+
 Also the few helpers the notebooks share: find the archive from wherever the kernel started,
-load it, and save a figure when the report asks for PNGs.
+load it, and save a figure when the report asks for it.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import html
 import os
 import re
 import string
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -22,13 +28,20 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from .analysis import PeriodLike, between
+from .analysis import Freq, PeriodLike, Role, between, item_totals, suggest_freq
 from .build import build_corpus
 from .corpus import Corpus
+from .pages import page_path, write_item_pages
+from .settings import load_settings
+from .takeaways import Finding, findings
+from .topics import Taxonomy, load_taxonomy
 
 KERNEL = "python3"
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(str(resources.files("weeknotes_analysis") / "notebooks"))
 INDEX_TEMPLATE = "report-index.html"
+# Where a chart's cell links, relative to the report folder (and so to every page in it).
+TOPIC_PAGES = "topics/{topic}.html#{period}"
+_SVG_METADATA = re.compile(r"<metadata>.*?</metadata>", re.DOTALL)
 # The kernel's own log (e.g. ipykernel's note that local TCP is unencrypted) is not the report's
 # business; errors in cells still reach the report through papermill.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
@@ -47,6 +60,7 @@ class Page:
     executed: Path
     html: Path
     figures: tuple[Path, ...]
+    seconds: float = 0.0
 
 
 def locate(path: str | os.PathLike[str]) -> Path:
@@ -75,21 +89,81 @@ def open_archive(
     end: PeriodLike | None = None,
     taxonomy: str | os.PathLike[str] | None = None,
     gazetteer: str | os.PathLike[str] | None = None,
+    phrases: str = "rules",
+    config: str | os.PathLike[str] | None = None,
 ) -> Corpus:
-    """The corpus a notebook works on: :func:`load_corpus` (cached in ``tables`` when given),
-    cut to the posts from ``start`` to ``end`` (days, both included)."""
+    """The corpus a notebook works on: :func:`load_corpus` (cached in ``tables`` when given,
+    with the same ``phrases`` and settings as the build that wrote them), cut to the posts
+    from ``start`` to ``end`` (days, both included)."""
     corpus = build_corpus(
         locate(archive),
         model=model,
         out=tables,
         taxonomy=locate(taxonomy) if taxonomy else None,
         gazetteer=locate(gazetteer) if gazetteer else None,
+        phrases=phrases,
+        config=locate(config) if config else None,
     )
     return between(corpus, start, end)
 
 
+def corpus_taxonomy(corpus: Corpus, taxonomy: str | os.PathLike[str] | None = None) -> Taxonomy:
+    """The taxonomy the corpus was tagged with: ``taxonomy`` when given, else the archive
+    settings' one, else the bundled one."""
+    if taxonomy:
+        return load_taxonomy(locate(taxonomy))
+    settings = corpus.settings
+    return load_taxonomy(settings.taxonomy if settings and settings.taxonomy else None)
+
+
+def default_freq(corpus: Corpus, freq: str | None = None) -> Freq:
+    """``freq`` when given, else the archive settings' ``freq``, else :func:`suggest_freq`."""
+    chosen = freq or (corpus.settings.freq if corpus.settings else None)
+    if chosen is None:
+        return suggest_freq(corpus)
+    if chosen not in ("week", "month", "quarter", "year"):
+        raise ValueError(f"freq must be week, month, quarter or year, not {chosen!r}")
+    return chosen  # type: ignore[return-value]
+
+
+def copy_notebooks(
+    target: str | os.PathLike[str],
+    *,
+    archive: str | os.PathLike[str] | None = None,
+    model: str | None = None,
+) -> list[Path]:
+    """Copy the report's notebooks into ``target`` for JupyterLab, their ``archive`` (and
+    ``model``) parameter set to the values given; existing files are not overwritten."""
+    import nbformat
+
+    folder = Path(target)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in notebook_paths():
+        destination = folder / source.name
+        if destination.exists():
+            raise FileExistsError(f"{destination}: already there; remove it or pick another folder")
+        notebook = nbformat.read(source, as_version=4)
+        for cell in notebook.cells:
+            if "parameters" in cell.metadata.get("tags", []):
+                cell.source = _set_parameter(cell.source, "archive", archive)
+                cell.source = _set_parameter(cell.source, "model", model)
+        nbformat.write(notebook, destination)
+        written.append(destination)
+    return written
+
+
+def _set_parameter(source: str, name: str, value: str | os.PathLike[str] | None) -> str:
+    if value is None:
+        return source
+    text = str(Path(value).resolve()) if name == "archive" else str(value)
+    pattern = re.compile(rf"^{name} = [^#\n]*?(\s*#.*)?$", re.MULTILINE)
+    return pattern.sub(lambda match: f"{name} = {text!r}{match.group(1) or ''}", source, count=1)
+
+
 def save_figure(figure: Figure | Axes, name: str, folder: str | os.PathLike[str] | None) -> None:
-    """Write ``figure`` (or the figure of an Axes) as ``folder/<name>.png``; no folder, no file."""
+    """Write ``figure`` (or the figure of an Axes) as ``folder/<name>.png``, and as
+    ``<name>.svg`` too when any of its artists links somewhere; no folder, no file."""
     if folder is None:
         return
     target = Path(folder)
@@ -99,10 +173,32 @@ def save_figure(figure: Figure | Axes, name: str, folder: str | os.PathLike[str]
         raise ValueError(f"{name}: the Axes belongs to no figure")
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "figure"
     owner.savefig(target / f"{slug}.png", dpi=150, bbox_inches="tight", facecolor="white")
+    if _links(owner):
+        import matplotlib
+
+        with matplotlib.rc_context({"svg.fonttype": "none"}):
+            owner.savefig(
+                target / f"{slug}.svg",
+                bbox_inches="tight",
+                facecolor="white",
+                metadata={"Date": None},
+            )
+
+
+def _links(figure: Figure) -> bool:
+    """True when an artist of ``figure`` carries a URL (a link in SVG output)."""
+
+    def linked(artist: Any) -> bool:
+        urls = getattr(artist, "get_urls", None)
+        if urls is not None and any(urls()):
+            return True
+        return bool(getattr(artist, "get_url", lambda: None)())
+
+    return bool(figure.findobj(linked))
 
 
 def notebook_paths(folder: str | os.PathLike[str] | None = None) -> list[Path]:
-    """The report's notebooks (``*.ipynb`` in ``folder``, default the project's ``notebooks``)."""
+    """The report's notebooks (``*.ipynb`` in ``folder``, default those in the package)."""
     source = Path(folder) if folder is not None else NOTEBOOKS
     paths = sorted(p for p in source.glob("*.ipynb") if not p.name.startswith("."))
     if not paths:
@@ -191,7 +287,9 @@ def render_html(notebook: Any, target: Path, *, title: str) -> Path:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
+    body, _ = exporter.from_notebook_node(
+        _svg_inline(notebook), resources={"metadata": {"name": title}}
+    )
     target.write_text(body, encoding="utf-8")
     return target
 
@@ -209,12 +307,21 @@ def build_report(
     jobs: int | None = None,
     notebooks: str | os.PathLike[str] | None = None,
     progress: bool = False,
+    phrases: str = "rules",
+    config: str | os.PathLike[str] | None = None,
+    freq: str | None = None,
+    role: Role = "about",
+    min_sections: int = 10,
+    on_build: Callable[[Corpus], None] | None = None,
 ) -> Path:
     """Build the tables of ``path``, run every notebook against it and write the HTML report.
 
     ``out`` receives ``tables/`` (the build and its cache), ``<notebook>.ipynb`` (executed),
-    ``<notebook>.html``, ``figures/<notebook>/*.png`` and ``index.html``, whose path is
-    returned. A failing cell raises :class:`ReportError` naming the notebook and the cell.
+    ``<notebook>.html``, ``figures/<notebook>/*.png`` (and ``*.svg`` for the charts whose
+    cells link), ``topics/<topic>.html`` (every section about each topic, newest first),
+    ``entities/`` and ``sites/`` pages for the items the takeaways name, and ``index.html``,
+    whose path is returned. A failing cell raises :class:`ReportError` naming the notebook
+    and the cell.
 
     Args:
         path: the archive folder.
@@ -224,8 +331,15 @@ def build_report(
         taxonomy, gazetteer: your own YAML files instead of the bundled ones.
         mapping: the author's keyword -> topics YAML for the evaluation (default: bundled).
         jobs: worker processes for the build.
-        notebooks: the folder of notebooks to run (default: the project's ``notebooks``).
+        notebooks: the folder of notebooks to run (default: those in the package).
         progress: print a line per notebook.
+        phrases: how the build finds key phrases (``rules``, ``parser``, ``off``).
+        config: a settings file instead of the archive's ``weeknotes.toml``.
+        freq: the period of the charts (default: the settings', else from the dates).
+        role: which topic rows count: ``about`` (default), ``mention`` or None (both).
+        min_sections: shares from fewer sections than this are hatched.
+        on_build: called with the corpus once the tables are built (the CLI prints what the
+            build did).
     """
     archive = Path(path).resolve()
     if not archive.is_dir():
@@ -234,7 +348,9 @@ def build_report(
     tables = folder / "tables"
     paths = notebook_paths(notebooks)
     folder.mkdir(parents=True, exist_ok=True)
-    taxonomy_file = str(Path(taxonomy).resolve()) if taxonomy else None
+    config_file = str(Path(config).resolve()) if config else None
+    settings = load_settings(archive, config=config_file)
+    taxonomy_file = str(Path(taxonomy).resolve()) if taxonomy else settings.taxonomy
     gazetteer_file = str(Path(gazetteer).resolve()) if gazetteer else None
     corpus = build_corpus(
         archive,
@@ -244,12 +360,19 @@ def build_report(
         gazetteer=gazetteer_file,
         jobs=jobs,
         progress=progress,
+        phrases=phrases,
+        config=config_file,
     )
+    if on_build is not None:
+        on_build(corpus)
     corpus = between(corpus, start, end)
+    period = default_freq(corpus, freq)
+    topic_taxonomy = load_taxonomy(taxonomy_file)
     pages = []
     for notebook in paths:
+        began = time.perf_counter()
         figures = folder / "figures" / notebook.stem
-        for stale in figures.glob("*.png"):
+        for stale in [*figures.glob("*.png"), *figures.glob("*.svg")]:
             stale.unlink()
         if progress:
             print(f"running {notebook.name}", flush=True)
@@ -260,6 +383,12 @@ def build_report(
             "tables_dir": str(tables),
             "figures_dir": str(figures),
             "model": model,
+            "phrases": phrases,
+            "config": config_file,
+            "freq": period,
+            "role": role,
+            "min_sections": min_sections,
+            "topic_pages": TOPIC_PAGES,
             "taxonomy": taxonomy_file,
             "gazetteer": gazetteer_file,
             "mapping": str(Path(mapping).resolve()) if mapping else None,
@@ -269,10 +398,68 @@ def build_report(
         title = notebook_title(executed, notebook.stem)
         page = render_html(executed, folder / f"{notebook.stem}.html", title=title)
         pngs = tuple(sorted(figures.glob("*.png"), key=lambda png: png.stat().st_mtime_ns))
-        pages.append(Page(notebook, title, folder / notebook.name, page, pngs))
+        seconds = time.perf_counter() - began
+        if progress:
+            print(f"ran {notebook.name} in {seconds:.1f} s", flush=True)
+        pages.append(Page(notebook, title, folder / notebook.name, page, pngs, seconds))
+    takeaways = findings(corpus, freq=period, taxonomy=topic_taxonomy, role=role)
+    write_drill_pages(corpus, folder, takeaways, freq=period, taxonomy=topic_taxonomy, role=role)
+    labels = topic_labels_of(topic_taxonomy)
+    totals = item_totals(corpus, "topic", role=role)
+    topic_list = [(str(t), labels.get(str(t), str(t)), int(n)) for t, n in totals.items()]
     return write_index(
-        pages, corpus, folder / "index.html", archive=archive, model=model, start=start, end=end
+        pages,
+        corpus,
+        folder / "index.html",
+        archive=archive,
+        model=model,
+        start=start,
+        end=end,
+        findings=takeaways,
+        topics=topic_list,
     )
+
+
+def write_drill_pages(
+    corpus: Corpus,
+    folder: Path,
+    takeaways: Sequence[Finding],
+    *,
+    freq: Freq,
+    taxonomy: Taxonomy,
+    role: Role = "about",
+) -> list[Path]:
+    """A page per topic with sections about it, and per entity or site a takeaway names."""
+    labels = topic_labels_of(taxonomy)
+    topics = [str(topic) for topic in item_totals(corpus, "topic", role=role).index]
+    for stale in (folder / "topics").glob("*.html"):
+        stale.unlink()
+    written = write_item_pages(corpus, folder, "topic", topics, labels=labels, freq=freq, role=role)
+    for by in ("entity", "domain"):
+        named = sorted({item for f in takeaways if f.by == by for item in f.items})
+        written += write_item_pages(corpus, folder, by, named, freq=freq)
+    return written
+
+
+def _svg_inline(notebook: Any) -> Any:
+    """A copy of ``notebook`` whose SVG figures are HTML outputs, so the page holds them as
+    markup (nbconvert would embed them as images, whose links cannot be clicked). The SVG is
+    matplotlib's, drawn by the package's own cells; text from the archive in it is escaped."""
+    import copy
+
+    inlined = copy.deepcopy(notebook)
+    for cell in inlined.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            svg = data.get("image/svg+xml")
+            if svg and "<svg" in svg:
+                output["data"] = {"text/html": _svg_markup(svg)}
+    return inlined
+
+
+def topic_labels_of(taxonomy: Taxonomy) -> dict[str, str]:
+    """Topic id -> label (``google-cloud`` -> ``Google Cloud``)."""
+    return {topic.id: topic.label for topic in taxonomy.topics.values()}
 
 
 @contextmanager
@@ -303,6 +490,85 @@ def _day(value: Any) -> str:
     )
 
 
+def _figure_id(page: Page, name: str) -> str:
+    return f"chart-{page.notebook.stem}-{name}"
+
+
+def _inline_svg(path: Path) -> str:
+    """An SVG file's markup for inlining in a page (its links then resolve from the page)."""
+    return _svg_markup(path.read_text(encoding="utf-8"))
+
+
+def _svg_markup(text: str) -> str:
+    """An SVG document as markup to put in a page: no XML prolog, no metadata (its creation
+    time is not the report's business)."""
+    return _SVG_METADATA.sub("", text[text.index("<svg") :])
+
+
+def _figures_html(page: Page, base: Path) -> str:
+    escape = html.escape
+    parts = []
+    for png in page.figures:
+        svg = png.with_suffix(".svg")
+        caption = escape(png.stem.replace("-", " ").capitalize())
+        href = escape(png.relative_to(base).as_posix())
+        if svg.exists():
+            body = _inline_svg(svg)
+            note = " (click a cell, bar or point for its sections)"
+        else:
+            body = f'<a href="{href}"><img src="{href}" alt="{caption}" loading="lazy"></a>'
+            note = ""
+        parts.append(
+            f'<figure id="{escape(_figure_id(page, png.stem))}">{body}'
+            f'<figcaption>{caption}{note} · <a href="{href}">PNG</a></figcaption></figure>'
+        )
+    return "".join(parts)
+
+
+def _findings_html(takeaways: Sequence[Finding], pages: Sequence[Page]) -> str:
+    escape = html.escape
+    where = {}
+    for page in reversed(pages):  # the first page drawing a chart wins
+        for png in page.figures:
+            where[png.stem] = _figure_id(page, png.stem)
+    items = []
+    for finding in takeaways:
+        links = []
+        if finding.chart in where:
+            links.append(f'<a href="#{escape(where[finding.chart])}">chart</a>')
+        for position, item in enumerate(finding.items):
+            target = page_path(finding.by, item)
+            if position == 0 and finding.period:
+                target += f"#{finding.period}"
+            name = finding.labels[position] if position < len(finding.labels) else item
+            label = "sections" if len(finding.items) == 1 else f"sections: {name}"
+            links.append(f'<a href="{escape(target)}">{escape(label)}</a>')
+        more = f' <span class="links">({" · ".join(links)})</span>' if links else ""
+        items.append(f"<li>{escape(finding.text)}{more}</li>")
+    if not items:
+        return '<section id="findings"><h2>Findings</h2><p>none: no dated posts</p></section>'
+    return (
+        '<section id="findings"><h2>Findings</h2><ol>' + "".join(items) + "</ol>"
+        '<p class="meta">Computed from the tables; counts are of sections about a topic, '
+        "leaving out the headings the archive's settings exclude.</p></section>"
+    )
+
+
+def _topics_html(topics: Sequence[tuple[str, str, int]]) -> str:
+    """Links to the topic pages: label and sections, most sections first."""
+    escape = html.escape
+    if not topics:
+        return ""
+    links = " · ".join(
+        f'<a href="{escape(page_path("topic", topic))}">{escape(label)}</a> ({count:,})'
+        for topic, label, count in topics
+    )
+    return (
+        '<section id="topics"><h2>Sections by topic</h2><p class="meta">Every section about '
+        f"each topic, newest first (sections in brackets).</p><p>{links}</p></section>"
+    )
+
+
 def write_index(
     pages: Sequence[Page],
     corpus: Corpus,
@@ -312,9 +578,13 @@ def write_index(
     model: str,
     start: PeriodLike | None = None,
     end: PeriodLike | None = None,
+    findings: Sequence[Finding] = (),
+    topics: Sequence[tuple[str, str, int]] = (),
 ) -> Path:
-    """Write ``index.html``: which archive and dates the report covers, and a link and the
-    figures of every page. Everything taken from the archive is HTML-escaped."""
+    """Write ``index.html``: which archive and dates the report covers, the takeaways, and
+    each page with its figures (the SVG ones inline, so their cells link to the topic pages).
+    ``topics`` lists the topic pages (id, label, sections). Everything taken from the archive
+    is HTML-escaped."""
     escape = html.escape
     posts = corpus.posts.sort_values("date", na_position="first", kind="stable")
     dated = posts[posts["date"].notna()]
@@ -332,21 +602,14 @@ def write_index(
         window = (
             f" (cut to {escape(_text(start) or 'the start')} to {escape(_text(end) or 'the end')})"
         )
+    base = target.parent
     items = []
     for page in pages:
-        base = target.parent
-        links = [
-            (escape(png.relative_to(base).as_posix()), escape(png.stem)) for png in page.figures
-        ]
-        figures = "".join(
-            f'<a href="{href}"><img src="{href}" alt="{name}" loading="lazy"></a>'
-            for href, name in links
-        )
         items.append(
             f'<section><h2><a href="{escape(page.html.name)}">{escape(page.title)}</a></h2>'
             f'<p class="meta">{_count(len(page.figures), "figure")} · executed notebook: '
             f'<a href="{escape(page.executed.name)}">{escape(page.executed.name)}</a></p>'
-            f'<div class="figures">{figures}</div></section>'
+            f'<div class="figures">{_figures_html(page, base)}</div></section>'
         )
     template = string.Template(
         (resources.files("weeknotes_analysis") / "resources" / INDEX_TEMPLATE).read_text("utf-8")
@@ -359,6 +622,8 @@ def write_index(
         window=window,
         model=escape(model),
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        findings=_findings_html(findings, pages),
+        topics=_topics_html(topics),
         pages="\n".join(items),
     )
     target.write_text(text, encoding="utf-8")

@@ -299,6 +299,38 @@ def split_front_matter(text: str) -> tuple[str, dict[str, Any], str, int]:
     return "none", {}, text, 1
 
 
+# PyYAML's terse complaints, and what the writer of a post can do about each.
+_YAML_FIXES: tuple[tuple[str, str], ...] = (
+    ("scanning a quoted scalar", "a quoted value is never closed: add its closing quote"),
+    ("expected ',' or ']'", "a [list is never closed: add the closing ] (or quote the value)"),
+    ("expected ',' or '}'", "a {mapping is never closed: add the closing } (or quote the value)"),
+    (
+        "mapping values are not allowed",
+        'a value holds ": " (a colon and a space): put the whole value in quotes, title: "A: B"',
+    ),
+    (
+        "did not find expected key",
+        "a quote inside a quoted value ends it early: write it twice inside single quotes "
+        "('it''s') or use the other kind of quotes",
+    ),
+    ("tab character", "indent with spaces, not tabs"),
+    ("could not find expected ':'", "a line is not `key: value`: add the colon, or quote it"),
+    (
+        "found character that cannot start any token",
+        "a value starts with a character YAML reserves (@, `, %, |, >): put it in quotes",
+    ),
+)
+
+
+def _yaml_fix(exc: Exception) -> str:
+    """What to fix for a YAML error, as "; <advice>" (empty when there is no known advice)."""
+    described = f"{getattr(exc, 'context', '') or ''} {getattr(exc, 'problem', '') or ''}"
+    for clue, fix in _YAML_FIXES:
+        if clue in described:
+            return f"; {fix}"
+    return "; check the quotes and the indentation around this line"
+
+
 def _fenced(text: str, handler: Any, fmt: str) -> tuple[dict[str, Any], str, int]:
     lines = text.split("\n")
     fence = lines[0].strip()[0]
@@ -330,7 +362,8 @@ def _fenced(text: str, handler: Any, fmt: str) -> tuple[dict[str, Any], str, int
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = min(mark.line + 2, max(end, 2)) if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise PostError("yaml-invalid", f"invalid YAML front matter: {problem}", line) from None
+        message = f"invalid YAML front matter: {problem}{_yaml_fix(exc)}"
+        raise PostError("yaml-invalid", message, line) from None
     except tomllib.TOMLDecodeError as exc:
         where = _TOML_ERROR_LINE.search(str(exc))
         line = int(where.group(1)) + 1 if where and where.group(1) else max(end, 2)

@@ -1,0 +1,100 @@
+"""Takeaways, drill-down pages and readable tables, on hand-made and real corpora."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from weeknotes_analysis import findings, item_totals, readable, tagged_sections
+from weeknotes_analysis.pages import page_path, render_item_page
+
+from .test_analysis import make_corpus
+
+
+def test_findings_on_the_sample_carry_numbers_charts_and_items(sample_corpus):
+    found = findings(sample_corpus, freq="month")
+    assert len(found) >= 5
+    assert all(re.search(r"\d", f.text) for f in found)
+    leading = found[0]
+    top = item_totals(sample_corpus, "topic").index[0]
+    assert leading.items == (top,) and leading.period and leading.chart == "topic-heatmap"
+    assert str(int(item_totals(sample_corpus, "topic").iloc[0])) in leading.text
+    assert any(f.by == "domain" for f in found) and any(f.chart == "activity" for f in found)
+
+
+@pytest.mark.corpora
+def test_findings_name_the_gap_of_ignoreme(ignoreme_corpus):
+    texts = [f.text for f in findings(ignoreme_corpus, freq="quarter")]
+    assert any("2020-03 to 2021-12" in text for text in texts)
+    assert texts[0].startswith("AWS is the most written-about topic")
+
+
+def test_a_topic_page_lists_every_section_newest_period_first_with_anchors():
+    corpus = make_corpus()
+    page = render_item_page(corpus, "topic", "kubernetes", label="Kubernetes", freq="week")
+    ids = re.findall(r"section <code>([^<]+)</code>", page)
+    assert ids == ["p3#1", "p1#1", "p1#2", "p4#1"]  # newest first, the undated last
+    assert page.index('id="2024-W03"') < page.index('id="2024-W01"')
+    for coarser in ('id="2024-01"', 'id="2024-Q1"', 'id="2024"'):
+        assert page.count(coarser) == 1  # where a monthly or quarterly link lands
+    assert "Heading p3#1" in page and "Third" in page
+    assert page_path("topic", "kubernetes") == "topics/kubernetes.html"
+
+
+def test_a_page_links_the_post_through_the_site_url_setting():
+    from weeknotes_analysis.settings import ArchiveSettings
+
+    corpus = replace(
+        make_corpus(),
+        settings=ArchiveSettings(site_url="https://example.org", post_url="{site_url}/{post_id}/"),
+    )
+    page = render_item_page(corpus, "topic", "aws", label="AWS", freq="week")
+    assert 'href="https://example.org/p1/"' in page
+
+
+def test_mentions_are_one_parameter_away_on_a_page():
+    corpus = make_corpus()
+    roles = ["mention" if s == "p2#1" else "about" for s in corpus.topics["section_id"]]
+    corpus = replace(corpus, topics=corpus.topics.assign(role=roles))
+    about = render_item_page(corpus, "topic", "aws", label="AWS", freq="week")
+    anything = render_item_page(corpus, "topic", "aws", label="AWS", freq="week", role=None)
+    assert "p2#1" not in about and "p2#1" in anything
+    assert set(tagged_sections(corpus, "topic", role="mention")["section_id"]) == {"p2#1"}
+
+
+def test_readable_tables_show_dates_rounded_numbers_joined_lists_and_none():
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2015-11-24 10:31:17+00:00", None], utc=True),
+            "score": [0.123456, float("nan")],
+            "keywords": [["gcp", "jenkins"], []],
+            "heading": ["A", pd.NA],
+        },
+        index=[5, 9],
+    )
+    table = readable(frame, "Posts")
+    html = table._repr_html_()
+    assert "<caption>Posts</caption>" in html
+    assert "2015-11-24</td>" in html and "10:31" not in html
+    assert "0.12</td>" in html and "gcp, jenkins" in html
+    assert "NaN" not in html and "NaT" not in html and "&lt;NA&gt;" not in html
+    assert ">5<" not in html  # no leftover row numbers
+    empty = readable(frame.iloc[0:0], "New entities")
+    assert empty._repr_html_() == '<p class="wa-none"><strong>New entities</strong>: none</p>'
+    assert repr(empty) == "New entities: none"
+
+
+def test_excluded_sections_stay_out_of_the_takeaways():
+    from weeknotes_analysis.takeaways import most_linked
+
+    corpus = make_corpus()
+    assert "of 2 sections with an outside link" in most_linked(corpus).text
+    flagged = replace(
+        corpus, sections=corpus.sections.assign(excluded=corpus.sections["section_id"] == "p3#2")
+    )
+    linked = most_linked(flagged)
+    assert "of 1 section with an outside link" in linked.text
+    assert linked.items == ("amazon.com",)
