@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from importlib import resources
 
 import pytest
 
@@ -118,7 +119,11 @@ def test_notebooks_command_copies_them_pointing_at_the_archive(tmp_path, capsys)
 
     assert main(["notebooks", str(tmp_path / "nb"), "--archive", str(SAMPLE)]) == 0
     copied = sorted((tmp_path / "nb").glob("*.ipynb"))
-    assert len(copied) == 5
+    shipped = resources.files("weeknotes_analysis") / "notebooks"
+    assert [p.name for p in copied] == sorted(
+        p.name for p in shipped.iterdir() if p.name.endswith(".ipynb")
+    )
+    assert len(copied) == 6
     parameters = nbformat.read(copied[0], as_version=4).cells[1].source
     assert f"archive = {str(SAMPLE.resolve())!r}" in parameters
     assert main(["notebooks", str(tmp_path / "nb")]) == 2  # never overwrites

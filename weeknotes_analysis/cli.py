@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--mapping", default=None, help="YAML mapping keyword -> [topic ids] for the evaluation"
     )
     report.add_argument(
+        "--gold", default=None, help="a JSON-lines file of labelled sections for the evaluation"
+    )
+    report.add_argument(
         "--freq",
         choices=("week", "month", "quarter", "year"),
         default=None,
@@ -387,6 +390,7 @@ def _report(args: argparse.Namespace) -> int:
             taxonomy=args.taxonomy,
             gazetteer=args.gazetteer,
             mapping=args.mapping,
+            gold=args.gold,
             jobs=args.jobs,
             progress=not args.quiet,
             phrases=args.phrases,

@@ -86,9 +86,10 @@ class Corpus:
     def summary(self) -> str:
         """One line: posts, sections, links, entities, topics and problems."""
         errors = int((self.problems["severity"] == "error").sum())
+        about = int((self.topics["role"] == "about").sum()) if "role" in self.topics else 0
         return (
             f"{len(self.posts)} posts, {len(self.sections)} sections, {len(self.links)} links, "
-            f"{len(self.entities)} entities, {len(self.topics)} topic tags, "
+            f"{len(self.entities)} entities, {len(self.topics)} topic tags ({about} about), "
             f"{len(self.phrases)} phrases, "
             f"{len(self.problems)} problems ({errors} errors)"
         )

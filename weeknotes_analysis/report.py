@@ -304,6 +304,7 @@ def build_report(
     taxonomy: str | os.PathLike[str] | None = None,
     gazetteer: str | os.PathLike[str] | None = None,
     mapping: str | os.PathLike[str] | None = None,
+    gold: str | os.PathLike[str] | None = None,
     jobs: int | None = None,
     notebooks: str | os.PathLike[str] | None = None,
     progress: bool = False,
@@ -330,6 +331,7 @@ def build_report(
         start, end: keep the posts from ``start`` to ``end`` (days, both included).
         taxonomy, gazetteer: your own YAML files instead of the bundled ones.
         mapping: the author's keyword -> topics YAML for the evaluation (default: bundled).
+        gold: a file of hand-labelled sections the evaluation also scores the tags against.
         jobs: worker processes for the build.
         notebooks: the folder of notebooks to run (default: those in the package).
         progress: print a line per notebook.
@@ -392,6 +394,7 @@ def build_report(
             "taxonomy": taxonomy_file,
             "gazetteer": gazetteer_file,
             "mapping": str(Path(mapping).resolve()) if mapping else None,
+            "gold": str(Path(gold).resolve()) if gold else None,
         }
         with _headless():
             executed = run_notebook(notebook, folder / notebook.name, parameters, cwd=folder)
