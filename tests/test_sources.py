@@ -179,3 +179,17 @@ def test_links_that_loop_or_leave_the_archive_are_not_followed(tmp_path):
         ("leakdir", "link-outside-archive"),
         ("loop", "link-not-followed"),
     ]
+
+
+def test_a_jekyll_post_is_dated_by_its_name_without_a_warning():
+    post, problems = parse(
+        "---\ntitle: T\nlayout: post\n---\n\n# A\n\nText.\n", "_posts/2019-03-04-notes.md"
+    )
+    assert post.date == pd.Timestamp("2019-03-04", tz="UTC")
+    assert post.date_source == "filename"
+    assert problems == []
+    # Outside _posts, or without a title after the date, a missing date is still named.
+    assert [p.code for p in parse("# A\n\nText.\n", "posts/2019-03-04-notes.md")[1]] == [
+        "date-missing"
+    ]
+    assert [p.code for p in parse("# A\n\nText.\n", "_posts/2019-03-04.md")[1]] == ["date-missing"]

@@ -51,7 +51,7 @@ from .topics import default_taxonomy_path, load_taxonomy, taxonomy_fingerprint
 MANIFEST = "manifest.json"
 LOCK = ".weeknotes.lock"
 DASK_SCRATCH = ".dask-scratch"
-PARSER_REVISION = "2"
+PARSER_REVISION = "3"
 SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=3"
 PHRASES_REVISION = "phrases=4"
 TOPICS_REVISION = "topics=2"
