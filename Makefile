@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 ARCHIVE ?= data/sample
 OUT ?= reports
 
-.PHONY: help install report build test lint format clean
+.PHONY: help install report build test test-fast lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ build: $(STAMP) ## build the tables of ARCHIVE into data/processed
 
 test: $(STAMP) ## run the whole test suite (real-archive tests need ../shared/corpora)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP) ## the tests that load no statistical model, run no notebook and start no cluster
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP) ## ruff check, ruff format --check and mypy
 	$(BIN)/ruff check weeknotes_analysis tests benchmarks

@@ -84,6 +84,7 @@ def test_taxonomy_change_retags_without_rerunning_ner(archive, tmp_path, monkeyp
     pd.testing.assert_frame_equal(after.entities, before.entities, check_categorical=False)
 
 
+@pytest.mark.slow
 def test_model_change_reruns_entities(archive, tmp_path):
     out = tmp_path / "out"
     rules = load_corpus(archive, model="none", out=out)

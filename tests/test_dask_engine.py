@@ -68,6 +68,7 @@ def files_sent(engine) -> list[str]:
     return [rel for part in engine.stats.partitions for rel in part.relatives]
 
 
+@pytest.mark.slow
 @pytest.mark.corpora
 def test_dask_build_of_this_week_in_rust_equals_the_local_build(cluster, rust_corpus, tmp_path):
     need(RUST)
@@ -94,6 +95,7 @@ def test_cli_dask_engine_starts_a_local_cluster_and_prints_the_dashboard(archive
     assert "need --engine dask" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_cache_works_across_engines(cluster, archive, tmp_path, monkeypatch):
     out = tmp_path / "out"
     engine = dask_engine_for(cluster, out)
@@ -116,6 +118,7 @@ def test_the_cache_works_across_engines(cluster, archive, tmp_path, monkeypatch)
     assert seen == [], "the local build redid what the dask build had cached"
 
 
+@pytest.mark.slow
 def test_bad_files_and_strict_mode(cluster, archive, tmp_path):
     write(archive, "2020-02.md", "---\ntitle: [oops\ndate: 2020-01-08\n---\n\nx\n")
     write(archive, "2020-03.md", b"\xff\xfe bad bytes")
@@ -159,6 +162,7 @@ def _mend_parsing() -> None:
     module.parse_file = module.__dict__.pop("_real_parse_file", module.parse_file)
 
 
+@pytest.mark.slow
 def test_failing_partition_names_it_and_keeps_the_previous_output(cluster, archive, tmp_path):
     out = tmp_path / "out"
     before = load_corpus(archive, model="none", out=out)
@@ -207,6 +211,7 @@ class _DieOn(distributed.WorkerPlugin):
         _mend_parsing()
 
 
+@pytest.mark.slow
 def test_dying_worker_fails_the_build_naming_the_partition(cluster, archive, tmp_path):
     out = tmp_path / "out"
     before = load_corpus(archive, model="none", out=out)

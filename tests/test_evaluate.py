@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from weeknotes_analysis import evaluate_topics, load_corpus
 from weeknotes_analysis.cli import main
 
@@ -31,6 +33,7 @@ def test_recall_counts_post_topic_pairs_and_lists_misses(tmp_path):
     assert per_topic.loc["aws", "recall"] == 1.0 and per_topic.loc["golang", "found"] == 0
 
 
+@pytest.mark.slow
 def test_ignoreme_recall_meets_the_bar(capsys):
     corpus = load_corpus(need(IGNOREME), model="auto")
     result = evaluate_topics(corpus, mapping=need(EVAL_MAPPING))

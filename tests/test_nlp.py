@@ -216,6 +216,7 @@ def test_model_auto_resolves_to_an_installed_english_model():
     assert "3.8.0" in model_fingerprint("auto")
 
 
+@pytest.mark.slow
 def test_pipeline_has_only_what_ner_needs(model_nlp, rules_nlp):
     assert model_nlp.pipe_names == ["gazetteer", "ner", WORD_FILTER]
     assert rules_nlp.pipe_names == ["gazetteer"]

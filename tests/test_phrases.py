@@ -46,6 +46,7 @@ def phrase_list(frame: pd.DataFrame, section: int = 0) -> list[str]:
     return frame.loc[frame["section_id"] == f"p{section}#1", "phrase"].tolist()
 
 
+@pytest.mark.slow
 def test_the_pipeline_holds_what_phrases_need_and_is_loaded_once(phrase_nlp, rules_nlp):
     assert phrase_nlp.pipe_names == [
         "tok2vec",
@@ -59,7 +60,9 @@ def test_the_pipeline_holds_what_phrases_need_and_is_loaded_once(phrase_nlp, rul
     assert rules_nlp.pipe_names == ["gazetteer"]
 
 
-@pytest.mark.parametrize("nlp_name", ["phrase_nlp", "rules_nlp"])
+@pytest.mark.parametrize(
+    "nlp_name", [pytest.param("phrase_nlp", marks=pytest.mark.slow), "rules_nlp"]
+)
 def test_variants_merge_into_one_normalised_phrase(nlp_name, request):
     nlp = request.getfixturevalue(nlp_name)
     frame = phrases(
@@ -78,6 +81,7 @@ def test_variants_merge_into_one_normalised_phrase(nlp_name, request):
     assert set(aws["kind"]) == {"entity"}
 
 
+@pytest.mark.slow
 def test_text_is_as_written_and_offsets_point_at_it(phrase_nlp):
     texts = ("Dropbox's new desktop app calls Lambda functions.",)
     notes = ("The data centers of the AWS cloud are open-source friendly.",)
@@ -92,6 +96,7 @@ def test_text_is_as_written_and_offsets_point_at_it(phrase_nlp):
         assert source[row.start_char : row.end_char] == row.text
 
 
+@pytest.mark.slow
 def test_filler_never_becomes_a_phrase(phrase_nlp, rules_nlp):
     text = (
         "There are a lot of things to say. I spent a bit of time with a couple of people, "
@@ -104,11 +109,13 @@ def test_filler_never_becomes_a_phrase(phrase_nlp, rules_nlp):
     assert is_filler("interesting thing") and not is_filler("kubernetes cluster")
 
 
+@pytest.mark.slow
 def test_single_common_nouns_and_pronouns_are_left_out(phrase_nlp):
     frame = phrases(sections_of("It was the app that the company shipped to them."), phrase_nlp)
     assert frame.empty
 
 
+@pytest.mark.slow
 def test_ambiguous_aliases_need_their_context_like_in_the_entities_table(phrase_nlp):
     frame = phrases(
         sections_of(
@@ -121,6 +128,7 @@ def test_ambiguous_aliases_need_their_context_like_in_the_entities_table(phrase_
     assert "aws lambda" in phrase_list(frame, 1)
 
 
+@pytest.mark.slow
 def test_a_given_entities_table_decides_the_entities(phrase_nlp):
     sections = sections_of("The Weekly Notes team moved to Kubernetes clusters.")
     text = sections.loc[0, "text"]
@@ -139,6 +147,7 @@ def test_a_given_entities_table_decides_the_entities(phrase_nlp):
     assert frame["entity_id"].dropna().tolist() == ["weekly-notes"]
 
 
+@pytest.mark.slow
 def test_workers_give_the_same_table(phrase_nlp):
     texts = [f"Week {i}: the new Kubernetes clusters run Docker containers." for i in range(6)]
     sections = sections_of(*texts)
@@ -245,6 +254,7 @@ def test_top_phrases_of_ignoreme_are_meaningful_and_recur(phrase_nlp, ignoreme_c
     assert {"docker container", "ec2 instance", "machine learning"} <= set(terms), terms
 
 
+@pytest.mark.slow
 def test_top_phrases_of_the_sample_are_not_filler(phrase_nlp, sample_corpus):
     need(SAMPLE)
     frame = phrases(sample_corpus.sections, phrase_nlp, entities=sample_corpus.entities)
@@ -260,6 +270,7 @@ def test_distinctive_survives_a_one_item_one_period_archive():
     assert distinctive(phrase_table([]), sections).empty
 
 
+@pytest.mark.slow
 def test_rules_terms_leave_out_dates_and_time_words_found_by_the_model():
     """With the model, NER marks "Last week" a DATE: its words are no part of a term."""
     from weeknotes_analysis import build_pipeline

@@ -64,6 +64,7 @@ def sample_with_model():
     return load_corpus(SAMPLE, model="auto", cache=False)
 
 
+@pytest.mark.slow
 def test_one_pass_tables_match_the_table_functions(sample_with_model):
     """The build's single spaCy pass gives what the public functions give one by one."""
     corpus = sample_with_model
@@ -81,6 +82,7 @@ def test_one_pass_tables_match_the_table_functions(sample_with_model):
     pd.testing.assert_frame_equal(found, corpus.phrases, check_categorical=False)
 
 
+@pytest.mark.slow
 def test_phrase_modes(sample_with_model, tmp_path):
     rules = sample_with_model.phrases
     assert set(rules["kind"]) == {"entity", "term"}, "rules are the default"

@@ -146,7 +146,7 @@ def test_bad_taxonomy_names_the_topic(tmp_path):
         load_taxonomy(bad)
 
 
-@pytest.mark.parametrize("model", ["none", "auto"])
+@pytest.mark.parametrize("model", ["none", pytest.param("auto", marks=pytest.mark.slow)])
 def test_ignoreme_2017_45_sections(model):
     corpus = load_corpus(need(IGNOREME), model=model)
     sections = corpus.sections.set_index("section_id")["heading"]
