@@ -8,9 +8,9 @@ fingerprints match keeps its rows; anything else is processed again.
 from __future__ import annotations
 
 import functools
-import json
 import multiprocessing
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from . import __version__ as VERSION
-from . import process, schema
+from . import output, process, schema
 from .corpus import (
     Corpus,
     PostTables,
@@ -40,12 +40,11 @@ from .nlp import (
     model_fingerprint,
     resolve_model,
 )
+from .output import LOCK, MANIFEST, BuildLockedError, OutputError, lock
 from .process import Settings, file_hash
-from .sources import find_posts
+from .sources import MAX_FILE_SIZE, find_posts
 from .topics import default_taxonomy_path, load_taxonomy
 
-MANIFEST = "manifest.json"
-LOCK = ".weeknotes.lock"
 DASK_SCRATCH = ".dask-scratch"
 PARSER_REVISION = "2"
 SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=1"
@@ -55,11 +54,18 @@ PHRASE_MODES = (*process.PHRASE_MODES, "auto")
 LOCAL_PARTITION_BYTES = 400_000
 PARALLEL_MIN_BYTES = 100_000
 
-__all__ = ["Engine", "Processed", "build_corpus", "file_hash", "local_engine"]
-
-
-class BuildLockedError(RuntimeError):
-    """Another build holds the output folder's lock."""
+__all__ = [
+    "LOCK",
+    "MANIFEST",
+    "BuildLockedError",
+    "Engine",
+    "OutputError",
+    "Processed",
+    "build_corpus",
+    "file_hash",
+    "local_engine",
+    "lock",
+]
 
 
 @dataclass
@@ -103,49 +109,42 @@ _MEMORY: dict[tuple[str, ...], Previous] = {}
 
 def _read_manifest(folder: Path) -> Previous | None:
     try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        corpus = Corpus.read_parquet(folder)
-    except (OSError, ValueError, KeyError):
-        return None
-    try:
+        manifest, tables = output.read_version(folder)
+        if manifest is None:
+            return None
         fingerprints = Fingerprints(**manifest["fingerprints"])
-        return Previous(corpus, fingerprints, manifest["hashes"], manifest["post_of"])
-    except (KeyError, TypeError):
+        return Previous(Corpus(**tables), fingerprints, manifest["hashes"], manifest["post_of"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def write_output(corpus: Corpus, previous: Previous, folder: str | os.PathLike[str]) -> Path:
-    """Write the tables and the manifest: manifest removed first and written last, so a
-    build killed half-way leaves readable tables and a cold cache, never a wrong one."""
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
-    (target / MANIFEST).unlink(missing_ok=True)
-    corpus.to_parquet(target)
-    manifest = {
-        "version": VERSION,
+    """Write the tables and the manifest (the cache state) as the folder's new version, in
+    one switch: a build killed at any moment leaves the previous version whole and current."""
+    state = {
+        "weeknotes_version": VERSION,
         "root": corpus.root,
         "fingerprints": previous.fingerprints.__dict__,
         "hashes": previous.hashes,
         "post_of": previous.post_of,
     }
-    partial = target / f".{MANIFEST}.{os.getpid()}.partial"
-    partial.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
-    os.replace(partial, target / MANIFEST)
-    return target
+    return output.write_version(corpus.tables(), folder, state=state)
 
 
-def lock(folder: str | os.PathLike[str]) -> FileLock:
-    """The output folder's lock; a second build into it fails at once with a clear message."""
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(target / LOCK), timeout=0)
-
-
-def _hash_files(root: Path, relatives: Sequence[str]) -> dict[str, str]:
+def _hash_files(root: Path, relatives: Sequence[str], *, max_file_size: int) -> dict[str, str]:
+    """Each file's content hash (empty when it cannot be read). A file over the size limit is
+    not read: its key is its size, time and the limit, so it stays cached as a problem until
+    one of them changes."""
     hashes = {}
     for relative in relatives:
+        path = root / relative
         try:
-            hashes[relative] = file_hash((root / relative).read_bytes())
+            size = path.stat()
+            hashes[relative] = (
+                file_hash(path.read_bytes())
+                if size.st_size <= max_file_size
+                else f"over:{max_file_size}:{size.st_size}:{size.st_mtime_ns}"
+            )
         except OSError:
             hashes[relative] = ""
     return hashes
@@ -170,6 +169,7 @@ def build_corpus(
     engine: str | Engine = "local",
     scheduler: str | None = None,
     workers: int | None = None,
+    max_file_size: int = MAX_FILE_SIZE,
 ) -> Corpus:
     """Load a folder of weekly posts into a :class:`Corpus` of tidy tables.
 
@@ -197,6 +197,13 @@ def build_corpus(
             (``tcp://host:8786``); without it a local cluster is started for the build.
         workers: with ``engine="dask"``, the local cluster's worker processes (default:
             ``jobs``); with ``scheduler``, how many workers to wait for.
+        max_file_size: a file larger than this many bytes (default 20 MB) is not read: it is
+            listed in ``problems`` as ``file-too-large``.
+
+    Raises:
+        OutputError: ``out`` cannot be written (full, read-only, no permission, a size
+            limit); its previous tables are left whole.
+        BuildLockedError: another build is writing into ``out``.
     """
     root = Path(path)
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -215,17 +222,12 @@ def build_corpus(
     )
 
     def settings() -> Settings:
-        return Settings(resolved, load_gazetteer(gazetteer), load_taxonomy(taxonomy), mode)
+        return Settings(
+            resolved, load_gazetteer(gazetteer), load_taxonomy(taxonomy), mode, max_file_size
+        )
 
     memory_key = (str(root.resolve()), fingerprints.topics)
-    guard = lock(out) if out is not None else None
-    try:
-        if guard is not None:
-            guard.acquire()
-    except Timeout:
-        raise BuildLockedError(
-            f"{out}: another weeknotes build is writing here; wait for it or use another --out"
-        ) from None
+    guard = _take_output(out) if out is not None else None
     try:
         previous = None
         if cache:
@@ -239,6 +241,7 @@ def build_corpus(
             strict=strict,
             progress=progress,
             engine=runner,
+            max_file_size=max_file_size,
         )
         if out is not None and state is not previous:  # unchanged: the files are there
             write_output(corpus, state, out)
@@ -248,6 +251,27 @@ def build_corpus(
     finally:
         if guard is not None:
             guard.release()
+
+
+def _take_output(out: str | os.PathLike[str]) -> FileLock:
+    """Lock the output folder, then repair what a killed build left there (half-written
+    versions, links not yet switched, the Dask scratch folder), so that nothing has to be
+    cleaned by hand."""
+    try:
+        guard = lock(out)
+        output.acquire(guard, out)
+    except OSError as exc:
+        raise output.write_failure(out, exc) from exc
+    try:
+        output.repair(out)
+        shutil.rmtree(Path(out) / DASK_SCRATCH, ignore_errors=True)
+    except OSError as exc:
+        guard.release()
+        raise output.write_failure(out, exc) from exc
+    except BaseException:
+        guard.release()
+        raise
+    return guard
 
 
 def _build(
@@ -260,6 +284,7 @@ def _build(
     strict: bool,
     progress: bool,
     engine: Engine | None = None,
+    max_file_size: int = MAX_FILE_SIZE,
 ) -> tuple[Corpus, Previous]:
     """The build's tables and its new cache state; ``settings`` loads the gazetteer and the
     taxonomy when the first post needs processing."""
@@ -267,7 +292,7 @@ def _build(
     if strict and link_problems:
         raise StrictError(link_problems[0])
     relatives = [p.relative_to(root).as_posix() for p in paths]
-    hashes = _hash_files(root, relatives)
+    hashes = _hash_files(root, relatives, max_file_size=max_file_size)
     old = previous
     # A file is kept when its bytes and everything but the taxonomy are as in the cache; a
     # changed taxonomy only re-tags the kept posts' topics.

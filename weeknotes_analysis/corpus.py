@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import schema
+from . import output, schema
 from .links import describe
 from .markdown import count_words, parse_markdown
 from .sources import Post, Problem, find_posts, read_post
@@ -84,23 +84,22 @@ class Corpus:
         )
 
     def to_parquet(self, folder: str | os.PathLike[str]) -> Path:
-        """Write ``<table>.parquet`` for every table into ``folder``, each write atomic."""
-        target = Path(folder)
-        target.mkdir(parents=True, exist_ok=True)
-        for name, frame in self.tables().items():
-            write_parquet(frame, target / f"{name}.parquet")
-        return target
+        """Write ``<table>.parquet`` for every table into ``folder`` as one new version:
+        readers see all the previous tables or all the new ones (see
+        :mod:`weeknotes_analysis.output`). Raises :class:`~weeknotes_analysis.output.OutputError`
+        when the folder cannot be written, and ``BuildLockedError`` while a build writes there."""
+        guard = output.lock(folder)
+        output.acquire(guard, folder)
+        try:
+            return output.write_version(self.tables(), folder)
+        finally:
+            guard.release()
 
     @classmethod
     def read_parquet(cls, folder: str | os.PathLike[str]) -> Corpus:
-        """Read the tables written by :meth:`to_parquet` (lists come back as lists)."""
-        source = Path(folder)
-        tables = {}
-        for name in schema.TABLES:
-            path = source / f"{name}.parquet"
-            if not path.exists():
-                raise FileNotFoundError(f"{path}: missing; run `weeknotes build` into {source}")
-            tables[name] = read_table(path, name)
+        """Read the tables written by :meth:`to_parquet` or a build (lists come back as lists),
+        all of one version even while a build writes the next one."""
+        _, tables = output.read_version(folder)
         return cls(**tables)
 
 
@@ -109,21 +108,6 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     frame.to_parquet(partial, index=False)
     os.replace(partial, path)
-
-
-def read_table(path: Path, table: str) -> pd.DataFrame:
-    """Read one table's parquet file and restore the contract's dtypes."""
-    frame = pd.read_parquet(path)
-    for column in schema.TABLES[table]:
-        if column.dtype == schema.OBJECT and column.name in frame:
-            frame[column.name] = [_as_list(value) for value in frame[column.name]]
-    return schema.conform(frame, table)
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return []
-    return list(value)
 
 
 def iso_week(stamp: pd.Timestamp | None) -> tuple[str | None, pd.Timestamp | None]:
