@@ -7,12 +7,16 @@ fingerprints match keeps its rows; anything else is processed again.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import multiprocessing
 import os
 import shutil
+import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -476,13 +480,24 @@ def local_engine(
         if parallel:
             _WORKER = (settings, process.warm_up(settings))
             context = multiprocessing.get_context("fork")
-            pool = ProcessPoolExecutor(max_workers=min(jobs, len(parts)), mp_context=context)
-            with pool:
-                results = pool.map(_process_in_worker, tasks)
-                for part, batch in zip(parts, results, strict=True):
+            pool = ProcessPoolExecutor(
+                max_workers=min(jobs, len(parts)),
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(os.getpid(),),
+            )
+            try:
+                futures = [pool.submit(_process_in_worker, task) for task in tasks]
+                for part, future in zip(parts, futures, strict=True):
+                    batch = _result(future)
                     _stop_if_strict(batch, strict)
                     batches.append(batch)
                     _advance(bar, len(part.relatives))
+            except BaseException:
+                # Ctrl-C, SIGTERM or a strict stop: the workers stop now, not when they finish.
+                _stop_workers(pool)
+                raise
+            pool.shutdown()
         else:
             for part, (source, files, _) in zip(parts, tasks, strict=True):
                 batch = process.process_files(source, files, settings, pipeline, strict=strict)
@@ -498,6 +513,50 @@ def local_engine(
     index = tables.pop("index")
     listed = [(str(rel), str(digest)) for rel, digest in index.to_numpy()]
     return Processed(listed, tables)
+
+
+def _start_worker(parent: int) -> None:
+    """In a forked worker: leave Ctrl-C to the main process, which stops the workers, and die
+    with the main process when it is killed, so that no orphan goes on computing or keeps the
+    output folder's lock (inherited with the fork) held."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        # Linux: the kernel sends SIGKILL when the parent dies (PR_SET_PDEATHSIG).
+        if ctypes.CDLL(None).prctl(1, signal.SIGKILL) != 0:
+            raise OSError("prctl failed")
+    except (OSError, AttributeError):
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the watch began
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
+
+
+def _result(future: Future[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """The future's result, waiting in short steps: a wait without a timeout would hold
+    Ctrl-C back until the result came, when the signal reaches one of the pool's threads."""
+    while True:
+        try:
+            return future.result(timeout=0.1)
+        except TimeoutError:
+            continue
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and kill the workers at once."""
+    # ``terminate_workers`` is public from Python 3.14; before, the processes are
+    # ``_processes``, which ``shutdown`` forgets: take them first.
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.kill()
+    for worker in workers:
+        worker.join(timeout=1)
 
 
 def _advance(bar: Any, posts: int) -> None:

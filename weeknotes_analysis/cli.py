@@ -4,13 +4,45 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 DEFAULT_ARCHIVE = "data/sample"
 DEFAULT_OUT = "data/processed"
 DEFAULT_REPORT = "reports"
+DEFAULT_MAX_FILE_SIZE = "20MB"
+SIZE_UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "M": 10**6, "MB": 10**6, "G": 10**9}
+SIZE_UNITS["GB"] = SIZE_UNITS["G"]
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: the build stops and says so."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+def _size(text: str) -> int:
+    """``20MB``, ``500KB``, ``1.5GB`` or a number of bytes -> bytes."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?B?)\s*", text.upper())
+    if found is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a size such as 20MB or 500KB")
+    return int(float(found.group(1)) * SIZE_UNITS[found.group(2)])
+
+
+def _add_size_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-file-size",
+        type=_size,
+        default=DEFAULT_MAX_FILE_SIZE,
+        metavar="SIZE",
+        help="skip a file larger than this as a file-too-large problem, unread (default: 20MB)",
+    )
 
 
 def _add_build_options(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="with --engine dask: local cluster workers (default: --jobs), or workers to wait for",
     )
+    _add_size_option(build)
 
     check = commands.add_parser(
         "check",
@@ -78,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read the archive (no NLP) and list every file skipped or degraded.",
     )
     check.add_argument("path", nargs="?", default=DEFAULT_ARCHIVE, help="archive folder")
+    _add_size_option(check)
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -108,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `weeknotes` console script."""
     args = build_parser().parse_args(argv)
+    # SIGTERM stops a build as Ctrl-C does (only the main thread may set a handler).
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stop) if main_thread else None
     try:
         handlers = {"build": _build, "check": _check, "evaluate": _evaluate, "report": _report}
         handler = handlers[args.command]
@@ -119,9 +156,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`weeknotes check | head`): nothing left to say.
         sys.stderr.close()
         return 0
-    except KeyboardInterrupt:
-        print("weeknotes: interrupted; the previous output is left as it was", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        number = exc.args[0] if isinstance(exc, _Stopped) else signal.SIGINT
+        name = signal.Signals(number).name
+        print(f"weeknotes: stopped ({name}); the previous output is left whole", file=sys.stderr)
+        return 128 + number
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _say(args: argparse.Namespace, message: str) -> None:
@@ -133,6 +175,7 @@ def _build(args: argparse.Namespace) -> int:
     from .build import BuildLockedError, build_corpus
     from .corpus import StrictError
     from .dask_engine import DaskEngineError
+    from .output import OutputError
 
     if args.engine != "dask" and (args.scheduler is not None or args.workers is not None):
         print("weeknotes: --scheduler and --workers need --engine dask", file=sys.stderr)
@@ -155,8 +198,9 @@ def _build(args: argparse.Namespace) -> int:
             engine=args.engine,
             scheduler=args.scheduler,
             workers=args.workers,
+            max_file_size=args.max_file_size,
         )
-    except (StrictError, BuildLockedError, DaskEngineError) as exc:
+    except (StrictError, BuildLockedError, DaskEngineError, OutputError) as exc:
         print(f"weeknotes: {exc}", file=sys.stderr)
         return 1
     _say(args, f"{corpus.summary()} -> {os.fspath(args.out)}")
@@ -166,7 +210,7 @@ def _build(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .corpus import check_archive
 
-    problems = check_archive(args.path)
+    problems = check_archive(args.path, max_file_size=args.max_file_size)
     if problems.empty:
         print(f"{args.path}: no problems")
         return 0

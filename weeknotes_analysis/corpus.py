@@ -14,7 +14,7 @@ import pandas as pd
 from . import output, schema
 from .links import describe
 from .markdown import count_words, parse_markdown
-from .sources import Post, Problem, find_posts, read_post
+from .sources import MAX_FILE_SIZE, Post, Problem, find_posts, read_post
 
 SITE_KEYS = ("blog", "site", "baseurl", "base_url", "siteurl", "url")
 
@@ -210,16 +210,21 @@ def problem_row(problem: Problem) -> dict[str, Any]:
 
 
 def read_archive(
-    root: str | os.PathLike[str], *, strict: bool = False, progress: bool = False
+    root: str | os.PathLike[str],
+    *,
+    strict: bool = False,
+    progress: bool = False,
+    max_file_size: int = MAX_FILE_SIZE,
 ) -> list[PostTables]:
-    """Read and parse every post under ``root``: one PostTables per file or skipped link."""
+    """Read and parse every post under ``root``: one PostTables per file or skipped link
+    (a file over ``max_file_size`` bytes is a ``file-too-large`` problem, never read)."""
     base = Path(root)
     paths, link_problems = find_posts(base)
     results = [PostTables(problems=[problem_row(problem)]) for problem in link_problems]
     if strict and link_problems:
         raise StrictError(link_problems[0])
     for path in progress_bar(paths, enabled=progress, total=len(paths), desc="reading"):
-        post, problems = read_post(base, path)
+        post, problems = read_post(base, path, max_file_size=max_file_size)
         if strict and problems:
             raise StrictError(problems[0])
         if post is None:
@@ -287,6 +292,8 @@ def progress_bar(
     return tqdm(items, total=total, desc=desc, unit=unit, leave=False)
 
 
-def check_archive(path: str | os.PathLike[str]) -> pd.DataFrame:
+def check_archive(
+    path: str | os.PathLike[str], *, max_file_size: int = MAX_FILE_SIZE
+) -> pd.DataFrame:
     """Read the archive without NLP and return its problems table."""
-    return assemble(read_archive(path))["problems"]
+    return assemble(read_archive(path, max_file_size=max_file_size))["problems"]
