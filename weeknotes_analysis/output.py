@@ -2,9 +2,9 @@
 
 ::
 
-    FOLDER/manifest.json            the current version: its tables' files (and a build's cache)
-    FOLDER/<table>.parquet          for plain pandas: a symbolic link to the current version's file
-    FOLDER/.versions/<id>/<table>.parquet
+    FOLDER/manifest.json            the current version: its tables (and a build's cache state)
+    FOLDER/<table>.parquet          for plain pandas: a link to the current version's dataset
+    FOLDER/.versions/<id>/<table>/part-0.parquet
     FOLDER/.weeknotes.lock
 
 A write puts every table into a fresh ``.versions/<id>`` folder, then renames a new
@@ -13,6 +13,10 @@ moment leaves the previous version whole, and readers that go by the manifest se
 of every table, never a mix. The links are switched after the commit, and the next write
 repairs them (and removes what a killed write left) before anything else. The version before
 the current one is kept, so that a reader that began before the switch can finish.
+
+Each table is a parquet *dataset* (a folder) rather than a file because pyarrow opens a single
+file twice, keeping the footer of the first open: a link switched between the two opens would
+mix two files and fail. A folder is listed, and each file in it then opened once.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from . import schema
 
 MANIFEST = "manifest.json"
 VERSIONS = ".versions"
+PART = "part-0.parquet"
 LOCK = ".weeknotes.lock"
 # A reader retries when a write replaced the version it was reading (twice in a row is rare).
 READ_ATTEMPTS = 5
@@ -178,8 +183,9 @@ def write_version(
         home.mkdir(parents=True)
         files = {}
         for name, frame in tables.items():
-            frame.to_parquet(home / f"{name}.parquet", index=False)
-            files[name] = f"{VERSIONS}/{version}/{name}.parquet"
+            (home / name).mkdir()
+            frame.to_parquet(home / name / PART, index=False)
+            files[name] = f"{VERSIONS}/{version}/{name}"
         manifest = {
             **(state or {}),
             "version": version,
@@ -228,7 +234,7 @@ def repair(folder: str | os.PathLike[str]) -> None:
             if entry.name not in keep:
                 shutil.rmtree(entry, ignore_errors=True)
     for leftover in target.glob(".*.partial"):
-        leftover.unlink(missing_ok=True)
+        _remove(leftover)
 
 
 def _publish(target: Path, name: str, file: str) -> None:
@@ -240,10 +246,24 @@ def _publish(target: Path, name: str, file: str) -> None:
     except OSError:
         pass  # not a link yet (a first build, or a folder written before versions)
     staged = target / f".{name}.{os.getpid()}.partial"
-    staged.unlink(missing_ok=True)
+    _remove(staged)
     try:
         os.symlink(file, staged)
     except OSError:
         # A file system without symbolic links: a copy, renamed into place.
-        shutil.copyfile(target / file, staged)
-    os.replace(staged, link)
+        shutil.copytree(target / file, staged)
+    if link.is_dir() and not link.is_symlink():
+        # A copy from an earlier build: a folder cannot be renamed over; set it aside first.
+        aside = target / f".{name}.{os.getpid()}.old.partial"
+        os.replace(link, aside)
+        os.replace(staged, link)
+        _remove(aside)
+    else:
+        os.replace(staged, link)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
