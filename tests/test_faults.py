@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from tests.conftest import REPO, RUST, SAMPLE, need, write
-from weeknotes_analysis import Corpus, load_corpus, schema
+from weeknotes_analysis import Corpus, load_corpus, output, schema
 from weeknotes_analysis.cli import main
 from weeknotes_analysis.output import OutputError
 
@@ -348,3 +348,62 @@ def test_a_half_written_version_and_stale_partials_are_cleaned_by_the_next_build
     load_corpus(archive, model="none", out=out)
     assert not leftover.exists()
     assert not list(out.glob(".*.partial"))
+
+
+def test_sigkill_at_every_step_of_the_write_leaves_one_whole_version(tmp_path):
+    """Random moments mostly fall before the write; this kills the build at each of its
+    file-system steps in turn (a table written, the manifest renamed, a link switched, an old
+    version removed), in a forked copy of this process."""
+    versions = Versions(tmp_path, SAMPLE, edited_copy(SAMPLE, tmp_path / "edited"))
+    archive, out = tmp_path / "archive", tmp_path / "out"
+    switch_archive(archive, versions.paths["old"])
+    load_corpus(archive, model="none", out=out)
+    outcomes = []
+    for step in range(1, 200):
+        before = versions.of(out)
+        after = "old" if before == "new" else "new"
+        switch_archive(archive, versions.paths[after])
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child never returns
+            try:
+                kill_at_step(step)
+                load_corpus(archive, model="none", out=out, jobs=1)
+            finally:
+                os._exit(0)
+        _, status = os.waitpid(child, 0)
+        found = versions.of(out)
+        if not os.WIFSIGNALED(status):
+            assert found == after
+            break
+        outcomes.append(found == after)
+    print(f"killed at each of {len(outcomes)} steps: {sum(outcomes)} left the new version")
+    assert len(outcomes) > 2 * len(schema.TABLES), "fewer steps than tables and links"
+    assert any(outcomes) and not all(outcomes)
+    load_corpus(archive, model="none", out=out)
+    assert not list(out.glob(".*.partial"))
+
+
+def kill_at_step(step: int) -> None:
+    """Make this process SIGKILL itself at the ``step``-th table written, file renamed or
+    folder removed once the build begins to write its output."""
+    count = [0]
+    writing = [False]
+
+    def counted(real):
+        def call(*args, **kwargs):
+            count[0] += writing[0]
+            if count[0] == step:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(*args, **kwargs)
+
+        return call
+
+    def write_version(*args, **kwargs):
+        writing[0] = True
+        return real_write(*args, **kwargs)
+
+    real_write = output.write_version
+    output.write_version = write_version
+    pd.DataFrame.to_parquet = counted(pd.DataFrame.to_parquet)
+    os.replace = counted(os.replace)
+    shutil.rmtree = counted(shutil.rmtree)
