@@ -21,9 +21,8 @@ import psutil
 import pytest
 
 from tests.conftest import REPO, RUST, SAMPLE, need, write
-from weeknotes_analysis import Corpus, load_corpus, output, schema
+from weeknotes_analysis import Corpus, OutputError, load_corpus, output, schema
 from weeknotes_analysis.cli import main
-from weeknotes_analysis.output import OutputError
 
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
 EDIT = "\n\n# Later that week\n\nKubernetes patched a vulnerability; Docker and AWS followed.\n"

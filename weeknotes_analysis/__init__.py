@@ -27,7 +27,7 @@ from .analysis import (
     top_columns,
     top_items,
 )
-from .build import BuildLockedError, build_corpus, clear_memory_cache
+from .build import BuildLockedError, OutputError, build_corpus, clear_memory_cache
 from .corpus import Corpus, StrictError, check_archive
 from .evaluate import Evaluation, evaluate_topics
 from .nlp import build_pipeline, entities, load_gazetteer
@@ -84,6 +84,7 @@ __all__ = [
     "BuildLockedError",
     "Corpus",
     "Evaluation",
+    "OutputError",
     "Post",
     "Problem",
     "ReportError",
