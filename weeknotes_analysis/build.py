@@ -46,7 +46,7 @@ from .nlp import (
 )
 from .output import LOCK, MANIFEST, BuildLockedError, OutputError, lock
 from .process import Settings, file_hash
-from .sources import MAX_FILE_SIZE, find_posts
+from .sources import MAX_FILE_SIZE, PostError, find_posts, read_bytes
 from .topics import default_taxonomy_path, load_taxonomy
 
 DASK_SCRATCH = ".dask-scratch"
@@ -143,13 +143,12 @@ def _hash_files(root: Path, relatives: Sequence[str], *, max_file_size: int) -> 
     for relative in relatives:
         path = root / relative
         try:
-            size = path.stat()
-            hashes[relative] = (
-                file_hash(path.read_bytes())
-                if size.st_size <= max_file_size
-                else f"over:{max_file_size}:{size.st_size}:{size.st_mtime_ns}"
-            )
-        except OSError:
+            info = path.stat()
+            if info.st_size > max_file_size:
+                hashes[relative] = f"over:{max_file_size}:{info.st_size}:{info.st_mtime_ns}"
+            else:
+                hashes[relative] = file_hash(read_bytes(path, max_file_size=max_file_size))
+        except (OSError, PostError):  # unreadable, or grew past the limit since its stat
             hashes[relative] = ""
     return hashes
 
