@@ -195,15 +195,10 @@ def write_version(
         partial.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
         os.replace(partial, target / MANIFEST)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
-        if home is not None:
-            shutil.rmtree(home, ignore_errors=True)
+        _discard(target, home, partial)
         raise write_failure(target, exc) from exc
     except BaseException:
-        # Interrupted: the half-written version is not current; remove it now if we can.
-        partial.unlink(missing_ok=True)
-        if home is not None:
-            shutil.rmtree(home, ignore_errors=True)
+        _discard(target, home, partial)  # interrupted: the next build would remove it anyway
         raise
     try:
         repair(target)
@@ -214,6 +209,15 @@ def write_version(
             f"{exc.strerror or exc}; the next build repairs it"
         ) from exc
     return target
+
+
+def _discard(target: Path, home: Path | None, partial: Path) -> None:
+    """Remove a version that did not become current (Ctrl-C can land just after the rename
+    that made it current: then it stays)."""
+    partial.unlink(missing_ok=True)
+    current = (read_manifest(target) or {}).get("version")
+    if home is not None and home.name != current:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def repair(folder: str | os.PathLike[str]) -> None:
