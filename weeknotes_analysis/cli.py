@@ -240,7 +240,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .build import BuildLockedError
+    from .build import BuildLockedError, OutputError
     from .report import ReportError, build_report
 
     try:
@@ -256,7 +256,7 @@ def _report(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             progress=not args.quiet,
         )
-    except (ReportError, BuildLockedError) as exc:
+    except (ReportError, BuildLockedError, OutputError) as exc:
         print(f"weeknotes: {exc}", file=sys.stderr)
         return 1
     print(index)
