@@ -112,7 +112,9 @@ def test_the_cache_works_across_engines(cluster, archive, tmp_path, monkeypatch)
     seen = []
     real = process_module.parse_file
     monkeypatch.setattr(
-        process_module, "parse_file", lambda root, rel: seen.append(rel) or real(root, rel)
+        process_module,
+        "parse_file",
+        lambda root, rel, **options: seen.append(rel) or real(root, rel, **options),
     )
     load_corpus(archive, model="none", out=out)
     assert seen == [], "the local build redid what the dask build had cached"
@@ -149,10 +151,10 @@ def _break_parsing(relative: str) -> None:
     module = sys.modules["weeknotes_analysis.process"]
     real = module.__dict__.setdefault("_real_parse_file", module.parse_file)
 
-    def broken(root: str, item: str):
+    def broken(root: str, item: str, **options):
         if item == relative:
             raise RuntimeError(f"cannot parse {relative}")
-        return real(root, item)
+        return real(root, item, **options)
 
     module.parse_file = broken
 
@@ -200,10 +202,10 @@ class _DieOn(distributed.WorkerPlugin):
         real = module.__dict__.setdefault("_real_parse_file", module.parse_file)
         relative = self.relative
 
-        def dying(root: str, item: str):
+        def dying(root: str, item: str, **options):
             if item == relative:
                 os._exit(1)
-            return real(root, item)
+            return real(root, item, **options)
 
         module.parse_file = dying
 

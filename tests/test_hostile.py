@@ -338,14 +338,14 @@ def test_hostile_links_never_become_script_links(hostile_corpus):
 
 
 def test_an_unreadable_file_is_named_and_the_rest_is_built(hostile_small, monkeypatch):
-    read_bytes = Path.read_bytes
+    real_open = Path.open
 
-    def refuse(self: Path) -> bytes:
+    def refuse(self: Path, *args, **kwargs):
         if self.name == "2020-01-20.md":
             raise PermissionError(13, "Permission denied", str(self))
-        return read_bytes(self)
+        return real_open(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(Path, "open", refuse)
     problems = problem_table(check_archive(hostile_small))
     assert problems["2020-01-20.md"] == ("error", "unreadable", None)
     corpus = load_corpus(hostile_small, model="none", cache=False)

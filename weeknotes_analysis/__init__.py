@@ -29,7 +29,7 @@ from .analysis import (
     top_items,
     with_role,
 )
-from .build import BuildLockedError, build_corpus, clear_memory_cache
+from .build import BuildLockedError, OutputError, build_corpus, clear_memory_cache
 from .corpus import Corpus, StrictError, check_archive
 from .display import readable
 from .evaluate import Evaluation, GoldEvaluation, evaluate_gold, evaluate_topics
@@ -104,6 +104,7 @@ __all__ = [
     "Evaluation",
     "Finding",
     "GoldEvaluation",
+    "OutputError",
     "Post",
     "Problem",
     "ReportError",

@@ -7,22 +7,25 @@ fingerprints match keeps its rows; anything else is processed again.
 
 from __future__ import annotations
 
+import ctypes
 import functools
-import json
 import multiprocessing
 import os
+import shutil
+import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from . import __version__ as VERSION
-from . import process, schema
+from . import output, process, schema
 from .corpus import (
     Corpus,
     PostTables,
@@ -32,7 +35,6 @@ from .corpus import (
     problem_row,
     progress_bar,
     sort_tables,
-    write_parquet,
 )
 from .nlp import (
     NER_REVISION,
@@ -43,13 +45,12 @@ from .nlp import (
     model_fingerprint,
     resolve_model,
 )
+from .output import LOCK, MANIFEST, BuildLockedError, OutputError, lock
 from .process import Settings, file_hash
 from .settings import apply_settings, load_settings
-from .sources import find_posts
+from .sources import MAX_FILE_SIZE, PostError, find_posts, read_bytes
 from .topics import default_taxonomy_path, load_taxonomy, taxonomy_fingerprint
 
-MANIFEST = "manifest.json"
-LOCK = ".weeknotes.lock"
 DASK_SCRATCH = ".dask-scratch"
 PARSER_REVISION = "3"
 SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=3"
@@ -60,11 +61,18 @@ PHRASE_MODES = (*process.PHRASE_MODES, "auto")
 LOCAL_PARTITION_BYTES = 400_000
 PARALLEL_MIN_BYTES = 100_000
 
-__all__ = ["Engine", "Processed", "build_corpus", "file_hash", "local_engine"]
-
-
-class BuildLockedError(RuntimeError):
-    """Another build holds the output folder's lock."""
+__all__ = [
+    "LOCK",
+    "MANIFEST",
+    "BuildLockedError",
+    "Engine",
+    "OutputError",
+    "Processed",
+    "build_corpus",
+    "file_hash",
+    "local_engine",
+    "lock",
+]
 
 
 @dataclass
@@ -108,50 +116,42 @@ _MEMORY: dict[tuple[str, ...], Previous] = {}
 
 def _read_manifest(folder: Path) -> Previous | None:
     try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        corpus = Corpus.read_parquet(folder)
-    except (OSError, ValueError, KeyError):
-        return None
-    try:
+        manifest, tables = output.read_version(folder)
+        if manifest is None:
+            return None
         fingerprints = Fingerprints(**manifest["fingerprints"])
-        return Previous(corpus, fingerprints, manifest["hashes"], manifest["post_of"])
-    except (KeyError, TypeError):
+        return Previous(Corpus(**tables), fingerprints, manifest["hashes"], manifest["post_of"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
 def write_output(corpus: Corpus, previous: Previous, folder: str | os.PathLike[str]) -> Path:
-    """Write the tables and the manifest: manifest removed first and written last, so a
-    build killed half-way leaves readable tables and a cold cache, never a wrong one."""
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
-    (target / MANIFEST).unlink(missing_ok=True)
-    corpus.to_parquet(target)
-    manifest = {
-        "version": VERSION,
+    """Write the tables and the manifest (the cache state) as the folder's new version, in
+    one switch: a build killed at any moment leaves the previous version whole and current."""
+    state = {
+        "weeknotes_version": VERSION,
         "root": corpus.root,
         "fingerprints": previous.fingerprints.__dict__,
         "hashes": previous.hashes,
         "post_of": previous.post_of,
     }
-    partial = target / f".{MANIFEST}.{os.getpid()}.partial"
-    partial.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
-    os.replace(partial, target / MANIFEST)
-    return target
+    return output.write_version(corpus.tables(), folder, state=state)
 
 
-def lock(folder: str | os.PathLike[str]) -> FileLock:
-    """The output folder's lock; a second build into it fails at once with a clear message."""
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(target / LOCK), timeout=0)
-
-
-def _hash_files(root: Path, relatives: Sequence[str]) -> dict[str, str]:
+def _hash_files(root: Path, relatives: Sequence[str], *, max_file_size: int) -> dict[str, str]:
+    """Each file's content hash (empty when it cannot be read). A file over the size limit is
+    not read: its key is its size, time and the limit, so it stays cached as a problem until
+    one of them changes."""
     hashes = {}
     for relative in relatives:
+        path = root / relative
         try:
-            hashes[relative] = file_hash((root / relative).read_bytes())
-        except OSError:
+            info = path.stat()
+            if info.st_size > max_file_size:
+                hashes[relative] = f"over:{max_file_size}:{info.st_size}:{info.st_mtime_ns}"
+            else:
+                hashes[relative] = file_hash(read_bytes(path, max_file_size=max_file_size))
+        except (OSError, PostError):  # unreadable, or grew past the limit since its stat
             hashes[relative] = ""
     return hashes
 
@@ -176,6 +176,7 @@ def build_corpus(
     scheduler: str | None = None,
     workers: int | None = None,
     config: str | os.PathLike[str] | None = None,
+    max_file_size: int = MAX_FILE_SIZE,
 ) -> Corpus:
     """Load a folder of weekly posts into a :class:`Corpus` of tidy tables.
 
@@ -206,6 +207,13 @@ def build_corpus(
         config: a settings file instead of the archive's own ``weeknotes.toml`` (see
             :mod:`weeknotes_analysis.settings`): its taxonomy is used when ``taxonomy`` is not
             given, and sections under its excluded headings are flagged in ``excluded``.
+        max_file_size: a file larger than this many bytes (default 20 MB) is not read: it is
+            listed in ``problems`` as ``file-too-large``.
+
+    Raises:
+        OutputError: ``out`` cannot be written (full, read-only, no permission, a size
+            limit); its previous tables are left whole.
+        BuildLockedError: another build is writing into ``out``.
     """
     started = time.perf_counter()
     root = Path(path)
@@ -228,17 +236,12 @@ def build_corpus(
     )
 
     def settings() -> Settings:
-        return Settings(resolved, load_gazetteer(gazetteer), load_taxonomy(taxonomy), mode)
+        return Settings(
+            resolved, load_gazetteer(gazetteer), load_taxonomy(taxonomy), mode, max_file_size
+        )
 
     memory_key = (str(root.resolve()), fingerprints.topics)
-    guard = lock(out) if out is not None else None
-    try:
-        if guard is not None:
-            guard.acquire()
-    except Timeout:
-        raise BuildLockedError(
-            f"{out}: another weeknotes build is writing here; wait for it or use another --out"
-        ) from None
+    guard = _take_output(out) if out is not None else None
     try:
         previous = None
         if cache:
@@ -252,26 +255,53 @@ def build_corpus(
             strict=strict,
             progress=progress,
             engine=runner,
+            max_file_size=max_file_size,
         )
         # The settings' flags are written with the tables, so what is read back is what the
         # build returned; settings that changed alone rewrite only the sections.
         flagged = apply_settings(corpus, archive_settings)
-        if out is not None and state is not previous:  # unchanged: the files are there
-            write_output(flagged, state, out)
-        else:
+        if out is None:
             _MEMORY[memory_key] = state
-            cached = previous.corpus.sections if previous is not None else None
-            if out is not None and (
-                cached is None
-                or "excluded" not in cached
-                or not cached["excluded"].equals(flagged.sections["excluded"])
-            ):
-                write_parquet(flagged.sections, Path(out) / "sections.parquet")
+        elif state is not previous or _flags_changed(previous, flagged):
+            # A new version of every table, switched to at once (unchanged: the files are
+            # there).
+            write_output(flagged, state, out)
         flagged.stats.update(model=resolved, seconds=time.perf_counter() - started)
         return flagged
     finally:
         if guard is not None:
             guard.release()
+
+
+def _flags_changed(previous: Previous | None, flagged: Corpus) -> bool:
+    """Whether the settings' flags differ from those of the cached sections."""
+    cached = previous.corpus.sections if previous is not None else None
+    return (
+        cached is None
+        or "excluded" not in cached
+        or not cached["excluded"].equals(flagged.sections["excluded"])
+    )
+
+
+def _take_output(out: str | os.PathLike[str]) -> FileLock:
+    """Lock the output folder, then repair what a killed build left there (half-written
+    versions, links not yet switched, the Dask scratch folder), so that nothing has to be
+    cleaned by hand."""
+    try:
+        guard = lock(out)
+        output.acquire(guard, out)
+    except OSError as exc:
+        raise output.write_failure(out, exc) from exc
+    try:
+        output.repair(out)
+        shutil.rmtree(Path(out) / DASK_SCRATCH, ignore_errors=True)
+    except OSError as exc:
+        guard.release()
+        raise output.write_failure(out, exc) from exc
+    except BaseException:
+        guard.release()
+        raise
+    return guard
 
 
 def _build(
@@ -284,6 +314,7 @@ def _build(
     strict: bool,
     progress: bool,
     engine: Engine | None = None,
+    max_file_size: int = MAX_FILE_SIZE,
 ) -> tuple[Corpus, Previous]:
     """The build's tables and its new cache state; ``settings`` loads the gazetteer and the
     taxonomy when the first post needs processing."""
@@ -291,7 +322,7 @@ def _build(
     if strict and link_problems:
         raise StrictError(link_problems[0])
     relatives = [p.relative_to(root).as_posix() for p in paths]
-    hashes = _hash_files(root, relatives)
+    hashes = _hash_files(root, relatives, max_file_size=max_file_size)
     old = previous
     # A file is kept when its bytes and everything but the taxonomy are as in the cache; a
     # changed taxonomy only re-tags the kept posts' topics.
@@ -489,13 +520,24 @@ def local_engine(
         if parallel:
             _WORKER = (settings, process.warm_up(settings))
             context = multiprocessing.get_context("fork")
-            pool = ProcessPoolExecutor(max_workers=min(jobs, len(parts)), mp_context=context)
-            with pool:
-                results = pool.map(_process_in_worker, tasks)
-                for part, batch in zip(parts, results, strict=True):
+            pool = ProcessPoolExecutor(
+                max_workers=min(jobs, len(parts)),
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(os.getpid(),),
+            )
+            try:
+                futures = [pool.submit(_process_in_worker, task) for task in tasks]
+                for part, future in zip(parts, futures, strict=True):
+                    batch = _result(future)
                     _stop_if_strict(batch, strict)
                     batches.append(batch)
                     _advance(bar, len(part.relatives))
+            except BaseException:
+                # Ctrl-C, SIGTERM or a strict stop: the workers stop now, not when they finish.
+                _stop_workers(pool)
+                raise
+            pool.shutdown()
         else:
             for part, (source, files, _) in zip(parts, tasks, strict=True):
                 batch = process.process_files(source, files, settings, pipeline, strict=strict)
@@ -511,6 +553,50 @@ def local_engine(
     index = tables.pop("index")
     listed = [(str(rel), str(digest)) for rel, digest in index.to_numpy()]
     return Processed(listed, tables)
+
+
+def _start_worker(parent: int) -> None:
+    """In a forked worker: leave Ctrl-C to the main process, which stops the workers, and die
+    with the main process when it is killed, so that no orphan goes on computing or keeps the
+    output folder's lock (inherited with the fork) held."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        # Linux: the kernel sends SIGKILL when the parent dies (PR_SET_PDEATHSIG).
+        if ctypes.CDLL(None).prctl(1, signal.SIGKILL) != 0:
+            raise OSError("prctl failed")
+    except (OSError, AttributeError):
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the watch began
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
+
+
+def _result(future: Future[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """The future's result, waiting in short steps: a wait without a timeout would hold
+    Ctrl-C back until the result came, when the signal reaches one of the pool's threads."""
+    while True:
+        try:
+            return future.result(timeout=0.1)
+        except TimeoutError:
+            continue
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and kill the workers at once."""
+    # ``terminate_workers`` is public from Python 3.14; before, the processes are
+    # ``_processes``, which ``shutdown`` forgets: take them first.
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.kill()
+    for worker in workers:
+        worker.join(timeout=1)
 
 
 def _advance(bar: Any, posts: int) -> None:

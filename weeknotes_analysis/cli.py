@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +19,35 @@ if TYPE_CHECKING:
 DEFAULT_ARCHIVE = "data/sample"
 DEFAULT_OUT = "data/processed"
 DEFAULT_REPORT = "reports"
+DEFAULT_MAX_FILE_SIZE = "20MB"
+SIZE_UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "M": 10**6, "MB": 10**6, "G": 10**9}
+SIZE_UNITS["GB"] = SIZE_UNITS["G"]
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: the build stops and says so."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+def _size(text: str) -> int:
+    """``20MB``, ``500KB``, ``1.5GB`` or a number of bytes -> bytes."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?B?)\s*", text.upper())
+    if found is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a size such as 20MB or 500KB")
+    return int(float(found.group(1)) * SIZE_UNITS[found.group(2)])
+
+
+def _add_size_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-file-size",
+        type=_size,
+        default=DEFAULT_MAX_FILE_SIZE,
+        metavar="SIZE",
+        help="skip a file larger than this as a file-too-large problem, unread (default: 20MB)",
+    )
 
 
 def _add_build_options(parser: argparse.ArgumentParser) -> None:
@@ -84,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="with --engine dask: local cluster workers (default: --jobs), or workers to wait for",
     )
+    _add_size_option(build)
 
     check = commands.add_parser(
         "check",
@@ -93,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         "analysis, with a weeknotes.toml line to copy).",
     )
     check.add_argument("path", nargs="?", default=DEFAULT_ARCHIVE, help="archive folder")
+    _add_size_option(check)
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -180,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `weeknotes` console script."""
     args = build_parser().parse_args(argv)
+    # SIGTERM stops a build as Ctrl-C does (only the main thread may set a handler).
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stop) if main_thread else None
     try:
         handlers = {
             "build": _build,
@@ -201,9 +238,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`weeknotes check | head`): nothing left to say.
         sys.stderr.close()
         return 0
-    except KeyboardInterrupt:
-        print("weeknotes: interrupted; the previous output is left as it was", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        number = exc.args[0] if isinstance(exc, _Stopped) else signal.SIGINT
+        name = signal.Signals(number).name
+        print(f"weeknotes: stopped ({name}); the previous output is left whole", file=sys.stderr)
+        return 128 + number
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _say(args: argparse.Namespace, message: str) -> None:
@@ -239,6 +281,7 @@ def _build(args: argparse.Namespace) -> int:
     from .build import BuildLockedError, build_corpus
     from .corpus import StrictError
     from .dask_engine import DaskEngineError
+    from .output import OutputError
 
     if args.engine != "dask" and (args.scheduler is not None or args.workers is not None):
         print("weeknotes: --scheduler and --workers need --engine dask", file=sys.stderr)
@@ -263,8 +306,9 @@ def _build(args: argparse.Namespace) -> int:
             engine=args.engine,
             scheduler=args.scheduler,
             workers=args.workers,
+            max_file_size=args.max_file_size,
         )
-    except (StrictError, BuildLockedError, DaskEngineError) as exc:
+    except (StrictError, BuildLockedError, DaskEngineError, OutputError) as exc:
         print(f"weeknotes: {exc}", file=sys.stderr)
         return 1
     lines = build_summary(corpus, path=args.path, seconds=time.perf_counter() - started)
@@ -279,7 +323,7 @@ def _check(args: argparse.Namespace) -> int:
 
     if not os.path.isdir(args.path):
         raise FileNotFoundError(f"{args.path}: no such archive folder")
-    tables = assemble(read_archive(args.path))
+    tables = assemble(read_archive(args.path, max_file_size=args.max_file_size))
     problems = tables["problems"]
     if problems.empty:
         print(f"{args.path}: no problems")
@@ -376,7 +420,7 @@ def _discover(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .build import BuildLockedError
+    from .build import BuildLockedError, OutputError
     from .report import ReportError, build_report
 
     started = time.perf_counter()
@@ -400,7 +444,7 @@ def _report(args: argparse.Namespace) -> int:
             min_sections=args.min_sections,
             on_build=lambda corpus: _say(args, "\n".join(build_summary(corpus, path=args.path))),
         )
-    except (ReportError, BuildLockedError) as exc:
+    except (ReportError, BuildLockedError, OutputError) as exc:
         print(f"weeknotes: {exc}", file=sys.stderr)
         return 1
     _say(args, f"report written in {time.perf_counter() - started:.1f} s:")

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import schema
+from . import output, schema
 from .links import describe
 from .markdown import count_words, parse_markdown
-from .sources import Post, Problem, find_posts, read_post
+from .sources import MAX_FILE_SIZE, Post, Problem, find_posts, read_post
 
 if TYPE_CHECKING:
     from .settings import ArchiveSettings
@@ -95,23 +95,22 @@ class Corpus:
         )
 
     def to_parquet(self, folder: str | os.PathLike[str]) -> Path:
-        """Write ``<table>.parquet`` for every table into ``folder``, each write atomic."""
-        target = Path(folder)
-        target.mkdir(parents=True, exist_ok=True)
-        for name, frame in self.tables().items():
-            write_parquet(frame, target / f"{name}.parquet")
-        return target
+        """Write ``<table>.parquet`` for every table into ``folder`` as one new version:
+        readers see all the previous tables or all the new ones (see
+        :mod:`weeknotes_analysis.output`). Raises :class:`~weeknotes_analysis.output.OutputError`
+        when the folder cannot be written, and ``BuildLockedError`` while a build writes there."""
+        guard = output.lock(folder)
+        output.acquire(guard, folder)
+        try:
+            return output.write_version(self.tables(), folder)
+        finally:
+            guard.release()
 
     @classmethod
     def read_parquet(cls, folder: str | os.PathLike[str]) -> Corpus:
-        """Read the tables written by :meth:`to_parquet` (lists come back as lists)."""
-        source = Path(folder)
-        tables = {}
-        for name in schema.TABLES:
-            path = source / f"{name}.parquet"
-            if not path.exists():
-                raise FileNotFoundError(f"{path}: missing; run `weeknotes build` into {source}")
-            tables[name] = read_table(path, name)
+        """Read the tables written by :meth:`to_parquet` or a build (lists come back as lists),
+        all of one version even while a build writes the next one."""
+        _, tables = output.read_version(folder)
         return cls(**tables)
 
 
@@ -120,21 +119,6 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     frame.to_parquet(partial, index=False)
     os.replace(partial, path)
-
-
-def read_table(path: Path, table: str) -> pd.DataFrame:
-    """Read one table's parquet file and restore the contract's dtypes."""
-    frame = pd.read_parquet(path)
-    for column in schema.TABLES[table]:
-        if column.dtype == schema.OBJECT and column.name in frame:
-            frame[column.name] = [_as_list(value) for value in frame[column.name]]
-    return schema.conform(frame, table)
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return []
-    return list(value)
 
 
 def iso_week(stamp: pd.Timestamp | None) -> tuple[str | None, pd.Timestamp | None]:
@@ -237,16 +221,21 @@ def problem_row(problem: Problem) -> dict[str, Any]:
 
 
 def read_archive(
-    root: str | os.PathLike[str], *, strict: bool = False, progress: bool = False
+    root: str | os.PathLike[str],
+    *,
+    strict: bool = False,
+    progress: bool = False,
+    max_file_size: int = MAX_FILE_SIZE,
 ) -> list[PostTables]:
-    """Read and parse every post under ``root``: one PostTables per file or skipped link."""
+    """Read and parse every post under ``root``: one PostTables per file or skipped link
+    (a file over ``max_file_size`` bytes is a ``file-too-large`` problem, never read)."""
     base = Path(root)
     paths, link_problems = find_posts(base)
     results = [PostTables(problems=[problem_row(problem)]) for problem in link_problems]
     if strict and link_problems:
         raise StrictError(link_problems[0])
     for path in progress_bar(paths, enabled=progress, total=len(paths), desc="reading"):
-        post, problems = read_post(base, path)
+        post, problems = read_post(base, path, max_file_size=max_file_size)
         if strict and problems:
             raise StrictError(problems[0])
         if post is None:
@@ -314,6 +303,8 @@ def progress_bar(
     return tqdm(items, total=total, desc=desc, unit=unit, leave=False)
 
 
-def check_archive(path: str | os.PathLike[str]) -> pd.DataFrame:
+def check_archive(
+    path: str | os.PathLike[str], *, max_file_size: int = MAX_FILE_SIZE
+) -> pd.DataFrame:
     """Read the archive without NLP and return its problems table."""
-    return assemble(read_archive(path))["problems"]
+    return assemble(read_archive(path, max_file_size=max_file_size))["problems"]

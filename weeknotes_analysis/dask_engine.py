@@ -28,7 +28,8 @@ from typing import Any
 import pandas as pd
 
 from .build import Processed
-from .corpus import StrictError, problem_of_row, read_table, write_parquet
+from .corpus import StrictError, problem_of_row, write_parquet
+from .output import read_table
 from .process import (
     LAYERS,
     ROW_TABLES,

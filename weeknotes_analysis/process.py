@@ -30,7 +30,7 @@ from .nlp import (
     raw_entities,
     section_texts,
 )
-from .sources import Problem, load_post
+from .sources import MAX_FILE_SIZE, PostError, Problem, load_post, read_bytes
 from .topics import Taxonomy
 
 ROW_TABLES = LOADER_TABLES
@@ -55,12 +55,14 @@ class Settings:
         taxonomy: the loaded taxonomy.
         phrases: ``rules`` (runs of content words, no parser), ``parser`` (the model's noun
             chunks; rules when there is no model) or ``off``.
+        max_file_size: a file larger than this many bytes is not read (``file-too-large``).
     """
 
     model: str
     gazetteer: Gazetteer
     taxonomy: Taxonomy
     phrases: str = "rules"
+    max_file_size: int = MAX_FILE_SIZE
 
     @property
     def parsed(self) -> bool:
@@ -124,11 +126,16 @@ def analyse_sections(
     }
 
 
-def parse_file(root: str, relative: str) -> tuple[str, str, PostTables]:
+def parse_file(
+    root: str, relative: str, *, max_file_size: int = MAX_FILE_SIZE
+) -> tuple[str, str, PostTables]:
     """``(relative, content hash, rows)`` of one file; an unreadable file is a problem row."""
     rel = Path(relative)
     try:
-        data = (Path(root) / rel).read_bytes()
+        data = read_bytes(Path(root) / rel, max_file_size=max_file_size)
+    except PostError as exc:
+        problem = Problem(rel.as_posix(), "error", exc.code, str(exc))
+        return relative, "", PostTables(problems=[problem_row(problem)])
     except OSError as exc:
         problem = Problem(rel.as_posix(), "error", "unreadable", f"cannot read: {exc.strerror}")
         return relative, "", PostTables(problems=[problem_row(problem)])
@@ -150,7 +157,9 @@ def process_files(
     content hash of each file). ``pipeline`` is called for the spaCy pipeline only when there
     are sections to read. With ``strict``, a run with a problem stops before the analysis and
     returns its loader tables (the caller raises at the first problem)."""
-    parsed = [parse_file(root, relative) for relative in relatives]
+    parsed = [
+        parse_file(root, relative, max_file_size=settings.max_file_size) for relative in relatives
+    ]
     tables = row_tables([rows for _, _, rows in parsed])
     tables["index"] = pd.DataFrame(
         {"path": [rel for rel, _, _ in parsed], "hash": [digest for _, digest, _ in parsed]},

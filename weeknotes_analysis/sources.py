@@ -25,6 +25,9 @@ MAX_FRONT_MATTER_CHARS = 200_000
 MAX_FRONT_MATTER_EXPANSION = 1_000_000
 # Deeper YAML overflows libyaml's C stack (a crash, not an exception); no post nests this far.
 MAX_FRONT_MATTER_DEPTH = 100
+# A post is read whole into memory and parsed; a file larger than this is skipped unread (a
+# long weekly post is well under 1 MB, so 20 MB only refuses what is not a post).
+MAX_FILE_SIZE = 20_000_000
 
 _YAML = YAMLHandler()
 _TOML = TOMLHandler()
@@ -185,15 +188,47 @@ def read_posts(root: str | os.PathLike[str]) -> Iterator[tuple[Post | None, list
         yield read_post(base, path)
 
 
-def read_post(root: Path, path: Path) -> tuple[Post | None, list[Problem]]:
+def read_post(
+    root: Path, path: Path, *, max_file_size: int = MAX_FILE_SIZE
+) -> tuple[Post | None, list[Problem]]:
     """Read one file; on failure return ``None`` and an ``error`` problem naming the line."""
     relative = path.relative_to(root)
     rel = relative.as_posix()
     try:
-        data = path.read_bytes()
+        data = read_bytes(path, max_file_size=max_file_size)
+    except PostError as exc:
+        return None, [Problem(rel, "error", exc.code, str(exc))]
     except OSError as exc:
         return None, [Problem(rel, "error", "unreadable", f"cannot read the file: {exc.strerror}")]
     return load_post(data, relative)
+
+
+def read_bytes(path: Path, *, max_file_size: int = MAX_FILE_SIZE) -> bytes:
+    """The file's bytes; a file over ``max_file_size`` bytes raises :class:`PostError`
+    (``file-too-large``) without being read, so memory stays bounded whatever its size."""
+    with path.open("rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        # Read one byte past the limit: a file that grew since its size was taken is caught too.
+        data = file.read(max_file_size + 1) if size <= max_file_size else b""
+    if size > max_file_size or len(data) > max_file_size:
+        raise PostError("file-too-large", too_large_message(max(size, len(data)), max_file_size))
+    return data
+
+
+def too_large_message(size: int, limit: int) -> str:
+    """What a ``file-too-large`` problem says: the size, the limit and how to raise it."""
+    return (
+        f"{format_size(size)}, over the limit of {format_size(limit)} for one post: not read; "
+        "if it really is a post, raise the limit with --max-file-size (max_file_size= in Python)"
+    )
+
+
+def format_size(size: int) -> str:
+    """``20 MB``, ``300.5 MB``, ``1.2 GB``: decimal units, as file managers show them."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if size >= scale:
+            return f"{size / scale:,.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
 
 
 def load_post(data: bytes, relative: Path) -> tuple[Post | None, list[Problem]]:

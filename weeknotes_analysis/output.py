@@ -1,0 +1,273 @@
+"""The output folder: each write makes a new version of every table and switches to it at once.
+
+::
+
+    FOLDER/manifest.json            the current version: its tables (and a build's cache state)
+    FOLDER/<table>.parquet          for plain pandas: a link to the current version's dataset
+    FOLDER/.versions/<id>/<table>/part-0.parquet
+    FOLDER/.weeknotes.lock
+
+A write puts every table into a fresh ``.versions/<id>`` folder, then renames a new
+``manifest.json`` over the old one: that one rename is the commit, so a write killed at any
+moment leaves the previous version whole, and readers that go by the manifest see one version
+of every table, never a mix. The links are switched after the commit, and the next write
+repairs them (and removes what a killed write left) before anything else. The version before
+the current one is kept, so that a reader that began before the switch can finish.
+
+Each table is a parquet *dataset* (a folder) rather than a file because pyarrow opens a single
+file twice, keeping the footer of the first open: a link switched between the two opens would
+mix two files and fail. A folder is listed, and each file in it then opened once.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from . import schema
+
+MANIFEST = "manifest.json"
+VERSIONS = ".versions"
+PART = "part-0.parquet"
+LOCK = ".weeknotes.lock"
+# A reader retries when a write replaced the version it was reading (twice in a row is rare).
+READ_ATTEMPTS = 5
+
+__all__ = [
+    "BuildLockedError",
+    "OutputError",
+    "lock",
+    "read_version",
+    "repair",
+    "write_version",
+]
+
+
+class BuildLockedError(RuntimeError):
+    """Another build holds the output folder's lock."""
+
+
+class OutputError(OSError):
+    """The output folder cannot be written (full, read-only, no permission, a size limit);
+    the message names the folder and what to do, and the previous tables are left whole."""
+
+
+_CAUSES = {
+    errno.ENOSPC: "the disk is full: free some space or build into another --out",
+    errno.EDQUOT: "the disk quota is used up: free some space or build into another --out",
+    errno.EFBIG: "a file grew past the largest the file system or a file-size limit (ulimit -f) "
+    "allows: raise the limit or build into another --out",
+    errno.EROFS: "the file system is read-only: build into another --out",
+    errno.EACCES: "no permission to write there: change its permissions or build into another "
+    "--out",
+    errno.EPERM: "the operation is not permitted there: change its permissions or build into "
+    "another --out",
+}
+
+
+def write_failure(folder: str | os.PathLike[str], error: OSError) -> OutputError:
+    """An :class:`OutputError` naming ``folder`` and the cause of ``error`` in one line."""
+    cause = _CAUSES.get(error.errno or 0)
+    if cause is None:
+        cause = error.strerror or str(error) or type(error).__name__
+    return OutputError(
+        f"cannot write the tables to {os.fspath(folder)}: {cause}; "
+        "the previous tables there are left as they were"
+    )
+
+
+def lock(folder: str | os.PathLike[str]) -> FileLock:
+    """The output folder's lock; a second build into it fails at once with a clear message.
+
+    The lock is an OS file lock (``flock``): it dies with the process that held it, so a build
+    killed with SIGKILL leaves no stale lock behind."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(target / LOCK), timeout=0)
+
+
+def acquire(guard: FileLock, folder: str | os.PathLike[str]) -> None:
+    """Take ``guard`` or raise :class:`BuildLockedError` naming ``folder``."""
+    try:
+        guard.acquire()
+    except Timeout:
+        raise BuildLockedError(
+            f"{os.fspath(folder)}: another weeknotes build is writing here; wait for it or use "
+            "another --out"
+        ) from None
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The folder's manifest, or None when there is none or it cannot be read."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def read_version(
+    folder: str | os.PathLike[str], names: Iterable[str] = tuple(schema.TABLES)
+) -> tuple[dict[str, Any] | None, dict[str, pd.DataFrame]]:
+    """The manifest and the tables ``names`` of the folder's current version, all of one
+    version even while a write switches to the next one.
+
+    A folder written before versions (no ``tables`` in its manifest, or no manifest) is read
+    from its ``<table>.parquet`` files. Raises FileNotFoundError when a table is missing."""
+    source = Path(folder)
+    for attempt in range(READ_ATTEMPTS):
+        manifest = read_manifest(source)
+        files = manifest.get("tables") if manifest else None
+        if isinstance(files, dict):
+            paths = {name: source / files.get(name, f"{name}.parquet") for name in names}
+        else:
+            paths = {name: source / f"{name}.parquet" for name in names}
+        try:
+            return manifest, {name: read_table(path, name) for name, path in paths.items()}
+        except FileNotFoundError:
+            current = read_manifest(source) or {}
+            replaced = current.get("version") != (manifest or {}).get("version")
+            if replaced and attempt < READ_ATTEMPTS - 1:
+                continue  # a write replaced the version while we read it: read the new one
+            missing = next((path for path in paths.values() if not path.exists()), source)
+            raise FileNotFoundError(
+                f"{missing}: missing; run `weeknotes build` into {source}"
+            ) from None
+    raise AssertionError("unreachable")
+
+
+def read_table(path: Path, table: str) -> pd.DataFrame:
+    """Read one table's parquet file and restore the contract's dtypes."""
+    frame = pd.read_parquet(path)
+    for column in schema.TABLES.get(table, ()):
+        if column.dtype == schema.OBJECT and column.name in frame:
+            frame[column.name] = [_as_list(value) for value in frame[column.name]]
+    return schema.conform(frame, table) if table in schema.TABLES else frame
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return []
+    return list(value)
+
+
+def write_version(
+    tables: Mapping[str, pd.DataFrame],
+    folder: str | os.PathLike[str],
+    *,
+    state: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``tables`` as the folder's new version and switch to it with one rename.
+
+    ``state`` (a build's cache: fingerprints, hashes) is kept in the manifest. The caller
+    holds the folder's :func:`lock`. A failed write raises :class:`OutputError` and leaves
+    the previous version current."""
+    target = Path(folder)
+    home: Path | None = None
+    partial = target / f".{MANIFEST}.{os.getpid()}.partial"
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        previous = read_manifest(target) or {}
+        version = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{secrets.token_hex(4)}"
+        home = target / VERSIONS / version
+        home.mkdir(parents=True)
+        files = {}
+        for name, frame in tables.items():
+            (home / name).mkdir()
+            frame.to_parquet(home / name / PART, index=False)
+            files[name] = f"{VERSIONS}/{version}/{name}"
+        manifest = {
+            **(state or {}),
+            "version": version,
+            "previous": previous.get("version"),
+            "tables": files,
+        }
+        partial.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
+        os.replace(partial, target / MANIFEST)
+    except OSError as exc:
+        _discard(target, home, partial)
+        raise write_failure(target, exc) from exc
+    except BaseException:
+        _discard(target, home, partial)  # interrupted: the next build would remove it anyway
+        raise
+    try:
+        repair(target)
+    except OSError as exc:
+        raise OutputError(
+            f"{target}: the new tables are written and current (manifest.json names them) but "
+            f"{target}/<table>.parquet could not be switched to them: "
+            f"{exc.strerror or exc}; the next build repairs it"
+        ) from exc
+    return target
+
+
+def _discard(target: Path, home: Path | None, partial: Path) -> None:
+    """Remove a version that did not become current (Ctrl-C can land just after the rename
+    that made it current: then it stays)."""
+    partial.unlink(missing_ok=True)
+    current = (read_manifest(target) or {}).get("version")
+    if home is not None and home.name != current:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def repair(folder: str | os.PathLike[str]) -> None:
+    """Make the folder as a finished write leaves it: the ``<table>.parquet`` links name the
+    current version's files, and what a killed write left (half-written versions, partial
+    files) is removed, as are versions older than the previous one. The caller holds the
+    folder's :func:`lock`."""
+    target = Path(folder)
+    manifest = read_manifest(target) or {}
+    files = manifest.get("tables")
+    if isinstance(files, dict):
+        for name, file in files.items():
+            _publish(target, f"{name}.parquet", file)
+    keep = {manifest.get("version"), manifest.get("previous")}
+    versions = target / VERSIONS
+    if versions.is_dir() and isinstance(files, dict):
+        for entry in versions.iterdir():
+            if entry.name not in keep:
+                shutil.rmtree(entry, ignore_errors=True)
+    for leftover in target.glob(".*.partial"):
+        _remove(leftover)
+
+
+def _publish(target: Path, name: str, file: str) -> None:
+    """Point ``target/name`` at ``file`` (relative to ``target``), switching it atomically."""
+    link = target / name
+    try:
+        if os.readlink(link) == file:
+            return
+    except OSError:
+        pass  # not a link yet (a first build, or a folder written before versions)
+    staged = target / f".{name}.{os.getpid()}.partial"
+    _remove(staged)
+    try:
+        os.symlink(file, staged)
+    except OSError:
+        # A file system without symbolic links: a copy, renamed into place.
+        shutil.copytree(target / file, staged)
+    if link.is_dir() and not link.is_symlink():
+        # A copy from an earlier build: a folder cannot be renamed over; set it aside first.
+        aside = target / f".{name}.{os.getpid()}.old.partial"
+        os.replace(link, aside)
+        os.replace(staged, link)
+        _remove(aside)
+    else:
+        os.replace(staged, link)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
