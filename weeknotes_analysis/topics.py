@@ -382,13 +382,20 @@ def tag_sections(
         rows += _tag_post(post_rows, mentions, rules, taxonomy)
     if not rows:
         return schema.empty("topics")
-    order = {topic_id: index for index, topic_id in enumerate(taxonomy.topics)}
-    frame = pd.DataFrame(rows)
-    section_order = {section_id: i for i, section_id in enumerate(sections["section_id"])}
-    frame = frame.assign(
-        _section=frame["section_id"].map(section_order), _topic=frame["topic"].map(order)
-    ).sort_values(["_section", "_topic"])
-    return schema.conform(frame.drop(columns=["_section", "_topic"]), "topics")
+    return _in_order(pd.DataFrame(rows), "section_id", sections["section_id"], taxonomy, "topics")
+
+
+def _in_order(
+    frame: pd.DataFrame, key: str, keys: Iterable[str], taxonomy: Taxonomy, table: str
+) -> pd.DataFrame:
+    """``frame`` under ``table``'s contract, its rows in the order of ``keys`` (sections or
+    posts), then of the topics in the taxonomy."""
+    key_order = {value: index for index, value in enumerate(keys)}
+    topic_order = {topic_id: index for index, topic_id in enumerate(taxonomy.topics)}
+    ordered = frame.assign(
+        _key=frame[key].map(key_order), _topic=frame["topic"].map(topic_order)
+    ).sort_values(["_key", "_topic"], kind="stable")
+    return schema.conform(ordered.drop(columns=["_key", "_topic"]), table)
 
 
 _Mention = tuple[str, str, str, int]
@@ -748,13 +755,7 @@ def post_topics(
     if not rows:
         return schema.empty("post_topics")
     _archive_subject_posts(rows, len(posts))
-    order = {topic_id: index for index, topic_id in enumerate(taxonomy.topics)}
-    post_order = {post_id: index for index, post_id in enumerate(posts["post_id"])}
-    frame = pd.DataFrame(rows)
-    frame = frame.assign(
-        _post=frame["post_id"].map(post_order), _topic=frame["topic"].map(order)
-    ).sort_values(["_post", "_topic"])
-    return schema.conform(frame.drop(columns=["_post", "_topic"]), "post_topics")
+    return _in_order(pd.DataFrame(rows), "post_id", posts["post_id"], taxonomy, "post_topics")
 
 
 def _archive_subject_posts(rows: list[dict[str, Any]], posts: int) -> None:
@@ -847,12 +848,7 @@ def archive_subjects(
             )
         )
     merged = pd.concat([base, *extra], ignore_index=True)
-    order = {topic_id: index for index, topic_id in enumerate(taxonomy.topics)}
-    section_order = {section_id: i for i, section_id in enumerate(sections["section_id"])}
-    merged = merged.assign(
-        _section=merged["section_id"].map(section_order), _topic=merged["topic"].map(order)
-    ).sort_values(["_section", "_topic"], kind="stable")
-    return schema.conform(merged.drop(columns=["_section", "_topic"]), "topics")
+    return _in_order(merged, "section_id", sections["section_id"], taxonomy, "topics")
 
 
 def about_rows(topics: pd.DataFrame, *, subjects: bool = True) -> pd.DataFrame:
