@@ -55,7 +55,7 @@ DASK_SCRATCH = ".dask-scratch"
 PARSER_REVISION = "3"
 SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=3"
 PHRASES_REVISION = "phrases=4"
-TOPICS_REVISION = "topics=2"
+TOPICS_REVISION = "topics=3"
 # ``auto`` is the earlier name of ``parser``.
 PHRASE_MODES = (*process.PHRASE_MODES, "auto")
 LOCAL_PARTITION_BYTES = 400_000

@@ -464,8 +464,10 @@ def _tag_post(
 ABOUT_COVERAGE = 1 / 3
 ABOUT_SHARE = 0.5
 ABOUT_SHARE_COVERAGE = 0.2
-# In a note of a few sentences, one direct mention in a third of them is enough.
+# In a note of a few sentences, one direct mention in a third of them is enough, unless the
+# note's leading topic has four times its evidence ("Apple HomeKit" in a note on Matter).
 SHORT_SENTENCES = 3
+SHORT_SHARE = 0.25
 # An intro names each item it previews once: one direct mention of a topic that a later
 # section is about is enough.
 INTRO_MIN_SCORE = 1.0
@@ -576,7 +578,12 @@ def _roles(scores: dict[str, TopicScore], sentences: int, taxonomy: Taxonomy) ->
     about = {}
     for topic_id, score in scores.items():
         coverage = len(score.sentences) / sentences if sentences else 0.0
-        short = sentences <= SHORT_SENTENCES and score.direct and coverage >= ABOUT_COVERAGE
+        short = (
+            sentences <= SHORT_SENTENCES
+            and score.direct
+            and coverage >= ABOUT_COVERAGE
+            and score.score >= SHORT_SHARE * top
+        )
         if score.score < taxonomy.topics[topic_id].min_score and not short:
             continue
         leading = score.score >= ABOUT_SHARE * top and coverage >= ABOUT_SHARE_COVERAGE
