@@ -592,11 +592,17 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
     # ``terminate_workers`` is public from Python 3.14; before, the processes are
     # ``_processes``, which ``shutdown`` forgets: take them first.
     workers = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for worker in workers:
         worker.kill()
     for worker in workers:
         worker.join(timeout=1)
+    # Let the pool's manager thread see its workers gone and close its wake-up pipe now: left
+    # running, it races the interpreter's exit hook, which may write to that pipe as it closes
+    # ("Bad file descriptor" printed after "stopped").
+    if manager is not None:
+        manager.join(timeout=2)
 
 
 def _advance(bar: Any, posts: int) -> None:
