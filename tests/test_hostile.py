@@ -22,8 +22,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from weeknotes_analysis import Corpus, check_archive, load_corpus
+from weeknotes_analysis import Corpus, load_corpus
 from weeknotes_analysis.cli import main
+from weeknotes_analysis.corpus import check_archive
 from weeknotes_analysis.markdown import html_links, parse_markdown
 from weeknotes_analysis.sources import find_posts, post_id_for, read_post
 

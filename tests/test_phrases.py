@@ -273,7 +273,7 @@ def test_distinctive_survives_a_one_item_one_period_archive():
 @pytest.mark.slow
 def test_rules_terms_leave_out_dates_and_time_words_found_by_the_model():
     """With the model, NER marks "Last week" a DATE: its words are no part of a term."""
-    from weeknotes_analysis import build_pipeline
+    from weeknotes_analysis.nlp import build_pipeline
 
     text = (
         "Last week AWS released new EC2 instances. This year the market grew; "
