@@ -213,26 +213,10 @@ def build_report(
     folder = Path(out).resolve()
     paths = notebook_paths(notebooks)
     folder.mkdir(parents=True, exist_ok=True)
-    config_file = str(Path(config).resolve()) if config else None
-    settings = load_settings(archive, config=config_file)
-    taxonomy_file = str(Path(taxonomy).resolve()) if taxonomy else settings.taxonomy
-    gazetteer_file = str(Path(gazetteer).resolve()) if gazetteer else None
-    corpus = build_corpus(
-        archive,
-        out=folder / "tables",
-        model=model,
-        taxonomy=taxonomy_file,
-        gazetteer=gazetteer_file,
-        jobs=jobs,
-        progress=progress,
-        phrases=phrases,
-        config=config_file,
-    )
-    if on_build is not None:
-        on_build(corpus)
-    corpus = between(corpus, start, end)
-    period = default_freq(corpus, freq)
-    parameters = {
+    config_file = _absolute(config)
+    # What every notebook is given (those it does not declare are left out); the build
+    # uses the same files and options, so the notebooks read the tables it wrote.
+    parameters: dict[str, Any] = {
         "archive": str(archive),
         "start": _text(start),
         "end": _text(end),
@@ -240,28 +224,40 @@ def build_report(
         "model": model,
         "phrases": phrases,
         "config": config_file,
-        "freq": period,
         "role": role,
         "min_sections": min_sections,
         "topic_pages": TOPIC_PAGES,
-        "taxonomy": taxonomy_file,
-        "gazetteer": gazetteer_file,
-        "mapping": str(Path(mapping).resolve()) if mapping else None,
-        "gold": str(Path(gold).resolve()) if gold else None,
+        "taxonomy": _absolute(taxonomy) or load_settings(archive, config=config_file).taxonomy,
+        "gazetteer": _absolute(gazetteer),
+        "mapping": _absolute(mapping),
+        "gold": _absolute(gold),
     }
+    corpus = _build_tables(parameters, jobs=jobs, progress=progress)
+    if on_build is not None:
+        on_build(corpus)
+    corpus = between(corpus, start, end)
+    parameters["freq"] = default_freq(corpus, freq)
     pages = [run_page(notebook, folder, parameters, progress=progress) for notebook in paths]
-    return write_report_pages(
-        pages,
-        corpus,
-        folder,
-        archive=archive,
-        taxonomy=load_taxonomy(taxonomy_file),
-        freq=period,
-        role=role,
-        model=model,
-        start=start,
-        end=end,
+    return write_report_pages(pages, corpus, folder, parameters)
+
+
+def _build_tables(parameters: Mapping[str, Any], *, jobs: int | None, progress: bool) -> Corpus:
+    """The report's build, into its ``tables`` folder, with the notebooks' options."""
+    return build_corpus(
+        parameters["archive"],
+        out=parameters["tables_dir"],
+        model=parameters["model"],
+        taxonomy=parameters["taxonomy"],
+        gazetteer=parameters["gazetteer"],
+        jobs=jobs,
+        progress=progress,
+        phrases=parameters["phrases"],
+        config=parameters["config"],
     )
+
+
+def _absolute(path: str | os.PathLike[str] | None) -> str | None:
+    return str(Path(path).resolve()) if path else None
 
 
 def run_page(
@@ -288,19 +284,12 @@ def run_page(
 
 
 def write_report_pages(
-    pages: Sequence[Page],
-    corpus: Corpus,
-    folder: Path,
-    *,
-    archive: Path,
-    taxonomy: Taxonomy,
-    freq: Freq,
-    role: Role,
-    model: str,
-    start: PeriodLike | None,
-    end: PeriodLike | None,
+    pages: Sequence[Page], corpus: Corpus, folder: Path, parameters: Mapping[str, Any]
 ) -> Path:
-    """The takeaways, the drill-down pages and the index of a report whose notebooks ran."""
+    """The takeaways, the drill-down pages and the index of a report whose notebooks ran
+    with ``parameters`` (archive, model, start, end, freq, role, taxonomy)."""
+    freq, role = parameters["freq"], parameters["role"]
+    taxonomy = load_taxonomy(parameters["taxonomy"])
     takeaways = findings(corpus, freq=freq, taxonomy=taxonomy, role=role)
     write_drill_pages(corpus, folder, takeaways, freq=freq, taxonomy=taxonomy, role=role)
     labels = topic_labels_of(taxonomy)
@@ -310,10 +299,10 @@ def write_report_pages(
         pages,
         corpus,
         folder / "index.html",
-        archive=archive,
-        model=model,
-        start=start,
-        end=end,
+        archive=Path(parameters["archive"]),
+        model=parameters["model"],
+        start=parameters["start"],
+        end=parameters["end"],
         findings=takeaways,
         topics=topic_list,
     )
