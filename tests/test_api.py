@@ -160,3 +160,13 @@ def test_the_old_names_in_use_still_work_with_a_warning(sample_corpus):
         counts = wa.period_counts(sample_corpus, "topic", freq="month")
     assert any(issubclass(w.category, DeprecationWarning) for w in caught)
     pd.testing.assert_frame_equal(counts, analysis.period_counts(sample_corpus, freq="month"))
+
+
+def test_discover_takes_n_topics_and_warns_on_its_old_name(sample_corpus):
+    from weeknotes_analysis.discover import discover_topics
+
+    chosen = discover_topics(sample_corpus, n_topics=3)
+    with pytest.warns(DeprecationWarning, match="n_topics"):
+        old = discover_topics(sample_corpus, topics=3)
+    assert chosen.yaml == old.yaml
+    assert len(chosen.candidates) <= 3

@@ -429,7 +429,7 @@ def _discover(args: argparse.Namespace) -> int:
         )
         discovery = discover_topics(
             corpus,
-            topics=args.topics,
+            n_topics=args.topics,
             all_sections=args.all,
             taxonomy=args.taxonomy,
             gazetteer=args.gazetteer,

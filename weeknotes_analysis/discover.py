@@ -212,18 +212,21 @@ def default_topic_count(sections: int) -> int:
 def discover_topics(
     corpus: Corpus,
     *,
-    topics: int | None = None,
+    n_topics: int | None = None,
     all_sections: bool = False,
     taxonomy: str | os.PathLike[str] | Taxonomy | None = None,
     gazetteer: str | os.PathLike[str] | Gazetteer | None = None,
     method: str = "nmf",
     out: str | os.PathLike[str] | None = None,
+    topics: int | None = None,
 ) -> Discovery:
     """Group the sections no topic is about into candidate topics and name them.
 
     Args:
         corpus: a built corpus (its sections, phrases, entities and topics).
-        topics: how many candidates to look for (default: from the number of sections).
+        n_topics: how many candidates to look for (default: from the number of sections).
+            (``topics=`` is its 0.1 name, kept with a warning for one release: elsewhere
+            ``topics`` are topic ids.)
         all_sections: group every section, not only those no topic is about.
         taxonomy: the taxonomy the corpus was tagged with (default: the bundled one); the
             suggestions extend it.
@@ -235,6 +238,11 @@ def discover_topics(
     Returns:
         A :class:`Discovery`: the candidates, their tags, the YAML and the coverage.
     """
+    if topics is not None:
+        warnings.warn(
+            "discover_topics(topics=N) is deprecated: pass n_topics=N", DeprecationWarning, 2
+        )
+        n_topics = topics
     base = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
     extends = _extends(base.path if isinstance(taxonomy, Taxonomy) else taxonomy, out)
     names = gazetteer if isinstance(gazetteer, Gazetteer) else load_gazetteer(gazetteer)
@@ -253,7 +261,7 @@ def discover_topics(
         pool,
         sections,
         features,
-        topics=topics,
+        n_topics=n_topics,
         method=method,
         taken=set(base.topics),
         known=known,
@@ -287,7 +295,7 @@ def _find_candidates(
     sections: pd.DataFrame,
     features: dict[str, Weights],
     *,
-    topics: int | None,
+    n_topics: int | None,
     method: str,
     taken: set[str],
     known: set[str],
@@ -301,7 +309,7 @@ def _find_candidates(
     matrix, vocabulary = _matrix(features, pool, post_of)
     if matrix.shape[1] < 2:
         return []
-    count = min(topics or default_topic_count(len(pool)), len(pool) - 1, matrix.shape[1])
+    count = min(n_topics or default_topic_count(len(pool)), len(pool) - 1, matrix.shape[1])
     weights = _factorise(matrix, count, method=method)
     everything, _ = _matrix(features, list(sections["section_id"]), post_of, vocabulary=vocabulary)
     return _candidates(

@@ -327,7 +327,7 @@ def phrases(
         nlp: a pipeline from :func:`build_phrase_pipeline`.
         entities: the entities table of these sections: its rows are the entities (ids and
             offsets exactly as there), and the pipeline's own are not used. Without it, the
-            pipeline's entities are accepted by the rules of :func:`weeknotes_analysis.entities`
+            pipeline's entities are accepted by the rules of :func:`weeknotes_analysis.nlp.entities`
             (gazetteer hits in context; the model's NER when the pipeline has it).
         gazetteer: the gazetteer the pipeline was built with (default: the bundled one).
         labels: the model's entity labels kept as entities.
