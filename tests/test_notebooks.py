@@ -257,3 +257,16 @@ def test_make_install_sets_up_nbstripout_and_the_notebooks_pass_through_it_uncha
             nbformat.read(path, as_version=4), keep_output=False, keep_count=False, keep_id=False
         )
         assert stripped == notebook, f"{path.name}: run nbstripout on it before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_notebooks_use_no_deprecated_name(path):
+    import weeknotes_analysis as wa
+
+    notebook = nbformat.read(path, as_version=4)
+    used = {
+        name
+        for cell in code_cells(notebook)
+        for name in re.findall(r"\bwa\.([A-Za-z_]+)", cell.source)
+    }
+    assert used <= set(dir(wa)), f"{path.name}: {sorted(used - set(dir(wa)))} are deprecated"
