@@ -106,9 +106,11 @@ def bare_pipe(sections_parquet: Path, *, exclude: str = "NER_ONLY_EXCLUDE") -> d
     return run(
         f"""
         import pandas as pd
-        from weeknotes_analysis.nlp import NER_ONLY_EXCLUDE, iter_texts, resolve_model
+        from weeknotes_analysis.nlp import NER_ONLY_EXCLUDE, resolve_model
         from weeknotes_analysis.process import PARSER_EXCLUDE
-        texts = list(iter_texts(pd.read_parquet({str(sections_parquet)!r})))
+        sections = pd.read_parquet({str(sections_parquet)!r})
+        pairs = zip(sections["text"], sections["footnotes"])
+        texts = [t for pair in pairs for t in pair if t and t.strip()]  # what NER reads
         start = time.perf_counter()  # from here: what a bare spaCy script does
         import spacy
         nlp = spacy.load(resolve_model("auto"), exclude={exclude})

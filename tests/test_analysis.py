@@ -7,8 +7,8 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from weeknotes_analysis import (
-    Corpus,
+from weeknotes_analysis import Corpus, schema
+from weeknotes_analysis.analysis import (
     activity,
     archive_summary,
     between,
@@ -23,7 +23,6 @@ from weeknotes_analysis import (
     period_range,
     period_starts,
     row_shares,
-    schema,
     section_totals,
     suggest_freq,
     top_cell,
@@ -379,7 +378,7 @@ def test_period_labels_and_parsing_round_trip():
     assert parse_period(day, "month")[0] == pd.Timestamp("2018-03-01", tz="UTC")
     with pytest.raises(ValueError, match="is a week, not a month"):
         parse_period("2018-W10", "month")
-    with pytest.raises(ValueError, match="pass freq="):
+    with pytest.raises(ValueError, match="or a date with freq="):
         parse_period(day)
     assert period_starts(pd.Series([pd.NaT], dtype="datetime64[ns, UTC]")).isna().all()
 

@@ -19,7 +19,8 @@ from weeknotes_analysis.cli import main
 from .conftest import RUST, need, write
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
-dask_engine = pytest.importorskip("weeknotes_analysis.dask_engine")
+from weeknotes_analysis import dask_engine  # noqa: E402  (an import error here must fail, not skip)
+
 DaskEngine = dask_engine.DaskEngine
 DaskEngineError = dask_engine.DaskEngineError
 

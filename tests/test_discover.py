@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from weeknotes_analysis import load_corpus, load_taxonomy
+from weeknotes_analysis import load_corpus
 from weeknotes_analysis.cli import main
 from weeknotes_analysis.discover import SUGGESTIONS, about_rows, discover_topics, ngrams
-from weeknotes_analysis.topics import taxonomy_fingerprint
+from weeknotes_analysis.topics import load_taxonomy, taxonomy_fingerprint
 
 from .conftest import RUST, SAMPLE, need, write
 

@@ -6,8 +6,9 @@ import math
 
 import pytest
 
-from weeknotes_analysis import evaluate_topics, load_corpus
+from weeknotes_analysis import load_corpus
 from weeknotes_analysis.cli import main
+from weeknotes_analysis.evaluate import evaluate_topics
 
 from .conftest import EVAL_MAPPING, IGNOREME, need, write
 

@@ -8,8 +8,10 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from weeknotes_analysis import findings, item_totals, readable, tagged_sections
+from weeknotes_analysis.analysis import item_totals, tagged_sections
+from weeknotes_analysis.display import readable
 from weeknotes_analysis.pages import page_path, render_item_page
+from weeknotes_analysis.takeaways import findings
 
 from .test_analysis import make_corpus
 

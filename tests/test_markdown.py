@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from weeknotes_analysis.markdown import count_words, parse_body
+from weeknotes_analysis.markdown import count_words, parse_markdown
+
+
+def parse_body(body: str, *, first_line: int = 1):
+    parsed = parse_markdown(body, first_line=first_line)
+    return parsed.sections, parsed.links
+
 
 BODY = """Intro with a [link](https://example.com/a) and a note[^n].
 

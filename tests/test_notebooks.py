@@ -88,7 +88,9 @@ def test_cells_call_into_the_package_and_stay_short(path):
     notebook = nbformat.read(path, as_version=4)
     assert notebook.metadata.kernelspec.name == "python3"
     cells = code_cells(notebook)[1:]
+    # One setup call after the parameters, the same in every notebook (item 4 of issue 14).
     assert "import weeknotes_analysis as wa" in cells[0].source
+    assert "= setup(\n    archive, start=start, end=end, model=model," in cells[0].source
     long_cells = [cell.source for cell in cells if len(cell.source.splitlines()) > 15]
     assert long_cells == []
     for cell in cells:
@@ -175,7 +177,8 @@ def check_readable(folder: Path) -> None:
 def check_findings_and_drill_down(index: Path, archive: Path, *, min_findings: int = 5) -> None:
     """At least five takeaways, each with its links; a page per topic holding >= 95% of the
     sections about it, by section_id; the topic charts' cells link to those pages."""
-    from weeknotes_analysis import item_totals, load_corpus, tagged_sections
+    from weeknotes_analysis import load_corpus
+    from weeknotes_analysis.analysis import item_totals, tagged_sections
 
     folder = index.parent
     text = index.read_text(encoding="utf-8")
@@ -254,3 +257,16 @@ def test_make_install_sets_up_nbstripout_and_the_notebooks_pass_through_it_uncha
             nbformat.read(path, as_version=4), keep_output=False, keep_count=False, keep_id=False
         )
         assert stripped == notebook, f"{path.name}: run nbstripout on it before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_notebooks_use_no_deprecated_name(path):
+    import weeknotes_analysis as wa
+
+    notebook = nbformat.read(path, as_version=4)
+    used = {
+        name
+        for cell in code_cells(notebook)
+        for name in re.findall(r"\bwa\.([A-Za-z_]+)", cell.source)
+    }
+    assert used <= set(dir(wa)), f"{path.name}: {sorted(used - set(dir(wa)))} are deprecated"

@@ -16,16 +16,13 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
 
-from weeknotes_analysis import (
-    activity,
+from weeknotes_analysis import plots
+from weeknotes_analysis.analysis import activity, item_totals, period_counts
+from weeknotes_analysis.plots import (
     activity_chart,
     group_area,
     group_colors,
-    item_totals,
-    load_taxonomy,
-    period_counts,
     period_heatmap,
-    plots,
     recall_bars,
     top_bars,
     topic_colors,
@@ -34,6 +31,7 @@ from weeknotes_analysis import (
     topic_lines,
     topic_mix,
 )
+from weeknotes_analysis.topics import load_taxonomy
 
 from .test_analysis import make_corpus
 

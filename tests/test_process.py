@@ -12,19 +12,12 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from weeknotes_analysis import build as build_module
-from weeknotes_analysis import (
-    build_pipeline,
-    entities,
-    load_corpus,
-    load_gazetteer,
-    load_taxonomy,
-    phrases,
-    sentiment,
-    tag_sections,
-)
+from weeknotes_analysis import load_corpus
 from weeknotes_analysis.markdown import _normalize_link
-from weeknotes_analysis.sentiment import _analyzer, polarity
-from weeknotes_analysis.topics import _compile, _TermScanner
+from weeknotes_analysis.nlp import build_pipeline, entities, load_gazetteer
+from weeknotes_analysis.phrases import phrases
+from weeknotes_analysis.sentiment import _analyzer, polarity, sentiment
+from weeknotes_analysis.topics import _compile, _TermScanner, load_taxonomy, tag_sections
 
 from .conftest import IGNOREME, SAMPLE, need
 

@@ -14,9 +14,10 @@ import nbformat
 import pandas as pd
 import pytest
 
-from weeknotes_analysis import ReportError, build_report, locate, open_archive, save_figure
+from weeknotes_analysis import ReportError, build_report
 from weeknotes_analysis import report as report_module
 from weeknotes_analysis.cli import main
+from weeknotes_analysis.notebook import locate, open_archive, save_figure
 from weeknotes_analysis.report import Page, write_index
 
 from .conftest import REPO, SAMPLE

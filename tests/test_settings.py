@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from weeknotes_analysis import (
-    SettingsError,
+from weeknotes_analysis import SettingsError, load_corpus
+from weeknotes_analysis.analysis import item_totals
+from weeknotes_analysis.settings import (
     excluded_headings,
-    item_totals,
-    load_corpus,
     load_settings,
     recurring_headings,
+    settings_snippet,
 )
-from weeknotes_analysis.settings import settings_snippet
 
 from .conftest import RUST, need, write
 

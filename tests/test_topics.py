@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from weeknotes_analysis import load_corpus, load_taxonomy, schema
-from weeknotes_analysis.topics import inflections, tag_sections
+from weeknotes_analysis import load_corpus, schema
+from weeknotes_analysis.topics import inflections, load_taxonomy, tag_sections
 
 from .conftest import IGNOREME, need, write
 

@@ -1,186 +1,191 @@
-"""Turn a folder of weekly tech-news notes into tidy pandas tables, entities, topics and charts."""
+"""Turn a folder of weekly tech-news notes into tidy pandas tables, entities, topics and charts.
+
+The top level holds what every user needs: :func:`load_corpus` (build or read the tables of an
+archive), :class:`Corpus`, :func:`build_report`, the error types and the version. The rest lives
+in modules named after their job, imported on first use::
+
+    import weeknotes_analysis as wa
+
+    corpus = wa.load_corpus("data/sample", model="none")
+    wa.analysis.period_counts(corpus, "topic", freq="month")   # counts per period, drill-down
+    wa.plots.topic_heatmap(...)                                # charts: data in, Axes out
+    wa.phrases.rank_phrases(corpus)                            # key phrases
+    wa.sentiment.sentiment_by_period(corpus)                   # sentiment roll-ups
+
+``dir(weeknotes_analysis)`` lists the names and the modules.
+"""
 
 __version__ = "0.1.0"
 
+import warnings
 from importlib import import_module
 from typing import Any
 
-from .analysis import (
-    activity,
-    analysed_sections,
-    archive_summary,
-    between,
-    drill_down,
-    entity_names,
-    first_last_seen,
-    item_totals,
-    new_in_period,
-    parse_period,
-    period_counts,
-    period_label,
-    period_range,
-    period_starts,
-    row_shares,
-    section_totals,
-    suggest_freq,
-    tagged_sections,
-    top_cell,
-    top_columns,
-    top_items,
-    with_role,
-)
-from .build import BuildLockedError, OutputError, build_corpus, clear_memory_cache
-from .corpus import Corpus, StrictError, check_archive
-from .display import readable
-from .evaluate import Evaluation, GoldEvaluation, evaluate_gold, evaluate_topics
-from .nlp import build_pipeline, entities, load_gazetteer
-from .phrases import (
-    build_phrase_pipeline,
-    distinctive,
-    first_seen,
-    is_filler,
-    phrases,
-    rank_phrases,
-)
-from .schema import TABLES, column_names
-from .sentiment import post_sentiment, sentiment, sentiment_by_period, sentiment_by_year
-from .settings import (
-    ArchiveSettings,
-    SettingsError,
-    excluded_headings,
-    load_settings,
-    recurring_headings,
-)
-from .sources import Post, Problem, find_posts, read_post
-from .takeaways import Finding, findings
-from .topics import load_taxonomy, tag_sections
+from .build import BuildLockedError, OutputError
+from .build import build_corpus as load_corpus
+from .corpus import Corpus, StrictError
+from .settings import SettingsError
 
-load_corpus = build_corpus
+# Modules by job. Charts and the report pull in matplotlib and Jupyter: every module is
+# imported on first use, so that a build (and the command line) starts quickly.
+MODULES = (
+    "analysis",
+    "build",
+    "corpus",
+    "discover",
+    "display",
+    "evaluate",
+    "links",
+    "markdown",
+    "nlp",
+    "notebook",
+    "output",
+    "pages",
+    "phrases",
+    "plots",
+    "process",
+    "report",
+    "schema",
+    "sentiment",
+    "settings",
+    "sources",
+    "takeaways",
+    "topics",
+)
 
-# Charts and the report pull in matplotlib and Jupyter: loaded on first use, so that a
-# build (and the command line) starts quickly.
-_LAZY = {
-    "activity_chart": "plots",
-    "group_area": "plots",
-    "group_colors": "plots",
-    "period_heatmap": "plots",
-    "recall_bars": "plots",
-    "sentiment_chart": "plots",
-    "top_bars": "plots",
-    "topic_colors": "plots",
-    "topic_heatmap": "plots",
-    "topic_labels": "plots",
-    "topic_lines": "plots",
-    "topic_mix": "plots",
-    "use_style": "plots",
+# Names at the top level loaded on first use (they import matplotlib or Jupyter).
+_LAZY = {"ReportError": "report", "build_report": "report"}
+
+# The flat names of release 0.1, kept for one release: each warns and points to its module.
+# Listed nowhere in __all__ or dir(). The functions ``phrases`` and ``sentiment`` are not
+# here: those names are their modules now (``wa.phrases.phrases``, ``wa.sentiment.sentiment``).
+DEPRECATED = {
+    "TABLES": "schema",
+    "ArchiveSettings": "settings",
     "Discovery": "discover",
+    "Evaluation": "evaluate",
+    "Finding": "takeaways",
+    "GoldEvaluation": "evaluate",
+    "Post": "sources",
+    "Problem": "sources",
+    **dict.fromkeys(
+        [
+            "activity",
+            "analysed_sections",
+            "archive_summary",
+            "between",
+            "drill_down",
+            "entity_names",
+            "first_last_seen",
+            "item_totals",
+            "new_in_period",
+            "parse_period",
+            "period_counts",
+            "period_label",
+            "period_range",
+            "period_starts",
+            "row_shares",
+            "section_totals",
+            "suggest_freq",
+            "tagged_sections",
+            "top_cell",
+            "top_columns",
+            "top_items",
+            "with_role",
+        ],
+        "analysis",
+    ),
+    **dict.fromkeys(
+        [
+            "activity_chart",
+            "group_area",
+            "group_colors",
+            "period_heatmap",
+            "recall_bars",
+            "sentiment_chart",
+            "top_bars",
+            "topic_colors",
+            "topic_heatmap",
+            "topic_labels",
+            "topic_lines",
+            "topic_mix",
+            "use_style",
+        ],
+        "plots",
+    ),
+    "build_phrase_pipeline": "phrases",
+    "distinctive": "phrases",
+    "first_seen": "phrases",
+    "is_filler": "phrases",
+    "rank_phrases": "phrases",
+    "post_sentiment": "sentiment",
+    "sentiment_by_period": "sentiment",
+    "sentiment_by_year": "sentiment",
+    "build_pipeline": "nlp",
+    "entities": "nlp",
+    "load_gazetteer": "nlp",
+    "load_taxonomy": "topics",
+    "tag_sections": "topics",
+    "column_names": "schema",
+    "build_corpus": "build",
+    "clear_memory_cache": "build",
+    "check_archive": "corpus",
+    "readable": "display",
+    "evaluate_gold": "evaluate",
+    "evaluate_topics": "evaluate",
     "discover_topics": "discover",
-    "ReportError": "report",
-    "build_report": "report",
-    "copy_notebooks": "report",
-    "corpus_taxonomy": "report",
-    "default_freq": "report",
-    "locate": "report",
-    "open_archive": "report",
-    "save_figure": "report",
+    "excluded_headings": "settings",
+    "load_settings": "settings",
+    "recurring_headings": "settings",
+    "find_posts": "sources",
+    "read_post": "sources",
+    "findings": "takeaways",
+    **dict.fromkeys(
+        [
+            "copy_notebooks",
+            "corpus_taxonomy",
+            "default_freq",
+            "locate",
+            "open_archive",
+            "save_figure",
+        ],
+        "notebook",
+    ),
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+    if name in MODULES:
+        return import_module(f".{name}", __name__)
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    if name in DEPRECATED:
+        module = DEPRECATED[name]
+        warnings.warn(
+            f"weeknotes_analysis.{name} is deprecated and goes in the next release: "
+            f"use weeknotes_analysis.{module}.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        # Not cached in globals(): every use warns, so none slips through unnoticed.
+        return getattr(import_module(f".{module}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*__all__, *MODULES})
 
 
 __all__ = [
-    "TABLES",
-    "ArchiveSettings",
     "BuildLockedError",
     "Corpus",
-    "Discovery",
-    "Evaluation",
-    "Finding",
-    "GoldEvaluation",
     "OutputError",
-    "Post",
-    "Problem",
     "ReportError",
     "SettingsError",
     "StrictError",
     "__version__",
-    "activity",
-    "activity_chart",
-    "analysed_sections",
-    "archive_summary",
-    "between",
-    "build_corpus",
-    "build_phrase_pipeline",
-    "build_pipeline",
     "build_report",
-    "check_archive",
-    "clear_memory_cache",
-    "column_names",
-    "copy_notebooks",
-    "corpus_taxonomy",
-    "default_freq",
-    "discover_topics",
-    "distinctive",
-    "drill_down",
-    "entities",
-    "entity_names",
-    "evaluate_gold",
-    "evaluate_topics",
-    "excluded_headings",
-    "find_posts",
-    "findings",
-    "first_last_seen",
-    "first_seen",
-    "group_area",
-    "group_colors",
-    "is_filler",
-    "item_totals",
     "load_corpus",
-    "load_gazetteer",
-    "load_settings",
-    "load_taxonomy",
-    "locate",
-    "new_in_period",
-    "open_archive",
-    "parse_period",
-    "period_counts",
-    "period_heatmap",
-    "period_label",
-    "period_range",
-    "period_starts",
-    "phrases",
-    "post_sentiment",
-    "rank_phrases",
-    "read_post",
-    "readable",
-    "recall_bars",
-    "recurring_headings",
-    "row_shares",
-    "save_figure",
-    "section_totals",
-    "sentiment",
-    "sentiment_by_period",
-    "sentiment_by_year",
-    "sentiment_chart",
-    "suggest_freq",
-    "tag_sections",
-    "tagged_sections",
-    "top_bars",
-    "top_cell",
-    "top_columns",
-    "top_items",
-    "topic_colors",
-    "topic_heatmap",
-    "topic_labels",
-    "topic_lines",
-    "topic_mix",
-    "use_style",
-    "with_role",
 ]

@@ -23,7 +23,7 @@ import pandas as pd
 from .corpus import Corpus
 
 Freq = Literal["week", "month", "quarter", "year"]
-By = Literal["topic", "group", "entity", "domain"]
+By = Literal["topic", "group", "entity", "domain", "phrase"]
 Role = Literal["about", "mention", "any"] | None
 ROLES = ("about", "mention", "any")
 
@@ -33,6 +33,15 @@ KEYS: dict[str, str] = {
     "group": "group",
     "entity": "entity_id",
     "domain": "domain",
+    "phrase": "phrase",
+}
+# What every ``by=`` counts in: each kind of item has its table.
+TABLE_OF: dict[str, str] = {
+    "topic": "topics",
+    "group": "topics",
+    "entity": "entities",
+    "domain": "links",
+    "phrase": "phrases",
 }
 _LABEL_FORMATS: tuple[tuple[re.Pattern[str], Freq], ...] = (
     (re.compile(r"^(\d{4})-W(\d{1,2})$"), "week"),
@@ -57,6 +66,10 @@ def _check_by(by: str) -> str:
     return KEYS[by]
 
 
+# What a period looks like, for the errors that meet something else.
+PERIOD_EXAMPLE = "a period such as 2024-Q1, 2024-03, 2024-W13 or 2024"
+
+
 def with_role(topics: pd.DataFrame, role: Role = "about") -> pd.DataFrame:
     """The topic rows of ``role``: ``about`` (the section's subject), ``mention`` (only named)
     or None / ``any`` (both). A table without a ``role`` column is all ``about``."""
@@ -75,6 +88,18 @@ def analysed_sections(data: Corpus | pd.DataFrame) -> pd.DataFrame:
     if "excluded" not in sections.columns:
         return sections
     return sections[~sections["excluded"].fillna(False).astype(bool)]
+
+
+def table_and_sections(
+    data: Corpus | pd.DataFrame, sections: pd.DataFrame | None, table: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A helper's inputs: a corpus's ``table`` and the sections that count
+    (:func:`analysed_sections`), or a table and ``sections=`` as given (the older form)."""
+    if isinstance(data, Corpus):
+        return getattr(data, table), analysed_sections(data)
+    if sections is None:
+        raise TypeError(f"pass a corpus, or the {table} table and sections= (for the dates)")
+    return data, sections
 
 
 def _utc(value: PeriodLike) -> pd.Timestamp:
@@ -117,32 +142,48 @@ def parse_period(period: PeriodLike, freq: Freq | None = None) -> tuple[pd.Times
     """The first day and the frequency of a period given as a label or as a date in it.
 
     A label (``2018-W10``, ``2018-03``, ``2018-Q1``, ``2018``) says its own frequency; a date
-    (or a period start from a counts table) needs ``freq``.
+    (or a period start from a counts table) needs ``freq``. Anything else (``2024-13``, a week
+    53 that the year does not have) raises a ValueError saying what was expected.
     """
     if isinstance(period, str):
         for pattern, label_freq in _LABEL_FORMATS:
             match = pattern.match(period.strip())
-            if not match:
-                continue
-            if freq is not None and freq != label_freq:
-                raise ValueError(f"period {period!r} is a {label_freq}, not a {freq}")
-            year = int(match.group(1))
-            if label_freq == "week":
-                day = dt.date.fromisocalendar(year, int(match.group(2)), 1)
-            elif label_freq == "quarter":
-                day = dt.date(year, 3 * int(match.group(2)) - 2, 1)
-            elif label_freq == "month":
-                day = dt.date(year, int(match.group(2)), 1)
-            else:
-                day = dt.date(year, 1, 1)
-            return _utc(day), label_freq
+            if match:
+                if freq is not None and freq != label_freq:
+                    raise ValueError(f"period {period!r} is a {label_freq}, not a {freq}")
+                return _label_start(period, match, label_freq), label_freq
     if freq is None:
         raise ValueError(
-            f"period {period!r} is not a label like 2018-W10, 2018-03, 2018-Q1 or 2018; "
-            "pass freq= to place a date in its period"
+            f"period {period!r}: expected {PERIOD_EXAMPLE}, or a date with freq= "
+            "(week, month, quarter or year)"
         )
-    start = period_starts(pd.Series([_utc(period)]), freq).iloc[0]
+    _check_freq(freq)
+    try:
+        stamp = _utc(period)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"period {period!r}: expected {PERIOD_EXAMPLE}, or a date") from error
+    start = period_starts(pd.Series([stamp]), freq).iloc[0]
     return start, freq
+
+
+def _label_start(period: str, match: re.Match[str], freq: Freq) -> pd.Timestamp:
+    """The first day of the period a label names; a ValueError naming the label when there is
+    no such period (month 13, week 54)."""
+    year = int(match.group(1))
+    try:
+        if freq == "week":
+            day = dt.date.fromisocalendar(year, int(match.group(2)), 1)
+        elif freq == "quarter":
+            day = dt.date(year, 3 * int(match.group(2)) - 2, 1)
+        elif freq == "month":
+            day = dt.date(year, int(match.group(2)), 1)
+        else:
+            day = dt.date(year, 1, 1)
+    except ValueError as error:
+        raise ValueError(
+            f"period {period!r}: no such {freq} ({error}); expected {PERIOD_EXAMPLE}"
+        ) from None
+    return _utc(day)
 
 
 def suggest_freq(
@@ -190,17 +231,17 @@ def between(
 def tagged_sections(corpus: Corpus, by: By = "topic", *, role: Role = "about") -> pd.DataFrame:
     """(section_id, item) pairs, one per section and item: the rows every count is made of.
 
-    ``item`` is the topic, the group, the entity id or the linked domain (links to the
-    site itself and links without a domain are left out). Topics and groups keep the rows of
-    ``role``; excluded sections are left out.
+    ``item`` is the topic, the group, the entity id, the linked domain (links to the
+    site itself and links without a domain are left out) or the key phrase. Topics and groups
+    keep the rows of ``role``; excluded sections are left out.
     """
     key = _check_by(by)
     if by in ("topic", "group"):
         frame = with_role(corpus.topics, role)
-    elif by == "entity":
-        frame = corpus.entities
-    else:
+    elif by == "domain":
         frame = corpus.links[~corpus.links["internal"].astype(bool)]
+    else:
+        frame = getattr(corpus, TABLE_OF[by])
     pairs = frame[["section_id", key]].dropna().drop_duplicates()
     if "excluded" in corpus.sections.columns:
         pairs = pairs[pairs["section_id"].isin(analysed_sections(corpus)["section_id"])]
@@ -240,8 +281,9 @@ def period_counts(
 
     Args:
         data: a corpus, or a table with ``section_id`` and the ``by`` column (``topics``,
-            ``entities`` or ``links``); a table needs ``sections=`` for the dates.
-        by: ``topic``, ``group``, ``entity`` (entity ids) or ``domain`` (linked domains).
+            ``entities``, ``links`` or ``phrases``); a table needs ``sections=`` for the dates.
+        by: ``topic``, ``group``, ``entity`` (entity ids), ``domain`` (linked domains) or
+            ``phrase`` (key phrases).
         freq: ``week``, ``month``, ``quarter`` or ``year``.
         share: the share of that period's sections instead of the count; NaN for a period
             without sections (a gap, not a zero).
@@ -321,7 +363,13 @@ def top_columns(counts: pd.DataFrame, n: int = 10) -> pd.DataFrame:
 
 
 def item_totals(corpus: Corpus, by: By = "topic", *, role: Role = "about") -> pd.Series:
-    """Sections per item over the whole corpus, most frequent first (ties by name)."""
+    """Sections per item over the whole corpus, most frequent first (ties by name).
+
+    Every count here is of *sections*: ``item_totals(corpus, "domain")`` is the number of
+    sections linking to each site (a section with three links to github.com counts once), not
+    the number of links (``corpus.links.groupby("domain").size()``); ``"phrase"`` the sections
+    using each phrase, where :func:`weeknotes_analysis.phrases.rank_phrases` counts posts.
+    """
     pairs = tagged_sections(corpus, by, role=role)
     totals = pairs.groupby("item").size().astype("int64")
     order = sorted(totals.index, key=lambda item: (-int(totals[item]), str(item)))
@@ -399,7 +447,7 @@ def drill_down(
 
     Args:
         corpus: the corpus the counts came from.
-        item: a topic, group, entity id or domain (as ``by`` says).
+        item: a topic, group, entity id, domain or phrase (as ``by`` says).
         period: a label (``2018-W10``, ``2018-03``, ``2018-Q1``, ``2018``) or a period start
             with ``freq``; default: every period.
         by: what ``item`` is.
@@ -426,7 +474,7 @@ def drill_down(
     return rows[columns].sort_values(["date", "section_id"], kind="stable").reset_index(drop=True)
 
 
-def first_last_seen(corpus: Corpus, by: By = "entity", *, role: Role = "about") -> pd.DataFrame:
+def first_last_seen(corpus: Corpus, by: By = "topic", *, role: Role = "about") -> pd.DataFrame:
     """When each item first and last appeared: item, first_seen, last_seen, first_post,
     last_post, sections, posts; oldest first. Undated sections count but give no date."""
     pairs = tagged_sections(corpus, by, role=role)
@@ -465,7 +513,7 @@ def new_in_period(
     corpus: Corpus,
     period: PeriodLike | None = None,
     *,
-    by: By = "entity",
+    by: By = "topic",
     freq: Freq | None = None,
     min_sections: int = 1,
     role: Role = "about",
@@ -476,7 +524,7 @@ def new_in_period(
         corpus: the corpus.
         period: a label (``2018-W10``, ``2018-03``, ``2018-Q1``, ``2018``) or a date with
             ``freq``; default: the latest period with a dated post.
-        by: ``topic``, ``group``, ``entity`` or ``domain``.
+        by: ``topic``, ``group``, ``entity``, ``domain`` or ``phrase``.
         freq: the frequency of a date ``period``, or of the latest one (default: month).
         min_sections: leave out items found in fewer sections (2: no one-off mentions).
         role: for topics and groups: ``about`` (default), ``mention``, or None for both.

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
     from .corpus import Corpus
@@ -22,6 +22,7 @@ DEFAULT_REPORT = "reports"
 DEFAULT_MAX_FILE_SIZE = "20MB"
 SIZE_UNITS = {"": 1, "B": 1, "K": 10**3, "KB": 10**3, "M": 10**6, "MB": 10**6, "G": 10**9}
 SIZE_UNITS["GB"] = SIZE_UNITS["G"]
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class _Stopped(KeyboardInterrupt):
@@ -89,7 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"weeknotes {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_build_command(commands)
+    _add_check_command(commands)
+    _add_evaluate_command(commands)
+    _add_discover_command(commands)
+    _add_report_command(commands)
+    _add_notebooks_command(commands)
+    return parser
 
+
+def _add_build_command(commands: Subcommands) -> None:
+    """The ``weeknotes build`` sub-command."""
     build = commands.add_parser(
         "build",
         help="build every table as parquet (API: load_corpus(...).to_parquet(out))",
@@ -118,9 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_size_option(build)
 
+
+def _add_check_command(commands: Subcommands) -> None:
+    """The ``weeknotes check`` sub-command."""
     check = commands.add_parser(
         "check",
-        help="list the archive's problems; exit 1 on any error (API: check_archive)",
+        help="list the archive's problems; exit 1 on any error (API: corpus.check_archive)",
         description="Read the archive (no NLP) and list every file skipped or degraded, then "
         "the headings found in more than half of the posts (candidates to leave out of the "
         "analysis, with a weeknotes.toml line to copy).",
@@ -128,10 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", default=DEFAULT_ARCHIVE, help="archive folder")
     _add_size_option(check)
 
+
+def _add_evaluate_command(commands: Subcommands) -> None:
+    """The ``weeknotes evaluate`` sub-command."""
     evaluate = commands.add_parser(
         "evaluate",
         help="score the tags against the author's keywords or a gold file "
-        "(API: evaluate_topics, evaluate_gold)",
+        "(API: evaluate.evaluate_topics, evaluate_gold)",
         description="Recall of the topics mapped from each post's keywords among the topics "
         "the posts are about; with --gold, topic, entity and sentiment scores against a file "
         "of hand-labelled sections (the labelling guide's format).",
@@ -144,9 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--gold", default=None, help="a JSON-lines file of labelled sections to score against"
     )
 
+
+def _add_discover_command(commands: Subcommands) -> None:
+    """The ``weeknotes discover`` sub-command."""
     discover = commands.add_parser(
         "discover",
-        help="group the sections no topic is about into candidate topics (API: discover_topics)",
+        help="group the sections no topic is about into candidate topics "
+        "(API: discover.discover_topics)",
         description="Build the tables (cached in FOLDER), group the sections no topic is about "
         "into candidate topics and write FOLDER/taxonomy-suggestions.yaml, a taxonomy that "
         "extends the one used: pass it to --taxonomy to tag with both.",
@@ -162,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="group every section, not only those no topic is about"
     )
 
+
+def _add_report_command(commands: Subcommands) -> None:
+    """The ``weeknotes report`` sub-command."""
     report = commands.add_parser(
         "report",
         help="run every notebook on the archive and write an HTML report (API: build_report)",
@@ -197,9 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="hatch shares from fewer sections than this (default: 10)",
     )
 
+
+def _add_notebooks_command(commands: Subcommands) -> None:
+    """The ``weeknotes notebooks`` sub-command."""
     notebooks = commands.add_parser(
         "notebooks",
-        help="copy the report's notebooks into a folder for JupyterLab (API: copy_notebooks)",
+        help="copy the report's notebooks into a folder for JupyterLab "
+        "(API: notebook.copy_notebooks)",
         description="Copy the notebooks shipped with the package into DEST, their archive "
         "parameter pointing at ARCHIVE.",
     )
@@ -208,7 +236,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--archive", default=None, help="the archive the notebooks open (default: data/sample)"
     )
     notebooks.add_argument("--model", default=None, help="the notebooks' model parameter")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -402,7 +429,7 @@ def _discover(args: argparse.Namespace) -> int:
         )
         discovery = discover_topics(
             corpus,
-            topics=args.topics,
+            n_topics=args.topics,
             all_sections=args.all,
             taxonomy=args.taxonomy,
             gazetteer=args.gazetteer,
@@ -453,7 +480,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _notebooks(args: argparse.Namespace) -> int:
-    from .report import copy_notebooks
+    from .notebook import copy_notebooks
 
     written = copy_notebooks(args.dest, archive=args.archive, model=args.model)
     for path in written:

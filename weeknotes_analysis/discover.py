@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -212,18 +212,21 @@ def default_topic_count(sections: int) -> int:
 def discover_topics(
     corpus: Corpus,
     *,
-    topics: int | None = None,
+    n_topics: int | None = None,
     all_sections: bool = False,
     taxonomy: str | os.PathLike[str] | Taxonomy | None = None,
     gazetteer: str | os.PathLike[str] | Gazetteer | None = None,
     method: str = "nmf",
     out: str | os.PathLike[str] | None = None,
+    topics: int | None = None,
 ) -> Discovery:
     """Group the sections no topic is about into candidate topics and name them.
 
     Args:
         corpus: a built corpus (its sections, phrases, entities and topics).
-        topics: how many candidates to look for (default: from the number of sections).
+        n_topics: how many candidates to look for (default: from the number of sections).
+            (``topics=`` is its 0.1 name, kept with a warning for one release: elsewhere
+            ``topics`` are topic ids.)
         all_sections: group every section, not only those no topic is about.
         taxonomy: the taxonomy the corpus was tagged with (default: the bundled one); the
             suggestions extend it.
@@ -235,54 +238,35 @@ def discover_topics(
     Returns:
         A :class:`Discovery`: the candidates, their tags, the YAML and the coverage.
     """
+    if topics is not None:
+        warnings.warn(
+            "discover_topics(topics=N) is deprecated: pass n_topics=N", DeprecationWarning, 2
+        )
+        n_topics = topics
     base = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
     extends = _extends(base.path if isinstance(taxonomy, Taxonomy) else taxonomy, out)
     names = gazetteer if isinstance(gazetteer, Gazetteer) else load_gazetteer(gazetteer)
     sections = corpus.sections.sort_values("section_id", kind="stable").reset_index(drop=True)
-    post_of = dict(zip(sections["section_id"], sections["post_id"], strict=True))
     # A section about nothing but the archive's subject (a This Week in Rust section is about
     # Rust) is still one that no topic of its own describes.
     about = set(about_rows(corpus.topics, subjects=False)["section_id"])
-    claimed = {entity for topic in base.topics.values() for entity in topic.entities}
-    unclaimed = [
-        not claimed.intersection(names.ancestors(str(e))) for e in corpus.entities["entity_id"]
-    ]
-    entities = corpus.entities.loc[np.array(unclaimed, dtype=bool)]
-    # Entities a topic already counts are left out, and so are their names and the topics'
-    # own terms as suggested terms: they would only repeat that topic.
-    known = {
-        alias.lower()
-        for entry in names.entries.values()
-        if claimed.intersection(names.ancestors(entry.id))
-        for alias in entry.aliases
-    }
-    known |= {word.lower() for t in base.topics.values() for word in (*t.terms, *t.lemmas)}
+    entities, known = _unclaimed(corpus.entities, base, names)
     features = _features(sections, corpus.phrases, entities)
     pool = [
         section_id
         for section_id in sections["section_id"]
         if features.get(section_id) and (all_sections or section_id not in about)
     ]
-    found: list[dict[str, Any]] = []
-    if len(pool) >= 3:
-        matrix, vocabulary = _matrix(features, pool, post_of)
-        if matrix.shape[1] >= 2:
-            count = min(topics or default_topic_count(len(pool)), len(pool) - 1, matrix.shape[1])
-            weights = _factorise(matrix, count, method=method)
-            everything, _ = _matrix(
-                features, list(sections["section_id"]), post_of, vocabulary=vocabulary
-            )
-            found = _candidates(
-                weights,
-                vocabulary,
-                _membership(everything, weights),
-                sections=sections,
-                features=features,
-                vectors=everything,
-                taken=set(base.topics),
-                known=known,
-                gazetteer=names,
-            )
+    found = _find_candidates(
+        pool,
+        sections,
+        features,
+        n_topics=n_topics,
+        method=method,
+        taken=set(base.topics),
+        known=known,
+        gazetteer=names,
+    )
     merged = extend_taxonomy(
         base, suggestions_yaml(found, extends=extends).encode(), path=SUGGESTIONS
     )
@@ -302,14 +286,73 @@ def discover_topics(
         candidates=candidates, tags=tags, yaml=text, taxonomy=merged, coverage=coverage
     )
     if out is not None:
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
-        discovery.path = folder / SUGGESTIONS
-        partial = folder / f".{SUGGESTIONS}.{os.getpid()}.partial"
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, discovery.path)
-        write_parquet(candidates, folder / CANDIDATES)
+        _write_discovery(discovery, out)
     return discovery
+
+
+def _find_candidates(
+    pool: list[str],
+    sections: pd.DataFrame,
+    features: dict[str, Weights],
+    *,
+    n_topics: int | None,
+    method: str,
+    taken: set[str],
+    known: set[str],
+    gazetteer: Gazetteer,
+) -> list[dict[str, Any]]:
+    """Factorise the sections of ``pool`` into components and make candidates of them (none
+    when fewer than three sections or two features are left)."""
+    if len(pool) < 3:
+        return []
+    post_of = dict(zip(sections["section_id"], sections["post_id"], strict=True))
+    matrix, vocabulary = _matrix(features, pool, post_of)
+    if matrix.shape[1] < 2:
+        return []
+    count = min(n_topics or default_topic_count(len(pool)), len(pool) - 1, matrix.shape[1])
+    weights = _factorise(matrix, count, method=method)
+    everything, _ = _matrix(features, list(sections["section_id"]), post_of, vocabulary=vocabulary)
+    return _candidates(
+        weights,
+        vocabulary,
+        _membership(everything, weights),
+        sections=sections,
+        features=features,
+        vectors=everything,
+        taken=taken,
+        known=known,
+        gazetteer=gazetteer,
+    )
+
+
+def _unclaimed(
+    entities: pd.DataFrame, base: Taxonomy, names: Gazetteer
+) -> tuple[pd.DataFrame, set[str]]:
+    """The entity rows no topic of ``base`` counts yet, and the words a suggestion must not
+    repeat (the names of the entities a topic counts, the topics' own terms and lemmas)."""
+    claimed = {entity for topic in base.topics.values() for entity in topic.entities}
+    unclaimed = [not claimed.intersection(names.ancestors(str(e))) for e in entities["entity_id"]]
+    # Entities a topic already counts are left out, and so are their names and the topics'
+    # own terms as suggested terms: they would only repeat that topic.
+    known = {
+        alias.lower()
+        for entry in names.entries.values()
+        if claimed.intersection(names.ancestors(entry.id))
+        for alias in entry.aliases
+    }
+    known |= {word.lower() for t in base.topics.values() for word in (*t.terms, *t.lemmas)}
+    return entities.loc[np.array(unclaimed, dtype=bool)], known
+
+
+def _write_discovery(discovery: Discovery, out: str | os.PathLike[str]) -> None:
+    """Write the suggestions (aside, then renamed) and the candidates table into ``out``."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    discovery.path = folder / SUGGESTIONS
+    partial = folder / f".{SUGGESTIONS}.{os.getpid()}.partial"
+    partial.write_text(discovery.yaml, encoding="utf-8")
+    os.replace(partial, discovery.path)
+    write_parquet(discovery.candidates, folder / CANDIDATES)
 
 
 def _extends(taxonomy: str | os.PathLike[str] | None, out: str | os.PathLike[str] | None) -> str:
@@ -379,20 +422,55 @@ def _candidates(
     (where they would tag, as the tagger scores them) mostly belong to the candidate. A
     component whose terms find sections that do not look alike is split in as many
     candidates."""
-    section_ids = list(sections["section_id"])
-    headings = sections.set_index("section_id")["heading"]
-    row_of = {section_id: row for row, section_id in enumerate(section_ids)}
     wanted: dict[str, list[int]] = defaultdict(list)
     for number in range(weights.shape[0]):
         order = sorted(range(len(vocabulary)), key=lambda i: (-round(weights[number, i], 9), i))
         for index in order[:TOP_FEATURES]:
             if weights[number, index] > 0:
                 wanted[vocabulary[index]].append(number)
+    chosen_by, strict = _choose_features(
+        wanted,
+        weights,
+        vocabulary,
+        membership,
+        sections=sections,
+        features=features,
+        known=known,
+        gazetteer=gazetteer,
+    )
+    return _group_candidates(
+        chosen_by,
+        strict,
+        sections=sections,
+        vectors=vectors,
+        taken=taken,
+        gazetteer=gazetteer,
+    )
+
+
+Chosen: TypeAlias = dict[int, list[tuple[float, str, set[str]]]]
+
+
+def _choose_features(
+    wanted: dict[str, list[int]],
+    weights: np.ndarray,
+    vocabulary: list[str],
+    membership: np.ndarray,
+    *,
+    sections: pd.DataFrame,
+    features: dict[str, Weights],
+    known: set[str],
+    gazetteer: Gazetteer,
+) -> tuple[Chosen, set[str]]:
+    """The features kept, by the component they go to (their share of its weight, the
+    feature, the sections it tags), and the strict ones (precise in headings only)."""
+    section_ids = list(sections["section_id"])
+    headings = sections.set_index("section_id")["heading"]
     scores, headed = _feature_scores(sections, features, set(wanted))
     # A feature is kept when the sections it tags mostly belong to the components it is heavy
     # in (NMF may split one topic in two), and goes to the component it is heaviest in.
     norms = np.sqrt((weights**2).sum(axis=1))
-    chosen_by: dict[int, list[tuple[float, str, set[str]]]] = defaultdict(list)
+    chosen_by: Chosen = defaultdict(list)
     strict: set[str] = set()
     component_of = dict(zip(section_ids, membership.tolist(), strict=True))
     for feature, numbers in sorted(wanted.items()):
@@ -417,14 +495,35 @@ def _candidates(
             share = [round(float(weights[n, column] / max(norms[n], 1e-12)), 9) for n in numbers]
             best = numbers[int(np.argmax(share))]
             chosen_by[best].append((-max(share), feature, hits))
-    # A term inside longer kept ones ("call" in "call for testing") that tag most of its
-    # sections anyway is dropped: it adds little but whatever else happens to say it.
+    return chosen_by, strict
+
+
+def _kept_terms(chosen_by: Chosen) -> set[str]:
+    """A term inside longer kept ones ("call" in "call for testing") that tag most of its
+    sections anyway is dropped: it adds little but whatever else happens to say it."""
     hits_of = {f[2:]: hits for chosen in chosen_by.values() for _, f, hits in chosen}
     kept = set()
     for term, hits in hits_of.items():
         longer = [h for other, h in hits_of.items() if other != term and _inside(term, other)]
         if not longer or len(hits - set().union(*longer)) > 0.5 * len(hits):
             kept.add(term)
+    return kept
+
+
+def _group_candidates(
+    chosen_by: Chosen,
+    strict: set[str],
+    *,
+    sections: pd.DataFrame,
+    vectors: Any,
+    taken: set[str],
+    gazetteer: Gazetteer,
+) -> list[dict[str, Any]]:
+    """The candidates: each component's kept features, split into groups whose sections look
+    alike, each coherent group named and given a free id."""
+    headings = sections.set_index("section_id")["heading"]
+    row_of = {section_id: row for row, section_id in enumerate(sections["section_id"])}
+    kept = _kept_terms(chosen_by)
     found: list[dict[str, Any]] = []
     used_ids = set(taken)
     for number in sorted(chosen_by):

@@ -18,7 +18,6 @@ from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
 _WORD = re.compile(r"\w", re.UNICODE)
-_SKIP_INLINE = {"html_inline", "footnote_ref", "image"}
 # markdown-it's own limit (its CommonMark preset's): past it, it drops the rest of the body.
 MAX_NESTING = 20
 # Lists open two levels each and footnotes one, so flattening must start two levels earlier.
@@ -323,13 +322,6 @@ def _text_until(children: list[Token], start: int, closing: str) -> str:
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")
     return "".join(parts).strip()
-
-
-def parse_body(body: str, *, first_line: int = 1) -> tuple[list[Section], list[Link]]:
-    """Split a Markdown body into sections and links (see :func:`parse_markdown`, which also
-    returns the body's defects)."""
-    parsed = parse_markdown(body, first_line=first_line)
-    return parsed.sections, parsed.links
 
 
 def parse_markdown(body: str, *, first_line: int = 1) -> ParsedBody:

@@ -851,12 +851,3 @@ def finish_entities(frame: pd.DataFrame, *, gazetteer: Gazetteer) -> pd.DataFram
             majority[entity_id] = gazetteer.entries[entity_id].label
         frame.loc[model, "label"] = frame.loc[model, "entity_id"].map(majority)
     return schema.conform(frame, "entities")
-
-
-def iter_texts(sections: pd.DataFrame) -> Iterable[str]:
-    """Every non-empty section text and footnote text, in table order (what NER reads)."""
-    for text, notes in zip(sections["text"], sections["footnotes"], strict=True):
-        if text and text.strip():
-            yield text
-        if notes and notes.strip():
-            yield notes

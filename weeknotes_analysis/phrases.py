@@ -24,13 +24,14 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Collection, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from . import schema
-from .analysis import Freq, period_label, period_starts
+from .analysis import Freq, period_label, period_starts, table_and_sections
+from .corpus import Corpus
 from .nlp import (
     MODEL_LABELS,
     Gazetteer,
@@ -326,7 +327,7 @@ def phrases(
         nlp: a pipeline from :func:`build_phrase_pipeline`.
         entities: the entities table of these sections: its rows are the entities (ids and
             offsets exactly as there), and the pipeline's own are not used. Without it, the
-            pipeline's entities are accepted by the rules of :func:`weeknotes_analysis.entities`
+            pipeline's entities are accepted by the rules of :func:`weeknotes_analysis.nlp.entities`
             (gazetteer hits in context; the model's NER when the pipeline has it).
         gazetteer: the gazetteer the pipeline was built with (default: the bundled one).
         labels: the model's entity labels kept as entities.
@@ -378,7 +379,7 @@ def _entities_by_text(entities: pd.DataFrame) -> dict[tuple[str, bool], list[dic
 
 
 def rank_phrases(
-    phrases: pd.DataFrame,
+    phrases: Corpus | pd.DataFrame,
     *,
     min_posts: int = 2,
     kinds: Collection[str] | None = None,
@@ -387,7 +388,7 @@ def rank_phrases(
     """Phrases ranked by how widely they recur: posts, then mentions, then the phrase.
 
     Args:
-        phrases: the phrases table.
+        phrases: the corpus, or its phrases table.
         min_posts: leave out phrases found in fewer posts (one post is not a recurrence).
         kinds: keep only these kinds (``entity``, ``noun_phrase``, ``term``); default: all.
         top: keep the first ``top`` rows.
@@ -397,6 +398,8 @@ def rank_phrases(
         count (mentions), sections, posts. Filler never appears, even in an old table.
     """
     columns = ["phrase", "kind", "entity_id", "text", "count", "sections", "posts"]
+    if isinstance(phrases, Corpus):
+        phrases = phrases.phrases
     rows = phrases if kinds is None else phrases[phrases["kind"].isin(list(kinds))]
     rows = rows[~rows["phrase"].map(is_filler)]
     if rows.empty:
@@ -439,6 +442,17 @@ def _most_frequent(rows: pd.DataFrame, column: str, *, ties: str) -> pd.Series:
     return best.set_index("phrase")[column].astype(rows[column].dtype)
 
 
+ItemKind = Literal["phrase", "entity"]
+
+
+def _items_and_sections(
+    items: Corpus | pd.DataFrame, sections: pd.DataFrame | None, by: ItemKind
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if by not in ("phrase", "entity"):
+        raise ValueError(f"by must be phrase or entity, not {by!r}")
+    return table_and_sections(items, sections, "phrases" if by == "phrase" else "entities")
+
+
 def _item_column(items: pd.DataFrame, column: str | None) -> str:
     if column is not None:
         return column
@@ -459,15 +473,22 @@ def _period_counts(
 
 
 def first_seen(
-    items: pd.DataFrame,
-    sections: pd.DataFrame,
+    items: Corpus | pd.DataFrame,
+    sections: pd.DataFrame | None = None,
     *,
+    by: ItemKind = "phrase",
     column: str | None = None,
     freq: Freq = "week",
 ) -> pd.DataFrame:
     """The items seen for the first time in each period: period, label, item, count (mentions
-    in that period); oldest first, then most mentioned. ``items`` is a phrases or entities
-    table (``column`` defaults to phrase, else entity_id); ``sections`` gives the dates."""
+    in that period); oldest first, then most mentioned.
+
+    ``items`` is the corpus (its ``by`` items: ``phrase`` or ``entity``; the sections that
+    count give the dates), or a phrases or entities table with ``sections`` (``column``
+    defaults to phrase, else entity_id). Unlike
+    :func:`weeknotes_analysis.analysis.first_last_seen` (one row per item, its first and last
+    date), this counts mentions per period, for the phrases new in each period."""
+    items, sections = _items_and_sections(items, sections, by)
     counts = _period_counts(items, sections, _item_column(items, column), freq)
     first = counts.sort_values("period", kind="stable").drop_duplicates("item")
     first = first.sort_values(["period", "count", "item"], ascending=[True, False, True])
@@ -476,9 +497,10 @@ def first_seen(
 
 
 def distinctive(
-    items: pd.DataFrame,
-    sections: pd.DataFrame,
+    items: Corpus | pd.DataFrame,
+    sections: pd.DataFrame | None = None,
     *,
+    by: ItemKind = "phrase",
     column: str | None = None,
     freq: Freq = "week",
     top: int = 10,
@@ -492,8 +514,10 @@ def distinctive(
     prior's weight in mentions), so one stray mention does not outrank a real run.
 
     Args:
-        items: a phrases or entities table.
-        sections: the sections table (for the dates).
+        items: the corpus (its ``by`` items; the sections that count give the dates), or a
+            phrases or entities table.
+        sections: with a table, the sections table (for the dates).
+        by: with a corpus, ``phrase`` (default) or ``entity``.
         column: the item column (default: phrase, else entity_id).
         freq: ``week``, ``month``, ``quarter`` or ``year``.
         top: the number of items kept per period.
@@ -504,6 +528,7 @@ def distinctive(
         distinctive), item, count (mentions in the period), rest (mentions elsewhere), score,
         new (True when the period is the first the item was seen in).
     """
+    items, sections = _items_and_sections(items, sections, by)
     counts = _period_counts(items, sections, _item_column(items, column), freq)
     columns = ["period", "label", "rank", "item", "count", "rest", "score", "new"]
     if counts.empty:

@@ -227,8 +227,8 @@ def _share_words(frame: pd.DataFrame | pd.Series) -> str:
 
 def period_sections(frame: pd.DataFrame | pd.Series) -> np.ndarray:
     """Each period's sections (the denominator of its shares): from ``attrs["sections"]`` when
-    :func:`~weeknotes_analysis.period_counts` made the frame, else -1 (unknown) per period, and
-    0 where a share frame's whole row is NaN (a gap)."""
+    :func:`~weeknotes_analysis.analysis.period_counts` made the frame, else -1 (unknown) per
+    period, and 0 where a share frame's whole row is NaN (a gap)."""
     known = frame.attrs.get("sections")
     if known is not None and len(known) == len(frame.index):
         return np.asarray(known, dtype=float)
@@ -326,7 +326,7 @@ def topic_heatmap(
     sections, the denominator of its shares.
 
     Args:
-        shares: :func:`~weeknotes_analysis.period_counts` by topic (or group), usually
+        shares: :func:`~weeknotes_analysis.analysis.period_counts` by topic (or group), usually
             ``share=True``; topics never seen are left out.
         taxonomy: for the row order and labels (default: the bundled one).
         ax: draw here (default: a new figure sized to the rows, with the sections strip).
@@ -414,7 +414,7 @@ def group_area(
     """Stacked areas of topic groups per period: the mix of each period's tags, or counts.
 
     Args:
-        counts: :func:`~weeknotes_analysis.period_counts` by group (counts).
+        counts: :func:`~weeknotes_analysis.analysis.period_counts` by group (counts).
         mix: stack each period's share of tags (sums to 100% where anything was tagged);
             False stacks the counts.
         taxonomy: for colours, order and labels (default: the bundled one).
@@ -475,7 +475,7 @@ def topic_lines(
     from fewer than ``min_sections`` sections are hollow and their periods hatched.
 
     Args:
-        shares: :func:`~weeknotes_analysis.period_counts` by topic (shares or counts).
+        shares: :func:`~weeknotes_analysis.analysis.period_counts` by topic (shares or counts).
         topics: the topics to draw (default: every column); a topic absent from ``shares``
             is drawn as zero.
         window: periods in the rolling mean (default: 4 weeks, 3 months, 4 quarters, 1 year).
@@ -564,7 +564,7 @@ def topic_mix(
     left out (no bar), never drawn as zero.
 
     Args:
-        counts: :func:`~weeknotes_analysis.period_counts` by topic (counts).
+        counts: :func:`~weeknotes_analysis.analysis.period_counts` by topic (counts).
         topics: the topics that share each bar (absent ones count zero).
         taxonomy: for colours and labels (default: the bundled one).
         ax: draw here (default: a new figure).
@@ -657,9 +657,9 @@ def top_bars(
     """Horizontal bars of the ``n`` largest values, largest on top, each labelled with its value.
 
     Args:
-        totals: a value per item, e.g. :func:`~weeknotes_analysis.item_totals`.
+        totals: a value per item, e.g. :func:`~weeknotes_analysis.analysis.item_totals`.
         n: how many bars.
-        labels: item -> display label (e.g. :func:`~weeknotes_analysis.entity_names`).
+        labels: item -> display label (e.g. :func:`~weeknotes_analysis.analysis.entity_names`).
         ax: draw here (default: a new figure sized to the bars).
         title: the chart's title.
         xlabel: what the values count.
@@ -707,11 +707,12 @@ def period_heatmap(
     domains over time.
 
     Args:
-        counts: :func:`~weeknotes_analysis.period_counts` (counts or shares).
+        counts: :func:`~weeknotes_analysis.analysis.period_counts` (counts or shares).
         n: how many rows.
         rank: a value per item that picks the rows, largest first (e.g.
-            :func:`~weeknotes_analysis.item_totals`, so that one busy week in a quiet year does
-            not crowd out what came up all along); default: the column totals of ``counts``.
+            :func:`~weeknotes_analysis.analysis.item_totals`, so that one busy week in a quiet
+            year does not crowd out what came up all along); default: the column totals of
+            ``counts``.
         labels: item -> display label.
         ax: draw here (default: a new figure sized to the rows).
         title: default "Top items by <period>".
@@ -813,7 +814,7 @@ def activity_chart(table: pd.DataFrame, *, title: str | None = None) -> Figure:
     """Posts and words per period, as two bar charts one above the other.
 
     Args:
-        table: :func:`~weeknotes_analysis.activity`.
+        table: :func:`~weeknotes_analysis.analysis.activity`.
         title: default "Posts and words per <period>".
     """
     freq = _freq(table)
@@ -904,8 +905,8 @@ def sentiment_chart(
     """Stacked shares of each sentiment label per period, with the mean compound score as a line.
 
     Args:
-        by_period: :func:`~weeknotes_analysis.sentiment_by_period` (``*_share`` columns and
-            ``compound``, indexed by period start).
+        by_period: :func:`~weeknotes_analysis.sentiment.sentiment_by_period` (``*_share``
+            columns and ``compound``, indexed by period start).
         ax: draw here (default: a new figure).
         title: the chart's title.
     """

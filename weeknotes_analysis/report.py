@@ -5,8 +5,8 @@ from any folder after a plain ``pip install``. The index opens with takeaways co
 the data (:mod:`weeknotes_analysis.takeaways`); each topic has a page of the sections about it
 (:mod:`weeknotes_analysis.pages`) that the charts' cells link to.
 
-Also the few helpers the notebooks share: find the archive from wherever the kernel started,
-load it, and save a figure when the report asks for it.
+The helpers the notebooks share (setup, saving a figure) are in
+:mod:`weeknotes_analysis.notebook`.
 """
 
 from __future__ import annotations
@@ -25,19 +25,26 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
-from .analysis import Freq, PeriodLike, Role, between, item_totals, suggest_freq
+from .analysis import Freq, PeriodLike, Role, between, item_totals
 from .build import build_corpus
 from .corpus import Corpus
+from .notebook import (  # noqa: F401  (copy_notebooks, locate...: importable from here too)
+    NOTEBOOKS,
+    copy_notebooks,
+    corpus_taxonomy,
+    default_freq,
+    locate,
+    notebook_paths,
+    open_archive,
+    save_figure,
+)
 from .pages import page_path, write_item_pages
 from .settings import load_settings
 from .takeaways import Finding, findings
 from .topics import Taxonomy, load_taxonomy
 
 KERNEL = "python3"
-NOTEBOOKS = Path(str(resources.files("weeknotes_analysis") / "notebooks"))
 INDEX_TEMPLATE = "report-index.html"
 # Where a chart's cell links, relative to the report folder (and so to every page in it).
 TOPIC_PAGES = "topics/{topic}.html#{period}"
@@ -61,149 +68,6 @@ class Page:
     html: Path
     figures: tuple[Path, ...]
     seconds: float = 0.0
-
-
-def locate(path: str | os.PathLike[str]) -> Path:
-    """``path`` as given when it exists, else found relative to a parent of the current folder.
-
-    A notebook's kernel starts in the notebook's folder under JupyterLab and nbconvert but in
-    the caller's folder under papermill, so ``data/sample`` must work from both.
-    """
-    given = Path(path).expanduser()
-    if given.is_absolute() or given.exists():
-        return given
-    for parent in Path.cwd().resolve().parents:
-        if (parent / given).exists():
-            return parent / given
-    raise FileNotFoundError(
-        f"{given}: not found in {Path.cwd()} or any folder above it; pass an absolute path"
-    )
-
-
-def open_archive(
-    archive: str | os.PathLike[str],
-    *,
-    model: str = "auto",
-    tables: str | os.PathLike[str] | None = None,
-    start: PeriodLike | None = None,
-    end: PeriodLike | None = None,
-    taxonomy: str | os.PathLike[str] | None = None,
-    gazetteer: str | os.PathLike[str] | None = None,
-    phrases: str = "rules",
-    config: str | os.PathLike[str] | None = None,
-) -> Corpus:
-    """The corpus a notebook works on: :func:`load_corpus` (cached in ``tables`` when given,
-    with the same ``phrases`` and settings as the build that wrote them), cut to the posts
-    from ``start`` to ``end`` (days, both included)."""
-    corpus = build_corpus(
-        locate(archive),
-        model=model,
-        out=tables,
-        taxonomy=locate(taxonomy) if taxonomy else None,
-        gazetteer=locate(gazetteer) if gazetteer else None,
-        phrases=phrases,
-        config=locate(config) if config else None,
-    )
-    return between(corpus, start, end)
-
-
-def corpus_taxonomy(corpus: Corpus, taxonomy: str | os.PathLike[str] | None = None) -> Taxonomy:
-    """The taxonomy the corpus was tagged with: ``taxonomy`` when given, else the archive
-    settings' one, else the bundled one."""
-    if taxonomy:
-        return load_taxonomy(locate(taxonomy))
-    settings = corpus.settings
-    return load_taxonomy(settings.taxonomy if settings and settings.taxonomy else None)
-
-
-def default_freq(corpus: Corpus, freq: str | None = None) -> Freq:
-    """``freq`` when given, else the archive settings' ``freq``, else :func:`suggest_freq`."""
-    chosen = freq or (corpus.settings.freq if corpus.settings else None)
-    if chosen is None:
-        return suggest_freq(corpus)
-    if chosen not in ("week", "month", "quarter", "year"):
-        raise ValueError(f"freq must be week, month, quarter or year, not {chosen!r}")
-    return chosen  # type: ignore[return-value]
-
-
-def copy_notebooks(
-    target: str | os.PathLike[str],
-    *,
-    archive: str | os.PathLike[str] | None = None,
-    model: str | None = None,
-) -> list[Path]:
-    """Copy the report's notebooks into ``target`` for JupyterLab, their ``archive`` (and
-    ``model``) parameter set to the values given; existing files are not overwritten."""
-    import nbformat
-
-    folder = Path(target)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for source in notebook_paths():
-        destination = folder / source.name
-        if destination.exists():
-            raise FileExistsError(f"{destination}: already there; remove it or pick another folder")
-        notebook = nbformat.read(source, as_version=4)
-        for cell in notebook.cells:
-            if "parameters" in cell.metadata.get("tags", []):
-                cell.source = _set_parameter(cell.source, "archive", archive)
-                cell.source = _set_parameter(cell.source, "model", model)
-        nbformat.write(notebook, destination)
-        written.append(destination)
-    return written
-
-
-def _set_parameter(source: str, name: str, value: str | os.PathLike[str] | None) -> str:
-    if value is None:
-        return source
-    text = str(Path(value).resolve()) if name == "archive" else str(value)
-    pattern = re.compile(rf"^{name} = [^#\n]*?(\s*#.*)?$", re.MULTILINE)
-    return pattern.sub(lambda match: f"{name} = {text!r}{match.group(1) or ''}", source, count=1)
-
-
-def save_figure(figure: Figure | Axes, name: str, folder: str | os.PathLike[str] | None) -> None:
-    """Write ``figure`` (or the figure of an Axes) as ``folder/<name>.png``, and as
-    ``<name>.svg`` too when any of its artists links somewhere; no folder, no file."""
-    if folder is None:
-        return
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
-    owner = figure.get_figure(root=True) if isinstance(figure, Axes) else figure
-    if owner is None:
-        raise ValueError(f"{name}: the Axes belongs to no figure")
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "figure"
-    owner.savefig(target / f"{slug}.png", dpi=150, bbox_inches="tight", facecolor="white")
-    if _links(owner):
-        import matplotlib
-
-        with matplotlib.rc_context({"svg.fonttype": "none"}):
-            owner.savefig(
-                target / f"{slug}.svg",
-                bbox_inches="tight",
-                facecolor="white",
-                metadata={"Date": None},
-            )
-
-
-def _links(figure: Figure) -> bool:
-    """True when an artist of ``figure`` carries a URL (a link in SVG output)."""
-
-    def linked(artist: Any) -> bool:
-        urls = getattr(artist, "get_urls", None)
-        if urls is not None and any(urls()):
-            return True
-        return bool(getattr(artist, "get_url", lambda: None)())
-
-    return bool(figure.findobj(linked))
-
-
-def notebook_paths(folder: str | os.PathLike[str] | None = None) -> list[Path]:
-    """The report's notebooks (``*.ipynb`` in ``folder``, default those in the package)."""
-    source = Path(folder) if folder is not None else NOTEBOOKS
-    paths = sorted(p for p in source.glob("*.ipynb") if not p.name.startswith("."))
-    if not paths:
-        raise FileNotFoundError(f"{source}: no notebooks (*.ipynb) to run")
-    return paths
 
 
 def notebook_title(notebook: Any, fallback: str) -> str:
@@ -347,77 +211,98 @@ def build_report(
     if not archive.is_dir():
         raise FileNotFoundError(f"{path}: no such archive folder")
     folder = Path(out).resolve()
-    tables = folder / "tables"
     paths = notebook_paths(notebooks)
     folder.mkdir(parents=True, exist_ok=True)
-    config_file = str(Path(config).resolve()) if config else None
-    settings = load_settings(archive, config=config_file)
-    taxonomy_file = str(Path(taxonomy).resolve()) if taxonomy else settings.taxonomy
-    gazetteer_file = str(Path(gazetteer).resolve()) if gazetteer else None
-    corpus = build_corpus(
-        archive,
-        out=tables,
-        model=model,
-        taxonomy=taxonomy_file,
-        gazetteer=gazetteer_file,
-        jobs=jobs,
-        progress=progress,
-        phrases=phrases,
-        config=config_file,
-    )
+    config_file = _absolute(config)
+    # What every notebook is given (those it does not declare are left out); the build
+    # uses the same files and options, so the notebooks read the tables it wrote.
+    parameters: dict[str, Any] = {
+        "archive": str(archive),
+        "start": _text(start),
+        "end": _text(end),
+        "tables_dir": str(folder / "tables"),
+        "model": model,
+        "phrases": phrases,
+        "config": config_file,
+        "role": role,
+        "min_sections": min_sections,
+        "topic_pages": TOPIC_PAGES,
+        "taxonomy": _absolute(taxonomy) or load_settings(archive, config=config_file).taxonomy,
+        "gazetteer": _absolute(gazetteer),
+        "mapping": _absolute(mapping),
+        "gold": _absolute(gold),
+    }
+    corpus = _build_tables(parameters, jobs=jobs, progress=progress)
     if on_build is not None:
         on_build(corpus)
     corpus = between(corpus, start, end)
-    period = default_freq(corpus, freq)
-    topic_taxonomy = load_taxonomy(taxonomy_file)
-    pages = []
-    for notebook in paths:
-        began = time.perf_counter()
-        figures = folder / "figures" / notebook.stem
-        for stale in [*figures.glob("*.png"), *figures.glob("*.svg")]:
-            stale.unlink()
-        if progress:
-            print(f"running {notebook.name}", flush=True)
-        parameters = {
-            "archive": str(archive),
-            "start": _text(start),
-            "end": _text(end),
-            "tables_dir": str(tables),
-            "figures_dir": str(figures),
-            "model": model,
-            "phrases": phrases,
-            "config": config_file,
-            "freq": period,
-            "role": role,
-            "min_sections": min_sections,
-            "topic_pages": TOPIC_PAGES,
-            "taxonomy": taxonomy_file,
-            "gazetteer": gazetteer_file,
-            "mapping": str(Path(mapping).resolve()) if mapping else None,
-            "gold": str(Path(gold).resolve()) if gold else None,
-        }
-        with _headless():
-            executed = run_notebook(notebook, folder / notebook.name, parameters, cwd=folder)
-        title = notebook_title(executed, notebook.stem)
-        page = render_html(executed, folder / f"{notebook.stem}.html", title=title)
-        pngs = tuple(sorted(figures.glob("*.png"), key=lambda png: png.stat().st_mtime_ns))
-        seconds = time.perf_counter() - began
-        if progress:
-            print(f"ran {notebook.name} in {seconds:.1f} s", flush=True)
-        pages.append(Page(notebook, title, folder / notebook.name, page, pngs, seconds))
-    takeaways = findings(corpus, freq=period, taxonomy=topic_taxonomy, role=role)
-    write_drill_pages(corpus, folder, takeaways, freq=period, taxonomy=topic_taxonomy, role=role)
-    labels = topic_labels_of(topic_taxonomy)
+    parameters["freq"] = default_freq(corpus, freq)
+    pages = [run_page(notebook, folder, parameters, progress=progress) for notebook in paths]
+    return write_report_pages(pages, corpus, folder, parameters)
+
+
+def _build_tables(parameters: Mapping[str, Any], *, jobs: int | None, progress: bool) -> Corpus:
+    """The report's build, into its ``tables`` folder, with the notebooks' options."""
+    return build_corpus(
+        parameters["archive"],
+        out=parameters["tables_dir"],
+        model=parameters["model"],
+        taxonomy=parameters["taxonomy"],
+        gazetteer=parameters["gazetteer"],
+        jobs=jobs,
+        progress=progress,
+        phrases=parameters["phrases"],
+        config=parameters["config"],
+    )
+
+
+def _absolute(path: str | os.PathLike[str] | None) -> str | None:
+    return str(Path(path).resolve()) if path else None
+
+
+def run_page(
+    notebook: Path, folder: Path, parameters: Mapping[str, Any], *, progress: bool = False
+) -> Page:
+    """Run one notebook of the report (its figures into ``figures/<notebook>/``, the stale
+    ones removed first) and render its HTML page."""
+    began = time.perf_counter()
+    figures = folder / "figures" / notebook.stem
+    for stale in [*figures.glob("*.png"), *figures.glob("*.svg")]:
+        stale.unlink()
+    if progress:
+        print(f"running {notebook.name}", flush=True)
+    given = {**parameters, "figures_dir": str(figures)}
+    with _headless():
+        executed = run_notebook(notebook, folder / notebook.name, given, cwd=folder)
+    title = notebook_title(executed, notebook.stem)
+    page = render_html(executed, folder / f"{notebook.stem}.html", title=title)
+    pngs = tuple(sorted(figures.glob("*.png"), key=lambda png: png.stat().st_mtime_ns))
+    seconds = time.perf_counter() - began
+    if progress:
+        print(f"ran {notebook.name} in {seconds:.1f} s", flush=True)
+    return Page(notebook, title, folder / notebook.name, page, pngs, seconds)
+
+
+def write_report_pages(
+    pages: Sequence[Page], corpus: Corpus, folder: Path, parameters: Mapping[str, Any]
+) -> Path:
+    """The takeaways, the drill-down pages and the index of a report whose notebooks ran
+    with ``parameters`` (archive, model, start, end, freq, role, taxonomy)."""
+    freq, role = parameters["freq"], parameters["role"]
+    taxonomy = load_taxonomy(parameters["taxonomy"])
+    takeaways = findings(corpus, freq=freq, taxonomy=taxonomy, role=role)
+    write_drill_pages(corpus, folder, takeaways, freq=freq, taxonomy=taxonomy, role=role)
+    labels = topic_labels_of(taxonomy)
     totals = item_totals(corpus, "topic", role=role)
     topic_list = [(str(t), labels.get(str(t), str(t)), int(n)) for t, n in totals.items()]
     return write_index(
         pages,
         corpus,
         folder / "index.html",
-        archive=archive,
-        model=model,
-        start=start,
-        end=end,
+        archive=Path(parameters["archive"]),
+        model=parameters["model"],
+        start=parameters["start"],
+        end=parameters["end"],
         findings=takeaways,
         topics=topic_list,
     )

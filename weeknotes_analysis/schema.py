@@ -179,13 +179,10 @@ TABLES: Mapping[str, tuple[Column, ...]] = {
     "phrases": PHRASES,
 }
 
-# Kept for callers written against the name; every table of a Corpus is in TABLES.
-CONTRACTS: Mapping[str, tuple[Column, ...]] = TABLES
-
 
 def column_names(table: str) -> list[str]:
     """The contract's column names of ``table``, in order."""
-    return [column.name for column in CONTRACTS[table]]
+    return [column.name for column in TABLES[table]]
 
 
 def empty(table: str) -> pd.DataFrame:
@@ -205,7 +202,7 @@ def conform(frame: pd.DataFrame, table: str) -> pd.DataFrame:
         raise ValueError(f"table {table!r} lacks contract columns {missing}")
     extra = [name for name in frame.columns if name not in names]
     ordered = frame[names + extra].copy()
-    for column in CONTRACTS[table]:
+    for column in TABLES[table]:
         ordered[column.name] = _cast(ordered[column.name], column.dtype)
     return ordered.reset_index(drop=True)
 
@@ -222,7 +219,7 @@ def _cast(series: pd.Series, dtype: str) -> pd.Series:
 
 def validate(frame: pd.DataFrame, table: str) -> None:
     """Raise ``ValueError`` when ``frame`` breaks ``table``'s contract (names or dtypes)."""
-    for column in CONTRACTS[table]:
+    for column in TABLES[table]:
         if column.name not in frame.columns:
             raise ValueError(f"table {table!r} lacks column {column.name!r}")
         actual = str(frame[column.name].dtype)

@@ -47,7 +47,8 @@ import pandas as pd
 import yaml
 
 from . import schema
-from .analysis import Freq, period_range, period_starts
+from .analysis import Freq, period_range, period_starts, table_and_sections
+from .corpus import Corpus
 
 SENTENCE_POSITIVE = 0.05
 SENTENCE_NEGATIVE = -0.05
@@ -295,11 +296,16 @@ def sentiment(sections: pd.DataFrame, *, footnotes: bool = True) -> pd.DataFrame
     return schema.conform(frame, "sentiment")
 
 
-def post_sentiment(sentiment: pd.DataFrame, posts: pd.DataFrame | None = None) -> pd.DataFrame:
+def post_sentiment(
+    sentiment: Corpus | pd.DataFrame, posts: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per post: the word-weighted rollup of its sections' rows and the label by the
     same rule. Columns: post_id, compound, label, pos, neg, neu, sections, sentences,
-    positive_sentences, negative_sentences, words, positive_share, negative_share; with
-    ``posts`` also title, date and week (every post of ``posts``, in its order)."""
+    positive_sentences, negative_sentences, words, positive_share, negative_share; with a
+    corpus (or a sentiment table and ``posts``) also title, date and week (every post, in
+    the posts' order)."""
+    if isinstance(sentiment, Corpus):
+        sentiment, posts = sentiment.sentiment, sentiment.posts
     words = sentiment["words"].astype("float64")
     means = ["compound", "pos", "neg", "neu", "positive_share", "negative_share"]
     counts = ["sentences", "positive_sentences", "negative_sentences", "words"]
@@ -335,13 +341,15 @@ def post_sentiment(sentiment: pd.DataFrame, posts: pd.DataFrame | None = None) -
 
 
 def sentiment_by_period(
-    sentiment: pd.DataFrame, sections: pd.DataFrame, *, freq: Freq = "month"
+    data: Corpus | pd.DataFrame, sections: pd.DataFrame | None = None, *, freq: Freq = "month"
 ) -> pd.DataFrame:
     """Sections of each label per period (every period present, empty ones 0).
 
     Args:
-        sentiment: the sentiment table.
-        sections: the sections table (for the dates; undated sections are left out).
+        data: the corpus (its sections that count: excluded ones are left out), or the
+            sentiment table with ``sections``.
+        sections: with a sentiment table, the sections table (for the dates; undated
+            sections are left out).
         freq: ``week``, ``month``, ``quarter`` or ``year``.
 
     Returns:
@@ -350,6 +358,7 @@ def sentiment_by_period(
         and each label's share of the period's sections (positive_share, ...; 0 when empty).
         ``attrs`` holds freq.
     """
+    sentiment, sections = table_and_sections(data, sections, "sentiment")
     dated = sentiment.merge(
         sections.loc[sections["date"].notna(), ["section_id", "date"]], on="section_id"
     )
@@ -378,8 +387,10 @@ def sentiment_by_period(
     return table
 
 
-def sentiment_by_year(sentiment: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:
+def sentiment_by_year(
+    data: Corpus | pd.DataFrame, sections: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """:func:`sentiment_by_period` by calendar year, indexed by ``year`` (an int)."""
-    table = sentiment_by_period(sentiment, sections, freq="year")
+    table = sentiment_by_period(data, sections, freq="year")
     table.index = pd.Index(table.index.year, name="year")
     return table

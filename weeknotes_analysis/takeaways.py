@@ -36,7 +36,7 @@ class Finding:
 
     Attributes:
         text: one sentence with its numbers (plain text).
-        chart: the figure that shows it (a :func:`~weeknotes_analysis.save_figure` name).
+        chart: the figure that shows it (a :func:`~weeknotes_analysis.notebook.save_figure` name).
         by: what ``items`` are: ``topic``, ``entity`` or ``domain``.
         items: the items whose sections are behind it, most important first.
         period: the period label the first item's sections are taken at, if any.
