@@ -209,6 +209,11 @@ def default_topic_count(sections: int) -> int:
     return max(3, min(40, round(math.sqrt(sections) / 2)))
 
 
+def _pool(sections: pd.DataFrame, features: dict[str, Any], skip: set[str]) -> list[str]:
+    """The sections to group: those with features, less the ``skip`` ones."""
+    return [sid for sid in sections["section_id"] if features.get(sid) and sid not in skip]
+
+
 def discover_topics(
     corpus: Corpus,
     *,
@@ -252,11 +257,7 @@ def discover_topics(
     about = set(about_rows(corpus.topics, subjects=False)["section_id"])
     entities, known = _unclaimed(corpus.entities, base, names)
     features = _features(sections, corpus.phrases, entities)
-    pool = [
-        section_id
-        for section_id in sections["section_id"]
-        if features.get(section_id) and (all_sections or section_id not in about)
-    ]
+    pool = _pool(sections, features, set() if all_sections else about)
     found = _find_candidates(
         pool,
         sections,
