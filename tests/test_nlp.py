@@ -269,6 +269,27 @@ def test_every_aws_service_has_its_own_id_under_aws_whatever_its_prefix(rules_nl
     assert {"aws-lambda", "eks", "s3", "ec2"} <= set(gazetteer.entries)
 
 
+def test_plurals_and_parts_of_a_cloud_take_their_own_id_under_their_vendor(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "Each task gets ENIs and EIPs, Transit VPCs link to Direct Connect Gateways, and the "
+            "keys live in Key Vault. HTC showed the HTC Vive next to new iPad Pros and IPv4 "
+            "addresses ran out; the chat speaks XMPP."
+        ),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    found = dict(zip(frame["text"], frame["entity_id"], strict=True))
+    assert found["ENIs"] == "elastic-network-interface" and found["EIPs"] == "elastic-ip"
+    assert found["Transit VPCs"] == "amazon-vpc"
+    assert found["Direct Connect Gateways"] == "aws-direct-connect"
+    assert found["Key Vault"] == "azure-key-vault" and found["iPad Pros"] == "ipad"
+    assert found["HTC Vive"] == "htc-vive" and found["HTC"] == "htc"
+    assert found["IPv4"] == "ipv4" and found["XMPP"] == "xmpp"
+    assert gazetteer.ancestors("elastic-ip")[1] == "aws"
+    assert gazetteer.ancestors("azure-key-vault")[1] == "azure"
+
+
 def test_generated_aliases_never_make_a_plain_word_unconditional(gazetteer):
     text = default_gazetteer_path().read_text()
     block = text.split("# BEGIN generated AWS services", 1)[1].split("# END generated", 1)[0]
