@@ -274,7 +274,8 @@ def test_plurals_and_parts_of_a_cloud_take_their_own_id_under_their_vendor(rules
         sections_of(
             "Each task gets ENIs and EIPs, Transit VPCs link to Direct Connect Gateways, and the "
             "keys live in Key Vault. HTC showed the HTC Vive next to new iPad Pros and IPv4 "
-            "addresses ran out; the chat speaks XMPP."
+            "addresses ran out; the chat speaks XMPP. On AWS, Client VPN reaches the VPC and "
+            "3D Touch came to the iPad."
         ),
         rules_nlp,
         gazetteer=gazetteer,
@@ -286,6 +287,7 @@ def test_plurals_and_parts_of_a_cloud_take_their_own_id_under_their_vendor(rules
     assert found["Key Vault"] == "azure-key-vault" and found["iPad Pros"] == "ipad"
     assert found["HTC Vive"] == "htc-vive" and found["HTC"] == "htc"
     assert found["IPv4"] == "ipv4" and found["XMPP"] == "xmpp"
+    assert found["Client VPN"] == "aws-client-vpn" and found["3D Touch"] == "3d-touch"
     assert gazetteer.ancestors("elastic-ip")[1] == "aws"
     assert gazetteer.ancestors("azure-key-vault")[1] == "azure"
 
@@ -361,6 +363,10 @@ def test_ambiguous_forms_are_resolved_by_context(rules_nlp, gazetteer):
             "Build your own tools, then build more of them.",
             "Azure DevOps now runs Pipelines on every commit.",
             "Data Pipelines are hard to get right.",
+            "Terraform works like CloudFormation in AWS or ARM in Azure.",
+            "The new laptops run on ARM chips instead of x86.",
+            "Tesla's Autopilot steers the car on the highway; the PCI certification is done.",
+            "The plane flew on autopilot. Our PCI cards were slow.",
         ),
         rules_nlp,
         gazetteer=gazetteer,
@@ -375,6 +381,10 @@ def test_ambiguous_forms_are_resolved_by_context(rules_nlp, gazetteer):
     assert "microsoft-build" not in ids(frame, 7)
     assert "azure-pipelines" in ids(frame, 8)
     assert "azure-pipelines" not in ids(frame, 9)
+    assert "azure-resource-manager" in ids(frame, 10) and "arm-architecture" not in ids(frame, 10)
+    assert "arm-architecture" in ids(frame, 11) and "azure-resource-manager" not in ids(frame, 11)
+    assert {"tesla-autopilot", "pci-dss"} <= set(ids(frame, 12))
+    assert not {"tesla-autopilot", "pci-dss"} & set(ids(frame, 13))
 
 
 def test_one_id_for_variants_of_a_place_and_versions_stay_with_their_product(rules_nlp, gazetteer):
