@@ -292,6 +292,24 @@ def test_plurals_and_parts_of_a_cloud_take_their_own_id_under_their_vendor(rules
     assert gazetteer.ancestors("azure-key-vault")[1] == "azure"
 
 
+def test_a_vendors_two_word_name_matches_with_its_second_word_in_lower_case(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "The Google assistant came to phones, the Microsoft edge browser got tabs and "
+            "Windows server got containers.",
+            "Google now ranks pages by speed. The Apple one-year plan and a cloud functions demo.",
+        ),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    first = dict(zip(frame["text"], frame["entity_id"], strict=True))
+    assert first["Google assistant"] == "google-assistant"
+    assert first["Windows server"] == "windows-server"
+    assert first["Microsoft edge"] == "microsoft-edge"
+    assert "google-assistant" not in ids(frame, 1), "Google Now is not 'Google now'"
+    assert not {"cloud-functions", "apple-one"} & set(ids(frame, 1))
+
+
 def test_generated_aliases_never_make_a_plain_word_unconditional(gazetteer):
     text = default_gazetteer_path().read_text()
     block = text.split("# BEGIN generated AWS services", 1)[1].split("# END generated", 1)[0]

