@@ -119,6 +119,18 @@ def test_amazon_devices_are_smart_home_not_aws():
     assert "smart-home" in found and "aws" not in found
 
 
+def test_phone_assistants_are_their_makers_ai_not_the_smart_home():
+    found = topics_of(
+        "Siri now answers follow-up questions, and Google Assistant and Cortana learned the "
+        "same trick: each voice assistant keeps the context of the last question.",
+        heading="Assistants",
+    )
+    assert "machine-learning" in found and "smart-home" not in found
+    assert "smart-home" in topics_of(
+        "The Echo speaker and the Google Home hub both switch the lights.", heading="Speakers"
+    )
+
+
 def test_users_own_taxonomy_file(tmp_path):
     archive = tmp_path / "archive"
     write(
