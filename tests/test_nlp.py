@@ -310,6 +310,16 @@ def test_a_vendors_two_word_name_matches_with_its_second_word_in_lower_case(rule
     assert not {"cloud-functions", "apple-one"} & set(ids(frame, 1))
 
 
+def test_aws_regions_are_places_under_aws_by_code_and_by_name(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of("The bucket lives in us-east-1 and the copy in US East (Ohio), eu-west-2."),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    assert ids(frame) == ["us-east-1", "us-east-2", "eu-west-2"]
+    assert all(gazetteer.ancestors(region)[1] == "aws" for region in ids(frame))
+
+
 def test_generated_aliases_never_make_a_plain_word_unconditional(gazetteer):
     text = default_gazetteer_path().read_text()
     block = text.split("# BEGIN generated AWS services", 1)[1].split("# END generated", 1)[0]
@@ -322,12 +332,15 @@ def test_generated_aliases_never_make_a_plain_word_unconditional(gazetteer):
             if alias.split(" ")[0] in {"AWS", "Amazon"}:
                 continue
             # Bare: some word with an inner capital or a digit ("SageMaker", "Route 53"), or
-            # an abbreviation of four capitals or more ("QLDB").
+            # an abbreviation of four capitals or more ("QLDB"), or a region's name with its
+            # place in brackets ("US East (Ohio)").
             assert any(
                 (word.isupper() and len(word) >= 4)
                 or (not word.isupper() and re.search(r"[A-Z0-9]", word[1:]))
                 for word in alias.split(" ")
-            ), f"{entry.id}: bare alias {alias!r} could be English"
+            ) or (entry.kind == "place" and re.search(r" \(.+\)$", alias)), (
+                f"{entry.id}: bare alias {alias!r} could be English"
+            )
 
 
 def test_generic_terms_are_never_entities(model_nlp, gazetteer):
