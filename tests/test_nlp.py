@@ -469,6 +469,7 @@ def test_a_vendor_name_that_begins_a_longer_name_gives_way_to_it(rules_nlp, gaze
             "The talk was at Microsoft Reactor in Sydney, hosted by Microsoft.",
             "Microsoft CEO Satya Nadella spoke; NVidia GPUs were sold out.",
             "Ferrous Systems Achieves IEC 61508 Certification for the Rust Core Library",
+            "Ferrous Systems certified the Rust Core Library, and Go Mobile builds apps in Go.",
         ),
         rules_nlp,
         gazetteer=gazetteer,
@@ -476,6 +477,8 @@ def test_a_vendor_name_that_begins_a_longer_name_gives_way_to_it(rules_nlp, gaze
     assert ids(frame, 0)[:1] == ["microsoft reactor"] and ids(frame, 0).count("microsoft") == 1
     assert "microsoft" in ids(frame, 1) and "nvidia" in ids(frame, 1)
     assert ids(frame, 2)[:1] == ["ferrous-systems"], "a title is not one long name"
+    # A language's name begins longer names too; alone it stays the language.
+    assert ids(frame, 3) == ["ferrous-systems", "rust core library", "go mobile", "golang"]
 
 
 def row(text: str, entity_id: str, label: str, source: str = "model", start: int = 0) -> dict:
@@ -497,6 +500,22 @@ def test_surname_first_name_and_possessive_take_the_full_name_id_within_a_post()
         "arlo siemsen",
     ]
     assert {r["label"] for r in first + later} == {"PERSON"}
+
+
+def test_a_place_keeps_its_id_beside_a_longer_name_that_ends_with_it():
+    first = [row("Rust Lyon", "rust lyon", "ORG"), row("Instance Connect", "x", "PRODUCT")]
+    later = [row("Lyon", "lyon", "GPE"), row("EC2 Instance Connect", "ec2ic", "PRODUCT")]
+    merge_post_variants([first, later], ["", ""])
+    assert [r["entity_id"] for r in first + later] == ["rust lyon", "ec2ic", "lyon", "ec2ic"]
+
+
+def test_only_a_brand_gives_way_to_a_persons_name():
+    rows = [
+        row("Rust Bangalore", "rust bangalore", "PERSON"),
+        row("Rust", "rust", "PRODUCT", "gazetteer"),
+    ]
+    merge_post_variants([rows], [""])
+    assert [r["entity_id"] for r in rows] == ["rust bangalore", "rust"]
 
 
 @pytest.mark.slow

