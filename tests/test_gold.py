@@ -68,7 +68,7 @@ def test_ignoreme_dev_gold_floors(ignoreme_with_model):
     result = evaluate_gold(ignoreme_with_model, need(GOLD))
     assert result.sections == 120
     # Measured when these floors were set: topics 0.915 / 0.867 (0.70 / 0.56 before roles),
-    # entities 0.932 / 0.931 (0.82 / 0.87), sentiment 0.758 with no flip (0.60).
+    # entities 0.935 / 0.934 (0.82 / 0.87), sentiment 0.758 with no flip (0.60).
     assert result.topics["precision"] >= 0.90, result.topic_errors.to_string()
     assert result.topics["recall"] >= 0.855, result.topic_errors.to_string()
     assert result.entities["precision"] >= 0.92, result.entity_errors.to_string()
@@ -112,10 +112,10 @@ def test_ignoreme_held_out_floors(ignoreme_with_model):
     held_out = Path(__file__).parent / "fixtures" / "gold-heldout-ignoreme.jsonl"
     result = evaluate_gold(ignoreme_with_model, held_out)
     assert result.sections == 60
-    # Measured when these floors were set: topics 0.911 / 0.872, entities 0.939 / 0.886
+    # Measured when these floors were set: topics 0.911 / 0.872, entities 0.940 / 0.892
     # (0.933 / 0.874 before the issue-12 follow-up), sentiment 0.617 with no flip.
     assert result.topics["precision"] >= 0.90, result.topic_errors.to_string()
     assert result.topics["recall"] >= 0.86, result.topic_errors.to_string()
     assert result.entities["precision"] >= 0.93, result.entity_errors.to_string()
-    assert result.entities["recall"] >= 0.88, result.entity_errors.to_string()
+    assert result.entities["recall"] >= 0.885, result.entity_errors.to_string()
     assert result.sentiment["accuracy"] >= 0.60 and result.sentiment["flips"] <= 1
