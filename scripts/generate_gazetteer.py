@@ -22,6 +22,9 @@ Aliases are chosen so that no common English word becomes an unconditional alias
   shorter ones ambiguous as above, and never when the gazetteer lists it as a generic term
   (``not_entities``: "RAM" is memory).
 
+The AWS regions come from botocore too (``botocore/data/partitions.json``): each region its
+own place under ``aws``, named by its code and its description ("us-east-2", "US East (Ohio)").
+
 Usage (needs the ``gazetteer`` extra: ``pip install -e .[gazetteer]``)::
 
     python scripts/generate_gazetteer.py [--gazetteer PATH] [--check]
@@ -53,6 +56,7 @@ PART_WORDS = {
 # Lower-case words that may stand inside a service's name ("Lookout for Vision").
 JOINERS = {"for", "and", "of", "on", "in", "with", "by"}
 CONTEXT = ["aws", "amazon-web-services"]
+REGION_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 
 
 @dataclass
@@ -93,6 +97,37 @@ def awacs_names() -> Iterator[tuple[str, str | None]]:
         match = re.search(r'^service_name = "(.+)"$', path.read_text(), flags=re.M)
         if match:
             yield match.group(1), None
+
+
+def region_entries(forms: set[str]) -> list[dict[str, object]]:
+    """A place under ``aws`` for every region of botocore's commercial, China and GovCloud
+    partitions: its code and its description, both distinctive as written."""
+    import botocore
+
+    document = json.loads((Path(botocore.__file__).parent / "data/partitions.json").read_text())
+    entries: list[dict[str, object]] = []
+    for partition in document["partitions"]:
+        if partition["id"] not in REGION_PARTITIONS:
+            continue
+        for code, region in sorted(partition["regions"].items()):
+            description = str(region.get("description") or "")
+            if code.endswith("-global") or not re.fullmatch(r"[a-z]+(?:-[a-z]+)+-\d+", code):
+                continue
+            aliases = [form for form in (code, description) if form and form.lower() not in forms]
+            if not aliases:
+                continue
+            forms.update(form.lower() for form in aliases)
+            entries.append(
+                {
+                    "id": code,
+                    "name": description or code,
+                    "label": "GPE",
+                    "kind": "place",
+                    "parent": "aws",
+                    "aliases": aliases,
+                }
+            )
+    return entries
 
 
 def clean(name: str) -> tuple[str, str, list[str]] | None:
@@ -224,7 +259,7 @@ def generated_entries(kept: str) -> list[dict[str, object]]:
             del entry["ambiguous"], entry["context"]
         ids.add(str(entry["id"]))
         entries.append(entry)
-    return entries
+    return entries + [entry for entry in region_entries(forms) if entry["id"] not in ids]
 
 
 def render(entries: list[dict[str, object]]) -> str:
@@ -257,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.gazetteer}: {'stale' if stale else 'up to date'}")
         return int(stale)
     args.gazetteer.write_text(updated)
-    print(f"{args.gazetteer}: {len(entries)} generated AWS services")
+    print(f"{args.gazetteer}: {len(entries)} generated AWS services and regions")
     return 0
 
 

@@ -67,23 +67,25 @@ def test_a_bad_gold_line_names_the_file_and_line(tmp_path):
 def test_ignoreme_dev_gold_floors(ignoreme_with_model):
     result = evaluate_gold(ignoreme_with_model, need(GOLD))
     assert result.sections == 120
-    # Measured when these floors were set: topics 0.911 / 0.863 (0.70 / 0.56 before roles),
-    # entities 0.925 / 0.905 (0.82 / 0.87), sentiment 0.783 with no flip (0.60).
-    assert result.topics["precision"] >= 0.88, result.topic_errors.to_string()
-    assert result.topics["recall"] >= 0.84, result.topic_errors.to_string()
-    assert result.entities["precision"] >= 0.90, result.entity_errors.to_string()
-    assert result.entities["recall"] >= 0.88, result.entity_errors.to_string()
-    assert result.sentiment["accuracy"] >= 0.74
-    assert result.sentiment["flips"] <= 2
+    # Measured when these floors were set: topics 0.915 / 0.867 (0.70 / 0.56 before roles),
+    # entities 0.935 / 0.934 (0.82 / 0.87), sentiment 0.758 with no flip (0.60).
+    assert result.topics["precision"] >= 0.90, result.topic_errors.to_string()
+    assert result.topics["recall"] >= 0.855, result.topic_errors.to_string()
+    assert result.entities["precision"] >= 0.92, result.entity_errors.to_string()
+    assert result.entities["recall"] >= 0.92, result.entity_errors.to_string()
+    assert result.sentiment["accuracy"] >= 0.75
+    assert result.sentiment["flips"] <= 1
 
 
 @pytest.mark.slow
 def test_rust_gold_topics_hold_on_another_archive():
     corpus = load_corpus(need(RUST), model="none")
     result = evaluate_gold(corpus, need(GOLD_RUST))
-    # Tuned on ig.nore.me; measured 0.78 / 0.92 here (0.62 / 0.63 before roles).
-    assert result.topics["precision"] >= 0.7, result.topic_errors.to_string()
-    assert result.topics["recall"] >= 0.9, result.topic_errors.to_string()
+    # Measured 0.923 / 0.923 here (0.62 / 0.63 before roles), sentiment 0.817 (0.33 with
+    # VADER alone).
+    assert result.topics["precision"] >= 0.91, result.topic_errors.to_string()
+    assert result.topics["recall"] >= 0.91, result.topic_errors.to_string()
+    assert result.sentiment["accuracy"] >= 0.80 and result.sentiment["flips"] == 0
     about = corpus.post_topics[corpus.post_topics["role"] == "about"]
     assert set(about.loc[about["topic"] == "rust", "post_id"]) == set(corpus.posts["post_id"])
 
@@ -110,8 +112,10 @@ def test_ignoreme_held_out_floors(ignoreme_with_model):
     held_out = Path(__file__).parent / "fixtures" / "gold-heldout-ignoreme.jsonl"
     result = evaluate_gold(ignoreme_with_model, held_out)
     assert result.sections == 60
-    # Measured when these floors were set: topics 0.911 / 0.872, entities 0.933 / 0.874.
-    assert result.topics["precision"] >= 0.88, result.topic_errors.to_string()
-    assert result.topics["recall"] >= 0.84, result.topic_errors.to_string()
-    assert result.entities["precision"] >= 0.90, result.entity_errors.to_string()
-    assert result.entities["recall"] >= 0.85, result.entity_errors.to_string()
+    # Measured when these floors were set: topics 0.911 / 0.872, entities 0.940 / 0.892
+    # (0.933 / 0.874 before the issue-12 follow-up), sentiment 0.617 with no flip.
+    assert result.topics["precision"] >= 0.90, result.topic_errors.to_string()
+    assert result.topics["recall"] >= 0.86, result.topic_errors.to_string()
+    assert result.entities["precision"] >= 0.93, result.entity_errors.to_string()
+    assert result.entities["recall"] >= 0.885, result.entity_errors.to_string()
+    assert result.sentiment["accuracy"] >= 0.60 and result.sentiment["flips"] <= 1

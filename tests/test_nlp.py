@@ -269,6 +269,85 @@ def test_every_aws_service_has_its_own_id_under_aws_whatever_its_prefix(rules_nl
     assert {"aws-lambda", "eks", "s3", "ec2"} <= set(gazetteer.entries)
 
 
+def test_plurals_and_parts_of_a_cloud_take_their_own_id_under_their_vendor(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "Each task gets ENIs and EIPs, Transit VPCs link to Direct Connect Gateways, and the "
+            "keys live in Key Vault. HTC showed the HTC Vive next to new iPad Pros and IPv4 "
+            "addresses ran out; the chat speaks XMPP. On AWS, Client VPN reaches the VPC and "
+            "3D Touch came to the iPad."
+        ),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    found = dict(zip(frame["text"], frame["entity_id"], strict=True))
+    assert found["ENIs"] == "elastic-network-interface" and found["EIPs"] == "elastic-ip"
+    assert found["Transit VPCs"] == "amazon-vpc"
+    assert found["Direct Connect Gateways"] == "aws-direct-connect"
+    assert found["Key Vault"] == "azure-key-vault" and found["iPad Pros"] == "ipad"
+    assert found["HTC Vive"] == "htc-vive" and found["HTC"] == "htc"
+    assert found["IPv4"] == "ipv4" and found["XMPP"] == "xmpp"
+    assert found["Client VPN"] == "aws-client-vpn" and found["3D Touch"] == "3d-touch"
+    assert gazetteer.ancestors("elastic-ip")[1] == "aws"
+    assert gazetteer.ancestors("azure-key-vault")[1] == "azure"
+
+
+def test_a_vendors_two_word_name_matches_with_its_second_word_in_lower_case(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "The Google assistant came to phones, the Microsoft edge browser got tabs and "
+            "Windows server got containers.",
+            "Google now ranks pages by speed. The Apple one-year plan and a cloud functions demo.",
+            "If you are a Rust project owner, Google photos can wait.",
+        ),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    first = dict(zip(frame["text"], frame["entity_id"], strict=True))
+    assert first["Google assistant"] == "google-assistant"
+    assert first["Windows server"] == "windows-server"
+    assert first["Microsoft edge"] == "microsoft-edge"
+    assert "google-assistant" not in ids(frame, 1), "Google Now is not 'Google now'"
+    assert not {"cloud-functions", "apple-one"} & set(ids(frame, 1))
+    assert "rust-project" not in ids(frame, 2), "a project's or a team's name keeps its case"
+
+
+def test_aws_regions_are_places_under_aws_by_code_and_by_name(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of("The bucket lives in us-east-1 and the copy in US East (Ohio), eu-west-2."),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    assert ids(frame) == ["us-east-1", "us-east-2", "eu-west-2"]
+    assert all(gazetteer.ancestors(region)[1] == "aws" for region in ids(frame))
+
+
+@pytest.mark.slow
+def test_a_language_or_an_event_with_a_place_is_one_name(model_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "Next month the Dallas Rust meetup and DevOpsDays Melbourne both have talks.",
+            "Rust runs well in Dallas, and Melbourne hosted DevOpsDays.",
+        ),
+        model_nlp,
+        gazetteer=gazetteer,
+    )
+    assert {"dallas rust", "devopsdays melbourne"} <= set(ids(frame, 0))
+    assert not {"rust", "dallas", "devopsdays", "melbourne"} & set(ids(frame, 0))
+    assert {"rust", "devopsdays"} <= set(ids(frame, 1)), "not next to each other: two names"
+
+
+def test_a_name_ending_in_a_capital_letter_is_found_before_a_full_stop(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of("Allo was announced at Google I/O. The U.S. and the U.K. agreed."),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    rows = frame.set_index("entity_id")
+    assert rows.loc["google-io", "text"] == "Google I/O", "the sentence's full stop is left out"
+    assert rows.loc["united-states", "text"] == "U.S.", "a name's own full stop stays"
+
+
 def test_generated_aliases_never_make_a_plain_word_unconditional(gazetteer):
     text = default_gazetteer_path().read_text()
     block = text.split("# BEGIN generated AWS services", 1)[1].split("# END generated", 1)[0]
@@ -281,12 +360,15 @@ def test_generated_aliases_never_make_a_plain_word_unconditional(gazetteer):
             if alias.split(" ")[0] in {"AWS", "Amazon"}:
                 continue
             # Bare: some word with an inner capital or a digit ("SageMaker", "Route 53"), or
-            # an abbreviation of four capitals or more ("QLDB").
+            # an abbreviation of four capitals or more ("QLDB"), or a region's name with its
+            # place in brackets ("US East (Ohio)").
             assert any(
                 (word.isupper() and len(word) >= 4)
                 or (not word.isupper() and re.search(r"[A-Z0-9]", word[1:]))
                 for word in alias.split(" ")
-            ), f"{entry.id}: bare alias {alias!r} could be English"
+            ) or (entry.kind == "place" and re.search(r" \(.+\)$", alias)), (
+                f"{entry.id}: bare alias {alias!r} could be English"
+            )
 
 
 def test_generic_terms_are_never_entities(model_nlp, gazetteer):
@@ -340,6 +422,11 @@ def test_ambiguous_forms_are_resolved_by_context(rules_nlp, gazetteer):
             "Build your own tools, then build more of them.",
             "Azure DevOps now runs Pipelines on every commit.",
             "Data Pipelines are hard to get right.",
+            "Terraform works like CloudFormation in AWS or ARM in Azure.",
+            "The new laptops run on ARM chips instead of x86.",
+            "Tesla's Autopilot steers the car on the highway; the PCI certification is done.",
+            "The plane flew on autopilot. Our PCI cards were slow.",
+            "Comparing ARM with x86 and RISC-V memory models on an Azure VM.",
         ),
         rules_nlp,
         gazetteer=gazetteer,
@@ -354,6 +441,11 @@ def test_ambiguous_forms_are_resolved_by_context(rules_nlp, gazetteer):
     assert "microsoft-build" not in ids(frame, 7)
     assert "azure-pipelines" in ids(frame, 8)
     assert "azure-pipelines" not in ids(frame, 9)
+    assert "azure-resource-manager" in ids(frame, 10) and "arm-architecture" not in ids(frame, 10)
+    assert "arm-architecture" in ids(frame, 11) and "azure-resource-manager" not in ids(frame, 11)
+    assert {"tesla-autopilot", "pci-dss"} <= set(ids(frame, 12))
+    assert not {"tesla-autopilot", "pci-dss"} & set(ids(frame, 13))
+    assert "arm-architecture" in ids(frame, 14), "the entry with the most context words wins"
 
 
 def test_one_id_for_variants_of_a_place_and_versions_stay_with_their_product(rules_nlp, gazetteer):
@@ -377,6 +469,7 @@ def test_a_vendor_name_that_begins_a_longer_name_gives_way_to_it(rules_nlp, gaze
             "The talk was at Microsoft Reactor in Sydney, hosted by Microsoft.",
             "Microsoft CEO Satya Nadella spoke; NVidia GPUs were sold out.",
             "Ferrous Systems Achieves IEC 61508 Certification for the Rust Core Library",
+            "Ferrous Systems certified the Rust Core Library, and Go Mobile builds apps in Go.",
         ),
         rules_nlp,
         gazetteer=gazetteer,
@@ -384,6 +477,8 @@ def test_a_vendor_name_that_begins_a_longer_name_gives_way_to_it(rules_nlp, gaze
     assert ids(frame, 0)[:1] == ["microsoft reactor"] and ids(frame, 0).count("microsoft") == 1
     assert "microsoft" in ids(frame, 1) and "nvidia" in ids(frame, 1)
     assert ids(frame, 2)[:1] == ["ferrous-systems"], "a title is not one long name"
+    # A language's name begins longer names too; alone it stays the language.
+    assert ids(frame, 3) == ["ferrous-systems", "rust core library", "go mobile", "golang"]
 
 
 def row(text: str, entity_id: str, label: str, source: str = "model", start: int = 0) -> dict:
@@ -405,6 +500,22 @@ def test_surname_first_name_and_possessive_take_the_full_name_id_within_a_post()
         "arlo siemsen",
     ]
     assert {r["label"] for r in first + later} == {"PERSON"}
+
+
+def test_a_place_keeps_its_id_beside_a_longer_name_that_ends_with_it():
+    first = [row("Rust Lyon", "rust lyon", "ORG"), row("Instance Connect", "x", "PRODUCT")]
+    later = [row("Lyon", "lyon", "GPE"), row("EC2 Instance Connect", "ec2ic", "PRODUCT")]
+    merge_post_variants([first, later], ["", ""])
+    assert [r["entity_id"] for r in first + later] == ["rust lyon", "ec2ic", "lyon", "ec2ic"]
+
+
+def test_only_a_brand_gives_way_to_a_persons_name():
+    rows = [
+        row("Rust Bangalore", "rust bangalore", "PERSON"),
+        row("Rust", "rust", "PRODUCT", "gazetteer"),
+    ]
+    merge_post_variants([rows], [""])
+    assert [r["entity_id"] for r in rows] == ["rust bangalore", "rust"]
 
 
 @pytest.mark.slow
@@ -455,5 +566,5 @@ def test_entities_reach_the_floor_on_the_dev_gold():
         total += len(wanted)
         matched += sum(any(w & f for f in forms.values()) for w in wanted)
     precision, recall = right / predicted, matched / total
-    # Measured 0.92 and 0.90; before the rules for names and variants 0.82 and 0.87.
-    assert precision >= 0.89 and recall >= 0.88, (precision, recall)
+    # Measured 0.93 and 0.93; before the rules for names and variants 0.82 and 0.87.
+    assert precision >= 0.92 and recall >= 0.92, (precision, recall)

@@ -218,6 +218,8 @@ INFORMATION = [
     "per month. Pricing for larger tables follows the usual storage and request charges.",
     "The service runs in three regions. It is written in Go and deployed with Terraform.",
     "Security groups can now be shared between accounts in the same organisation.",
+    "The tool allows you to create clusters and helps ensure they stay stable. The release "
+    "improves start-up times; this week we highlight tasks for new contributors to join.",
 ]
 PRAISE = [
     "I love this release: the new dashboard is fantastic and setting it up was a joy.",
@@ -332,14 +334,15 @@ def test_every_lexicon_group_says_why_and_scores_its_words(tmp_path):
 @pytest.mark.parametrize(
     ("archive", "gold", "sections", "floor", "most_flips"),
     [
-        # Measured 0.783 with no flip; 0.60 with VADER's lexicon and thresholds alone, 0.52
-        # by always saying positive.
+        # Measured 0.758 with no flip (0.783 before release-note verbs lost their praise);
+        # 0.60 with VADER's lexicon and thresholds alone, 0.52 by always saying positive.
         ("ignoreme_corpus", GOLD, 120, 0.74, 2),
-        # Mostly lists of links and events: measured 0.733, and 0.33 with VADER alone.
-        ("rust_corpus", GOLD_RUST, 60, 0.68, 1),
-        # Never used to tune the rules: measured 0.583 with no flip, and 0.533 with 3 flips
-        # with VADER alone.
-        ("ignoreme_corpus", HELD_OUT, 60, 0.55, 1),
+        # Mostly lists of links and events: measured 0.817 (0.733 before the release-note
+        # verbs), and 0.33 with VADER alone.
+        ("rust_corpus", GOLD_RUST, 60, 0.78, 1),
+        # Never used to tune the rules: measured 0.617 with no flip (0.600 before), and 0.533
+        # with 3 flips with VADER alone.
+        ("ignoreme_corpus", HELD_OUT, 60, 0.58, 1),
     ],
 )
 def test_labels_agree_with_the_hand_labelled_sections(

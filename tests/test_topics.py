@@ -119,6 +119,27 @@ def test_amazon_devices_are_smart_home_not_aws():
     assert "smart-home" in found and "aws" not in found
 
 
+def test_phone_assistants_are_their_makers_ai_not_the_smart_home():
+    found = topics_of(
+        "Siri now answers follow-up questions, and Google Assistant and Cortana learned the "
+        "same trick: each voice assistant keeps the context of the last question.",
+        heading="Assistants",
+    )
+    assert "machine-learning" in found and "smart-home" not in found
+    assert "smart-home" in topics_of(
+        "The Echo speaker and the Google Home hub both switch the lights.", heading="Speakers"
+    )
+
+
+def test_notes_on_kubernetes_development_are_about_kubernetes():
+    found = topics_of(
+        "The KEP for the new feature gate merged; kube-apiserver drops a flag and kubeadm "
+        "warns about it.",
+        heading="Deprecated",
+    )
+    assert "kubernetes" in found
+
+
 def test_users_own_taxonomy_file(tmp_path):
     archive = tmp_path / "archive"
     write(
@@ -258,7 +279,7 @@ def test_a_newsletter_about_one_platform_is_about_it_in_every_post(tmp_path):
     write(
         posts,
         "2024-01-08-week-ending.md",
-        "---\ntitle: Week ending January 8\n---\n\n# Cleanup\n\nA quiet week. A kubeadm flag "
+        "---\ntitle: Week ending January 8\n---\n\n# Cleanup\n\nA quiet week. A command-line flag "
         "was removed. The docs were tidied. Two typos were fixed. Several owners files changed. "
         "The kubelet logs one line fewer at start-up.\n",
     )

@@ -53,7 +53,7 @@ from .topics import default_taxonomy_path, load_taxonomy, taxonomy_fingerprint
 
 DASK_SCRATCH = ".dask-scratch"
 PARSER_REVISION = "3"
-SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=3"
+SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=4"
 PHRASES_REVISION = "phrases=4"
 TOPICS_REVISION = "topics=3"
 # ``auto`` is the earlier name of ``parser``.

