@@ -8,6 +8,7 @@ fingerprints match keeps its rows; anything else is processed again.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import time
@@ -103,39 +104,117 @@ class Fingerprints:
 
 @dataclass
 class Previous:
-    """The cached build: its tables and manifest."""
+    """The cached build: its tables (read on first use when they come from a folder) and
+    manifest."""
 
     corpus: Corpus
     fingerprints: Fingerprints
     hashes: dict[str, str] = field(default_factory=dict)
     post_of: dict[str, str] = field(default_factory=dict)
+    # The settings' flags in the cached sections (None: not known, apply them again).
+    flags: str | None = None
 
 
 _MEMORY: dict[tuple[str, ...], Previous] = {}
+UNDATED = "undated"
+WHOLE = "all"
 
 
 def _read_manifest(folder: Path) -> Previous | None:
+    """The folder's cache state; its tables are read only when a build needs them."""
     try:
-        manifest, tables = output.read_version(folder)
+        manifest, _ = output.read_version(folder, ())
         if manifest is None:
             return None
+        files = manifest.get("tables") or {}
+        if any(
+            not (folder / files.get(name, f"{name}.parquet")).exists() for name in schema.TABLES
+        ):
+            return None
         fingerprints = Fingerprints(**manifest["fingerprints"])
-        return Previous(Corpus(**tables), fingerprints, manifest["hashes"], manifest["post_of"])
+        corpus = Corpus.lazy(folder, manifest, root=manifest.get("root"))
+        return Previous(
+            corpus, fingerprints, manifest["hashes"], manifest["post_of"], manifest.get("flags")
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def write_output(corpus: Corpus, previous: Previous, folder: str | os.PathLike[str]) -> Path:
+def write_output(
+    corpus: Corpus,
+    state: Previous,
+    folder: str | os.PathLike[str],
+    *,
+    previous: Previous | None = None,
+) -> Path:
     """Write the tables and the manifest (the cache state) as the folder's new version, in
-    one switch: a build killed at any moment leaves the previous version whole and current."""
-    state = {
+    one switch: a build killed at any moment leaves the previous version whole and current.
+
+    Every table is split by the year of its posts (see :func:`partition_tables`); a part
+    whose rows are those of ``previous`` is linked, not written again."""
+    manifest = {
         "weeknotes_version": VERSION,
         "root": corpus.root,
-        "fingerprints": previous.fingerprints.__dict__,
-        "hashes": previous.hashes,
-        "post_of": previous.post_of,
+        "fingerprints": state.fingerprints.__dict__,
+        "hashes": state.hashes,
+        "post_of": state.post_of,
+        "flags": state.flags,
+        "rows": {name: len(frame) for name, frame in corpus.tables().items()},
     }
-    return output.write_version(corpus.tables(), folder, state=state)
+    parts = partition_tables(corpus.tables())
+    reuse = _unchanged_parts(parts, previous.corpus) if previous is not None else {}
+    return output.write_parts(parts, folder, state=manifest, reuse=reuse)
+
+
+def partition_tables(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, pd.DataFrame]]:
+    """Every table split by the year of its posts' dates (``2016``, ..., ``undated``), each
+    part in the table's row order. Posts are in date order and the other tables in their
+    posts' order, so the parts read one after another (by name) are the table as it was.
+    ``problems`` stays one part (``all``)."""
+    posts = tables["posts"]
+    years = posts["date"].dt.year
+    names = [UNDATED if pd.isna(year) else f"{int(year):04d}" for year in years]
+    part_of = dict(zip(posts["post_id"], names, strict=True))
+    split = {}
+    for name, frame in tables.items():
+        if name == "problems" or frame.empty or "post_id" not in frame:
+            split[name] = {WHOLE: frame}
+            continue
+        keys = frame["post_id"].map(part_of).fillna(UNDATED)
+        split[name] = {
+            str(key): part.reset_index(drop=True) for key, part in frame.groupby(keys, sort=True)
+        }
+    return split
+
+
+def _unchanged_parts(parts: dict[str, dict[str, pd.DataFrame]], old: Corpus) -> dict[str, set[str]]:
+    """The parts whose rows equal the previous version's (their files are linked)."""
+    old_parts = partition_tables(old.tables())
+    same: dict[str, set[str]] = {}
+    for name, table_parts in parts.items():
+        before = old_parts.get(name, {})
+        same[name] = {
+            key
+            for key, frame in table_parts.items()
+            if key in before and _same_rows(frame, before[key])
+        }
+    return same
+
+
+def _same_rows(new: pd.DataFrame, old: pd.DataFrame) -> bool:
+    """The same rows, values and dtypes; a category column's unused categories may differ
+    (a part file keeps only the values; readers unite the categories of all parts)."""
+    if list(new.columns) != list(old.columns) or len(new) != len(old):
+        return False
+    try:
+        return bool(_plain(new).equals(_plain(old)))
+    except (TypeError, ValueError):  # values that cannot be compared: write the part again
+        return False
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    categories = [name for name, dtype in frame.dtypes.items() if dtype == "category"]
+    return frame.astype(dict.fromkeys(categories, object)) if categories else frame
 
 
 def _hash_files(root: Path, relatives: Sequence[str], *, max_file_size: int) -> dict[str, str]:
@@ -255,15 +334,21 @@ def build_corpus(
     try:
         previous = _previous(plan, out) if chosen.cache else None
         corpus, state = _build(plan, previous=previous)
-        # The settings' flags are written with the tables, so what is read back is what the
-        # build returned; settings that changed alone rewrite only the sections.
-        flagged = apply_settings(corpus, plan.archive_settings)
+        flags = _flags_key(plan.archive_settings)
+        unchanged = previous is not None and state is previous and previous.flags == flags
+        if unchanged:
+            # The cached sections carry these flags: no table is read or written.
+            corpus.settings = plan.archive_settings
+            flagged = corpus
+        else:
+            # The settings' flags are written with the tables, so what is read back is what
+            # the build returned; settings that changed alone rewrite only the sections.
+            flagged = apply_settings(corpus, plan.archive_settings)
         if out is None:
             _MEMORY[plan.memory_key] = state
-        elif state is not previous or _flags_changed(previous, flagged):
-            # A new version of every table, switched to at once (unchanged: the files are
-            # there).
-            write_output(flagged, state, out)
+        elif not unchanged:
+            written = replace(state, corpus=flagged, flags=flags)
+            write_output(flagged, written, out, previous=previous)
         flagged.stats.update(model=plan.model, seconds=time.perf_counter() - started)
         return flagged
     finally:
@@ -320,14 +405,9 @@ def _previous(plan: _Plan, out: str | os.PathLike[str] | None) -> Previous | Non
     return _read_manifest(Path(out)) if out is not None else _MEMORY.get(plan.memory_key)
 
 
-def _flags_changed(previous: Previous | None, flagged: Corpus) -> bool:
-    """Whether the settings' flags differ from those of the cached sections."""
-    cached = previous.corpus.sections if previous is not None else None
-    return (
-        cached is None
-        or "excluded" not in cached
-        or not cached["excluded"].equals(flagged.sections["excluded"])
-    )
+def _flags_key(settings: ArchiveSettings) -> str:
+    """What the settings' flags of the sections depend on (their excluded headings)."""
+    return json.dumps(sorted(settings.exclude_headings))
 
 
 def _take_output(out: str | os.PathLike[str]) -> FileLock:
@@ -367,10 +447,10 @@ def _build(plan: _Plan, *, previous: Previous | None) -> tuple[Corpus, Previous]
     the taxonomy when the first post needs processing."""
     files = _compare_files(plan, previous)
     if previous is not None and _nothing_changed(plan, previous, files):
-        # Nothing changed at all: hand back a copy of the cached tables as they are.
-        tables = {name: frame.copy() for name, frame in previous.corpus.tables().items()}
+        # Nothing changed at all: hand back the cached tables as they are (copies of those
+        # in memory; those of a folder are read on first use).
         stats = {"fresh": 0, "reused": len(files.relatives)}
-        return Corpus(**tables, root=str(plan.root), stats=stats), previous
+        return previous.corpus.copy(root=str(plan.root), stats=stats), previous
     options = plan.options
     processed = plan.runner(
         plan.root,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,16 @@ if TYPE_CHECKING:
     from .settings import ArchiveSettings
 
 SITE_KEYS = ("blog", "site", "baseurl", "base_url", "siteurl", "url")
+
+
+class _Lazy:
+    """The value of a table not read yet."""
+
+    def __repr__(self) -> str:
+        return "<not read yet>"
+
+
+LAZY: Any = _Lazy()
 
 
 class StrictError(Exception):
@@ -78,6 +88,28 @@ class Corpus:
     root: str | None = None
     settings: ArchiveSettings | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    loader: Callable[[str], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if value is LAZY:
+            # A lazy corpus (see :meth:`read_parquet`): the table is read on first use.
+            value = object.__getattribute__(self, "loader")(name)
+            object.__setattr__(self, name, value)
+        return value
+
+    def copy(self, **fields: Any) -> Corpus:
+        """A corpus with copies of the tables read so far (the others still read on first
+        use), ``fields`` replaced."""
+        tables = {}
+        for name in schema.TABLES:
+            value = object.__getattribute__(self, name)
+            tables[name] = value if value is LAZY else value.copy()
+        return replace(self, **tables, **fields)
+
+    def loaded(self) -> list[str]:
+        """The tables read so far (all of them, unless the corpus is lazy)."""
+        return [name for name in schema.TABLES if object.__getattribute__(self, name) is not LAZY]
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name, in the contract's order."""
@@ -107,11 +139,51 @@ class Corpus:
             guard.release()
 
     @classmethod
-    def read_parquet(cls, folder: str | os.PathLike[str]) -> Corpus:
+    def read_parquet(cls, folder: str | os.PathLike[str], *, lazy: bool = False) -> Corpus:
         """Read the tables written by :meth:`to_parquet` or a build (lists come back as lists),
-        all of one version even while a build writes the next one."""
+        all of one version even while a build writes the next one.
+
+        With ``lazy``, each table is read on first use (of the version current now: a lazy
+        corpus outlives one newer build, not two)."""
+        if lazy:
+            manifest, _ = output.read_version(folder, ())
+            return cls.lazy(Path(folder), manifest)
         _, tables = output.read_version(folder)
         return cls(**tables)
+
+    @classmethod
+    def lazy(cls, folder: Path, manifest: dict[str, Any] | None, **fields: Any) -> Corpus:
+        """A corpus of the folder's version named by ``manifest`` whose tables are read on
+        first use."""
+        reader = _TableReader(folder, (manifest or {}).get("tables") or {})
+        return cls(**dict.fromkeys(schema.TABLES, LAZY), loader=reader, **fields)
+
+    def dask_table(self, name: str) -> Any:
+        """The table ``name`` as a Dask DataFrame read from the output folder's parquet parts
+        (for tables too large for memory); only for a corpus read from a folder."""
+        import dask.dataframe as dd
+
+        loader = object.__getattribute__(self, "loader")
+        if not isinstance(loader, _TableReader):
+            raise ValueError("dask_table needs a corpus read from an output folder (lazy)")
+        return dd.read_parquet(str(loader.path(name)))
+
+
+class _TableReader:
+    """Reads the tables of one version of an output folder, one at a time."""
+
+    def __init__(self, folder: Path, files: dict[str, str]) -> None:
+        self.folder = folder
+        self.files = files
+
+    def path(self, name: str) -> Path:
+        return self.folder / self.files.get(name, f"{name}.parquet")
+
+    def __call__(self, name: str) -> pd.DataFrame:
+        path = self.path(name)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: missing; run `weeknotes build` into {self.folder}")
+        return output.read_table(path, name)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
