@@ -45,10 +45,13 @@ started = time.perf_counter()
 corpus = load_corpus({archive!r}, model="none", out={out!r}, jobs={jobs}, engine={engine!r},
                      progress=False)
 seconds = time.perf_counter() - started
+# VmHWM rather than RUSAGE_SELF, which carries the peak of the process that forked this one.
+with open("/proc/self/status") as status:
+    own = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 print(json.dumps({{
     "seconds": seconds,
     "fresh": corpus.stats.get("fresh"),
-    "driver_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "driver_mb": own / 1024,
     "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
 }}))
 """
@@ -77,7 +80,9 @@ def build(archive: Path, out: Path, *, jobs: int, engine: str) -> dict:
 
 def edit_one_post(archive: Path) -> None:
     """Add a line to one post of the first copy (the middle of the archive's years)."""
-    posts = sorted((archive / "copy-00").glob("*.markdown"))
+    posts = sorted(
+        path for path in (archive / "copy-00").rglob("*") if path.suffix in (".md", ".markdown")
+    )
     post = posts[len(posts) // 2]
     post.write_text(
         post.read_text(encoding="utf-8") + "\nOne more line about Tokio.\n", encoding="utf-8"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -87,6 +88,28 @@ def test_one_post_rebuild_rewrites_only_its_year(archive, tmp_path):
     assert_same_tables(Corpus.read_parquet(out), cold)
 
 
+def test_one_post_rebuild_reads_only_its_year_and_the_posts(archive, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    load_corpus(archive, model="none", out=out)
+    read = []
+    real = output.read_table
+
+    def recording(path, table):
+        read.append((table, Path(path).name))
+        return real(path, table)
+
+    monkeypatch.setattr(output, "read_table", recording)
+    write(archive, "2021-01.md", POST.format(n=1, year=2021) + "\n# More\n\nGoogle Cloud.\n")
+    rebuilt = load_corpus(archive, model="none", out=out)
+    monkeypatch.undo()
+    assert rebuilt.stats["fresh"] == 1
+    whole = {table for table, name in read if not name.endswith(".parquet")}
+    assert whole == {"posts", "problems"}  # small: read whole
+    years = {name.split("-")[0] for table, name in read if name.endswith(".parquet")}
+    assert years == {"2021"}
+    assert_same_tables(rebuilt, load_corpus(archive, model="none", out=tmp_path / "cold"))
+
+
 def test_unchanged_rebuild_reads_no_table_and_is_lazy(archive, tmp_path):
     out = tmp_path / "out"
     first = load_corpus(archive, model="none", out=out)
@@ -105,6 +128,8 @@ def test_lazy_corpus_loads_a_table_on_first_use(archive, tmp_path):
     assert len(lazy.links) == len(built.links)
     assert lazy.loaded() == ["links"]
     assert_same_tables(lazy, built)
+    again = pickle.loads(pickle.dumps(Corpus.read_parquet(out, lazy=True)))
+    assert again.loaded() == [] and len(again.posts) == len(built.posts)
 
 
 def test_lazy_corpus_gives_a_dask_dataframe(archive, tmp_path):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 from filelock import FileLock
 
 from . import __version__ as VERSION
@@ -113,6 +114,7 @@ class Previous:
     post_of: dict[str, str] = field(default_factory=dict)
     # The settings' flags in the cached sections (None: not known, apply them again).
     flags: str | None = None
+    manifest: dict[str, Any] | None = None
 
 
 _MEMORY: dict[tuple[str, ...], Previous] = {}
@@ -134,7 +136,12 @@ def _read_manifest(folder: Path) -> Previous | None:
         fingerprints = Fingerprints(**manifest["fingerprints"])
         corpus = Corpus.lazy(folder, manifest, root=manifest.get("root"))
         return Previous(
-            corpus, fingerprints, manifest["hashes"], manifest["post_of"], manifest.get("flags")
+            corpus,
+            fingerprints,
+            manifest["hashes"],
+            manifest["post_of"],
+            manifest.get("flags"),
+            manifest,
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -146,24 +153,49 @@ def write_output(
     folder: str | os.PathLike[str],
     *,
     previous: Previous | None = None,
+    settings: Settings | None = None,
 ) -> Path:
     """Write the tables and the manifest (the cache state) as the folder's new version, in
     one switch: a build killed at any moment leaves the previous version whole and current.
 
     Every table is split by the year of its posts (see :func:`partition_tables`); a part
-    whose rows are those of ``previous`` is linked, not written again."""
-    manifest = {
+    whose rows are those of ``previous`` is linked, not written again. With ``settings``, the
+    archive-wide totals that let the next build rewrite only some years are kept too."""
+    manifest: dict[str, Any] = {
         "weeknotes_version": VERSION,
         "root": corpus.root,
         "fingerprints": state.fingerprints.__dict__,
         "hashes": state.hashes,
         "post_of": state.post_of,
         "flags": state.flags,
-        "rows": {name: len(frame) for name, frame in corpus.tables().items()},
     }
+    if settings is not None:
+        manifest.update(_archive_totals(corpus, settings))
     parts = partition_tables(corpus.tables())
     reuse = _unchanged_parts(parts, previous.corpus) if previous is not None else {}
     return output.write_parts(parts, folder, state=manifest, reuse=reuse)
+
+
+def _archive_totals(corpus: Corpus, settings: Settings) -> dict[str, Any]:
+    """What the archive-wide steps of a later rebuild of some years need to know of the
+    others: each post's part, the posts about each topic per part, the archive's subjects."""
+    posts = corpus.posts
+    part_of = post_parts(posts)
+    post_about = _about_counts(_promote(corpus.post_topics, set()), part_of)
+    return {
+        "post_part": part_of,
+        "post_about": post_about,
+        "subjects": sorted(_title_subjects(posts, settings)),
+        "post_subjects": sorted(_post_subjects(post_about, len(posts))),
+        "labels": _label_counts(corpus.entities, part_of),
+    }
+
+
+def post_parts(posts: pd.DataFrame) -> dict[str, str]:
+    """Each post's part: the year of its date (``2016``), or ``undated``."""
+    years = posts["date"].dt.year
+    names = [UNDATED if pd.isna(year) else f"{int(year):04d}" for year in years]
+    return dict(zip(posts["post_id"], names, strict=True))
 
 
 def partition_tables(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, pd.DataFrame]]:
@@ -171,10 +203,7 @@ def partition_tables(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, pd.
     part in the table's row order. Posts are in date order and the other tables in their
     posts' order, so the parts read one after another (by name) are the table as it was.
     ``problems`` stays one part (``all``)."""
-    posts = tables["posts"]
-    years = posts["date"].dt.year
-    names = [UNDATED if pd.isna(year) else f"{int(year):04d}" for year in years]
-    part_of = dict(zip(posts["post_id"], names, strict=True))
+    part_of = post_parts(tables["posts"])
     split = {}
     for name, frame in tables.items():
         if name == "problems" or frame.empty or "post_id" not in frame:
@@ -298,6 +327,7 @@ class _Plan:
     model: str
     fingerprints: Fingerprints
     settings: Callable[[], Settings]
+    out: Path | None = None
 
     @property
     def memory_key(self) -> tuple[str, ...]:
@@ -333,11 +363,12 @@ def build_corpus(
     guard = _take_output(out) if out is not None else None
     try:
         previous = _previous(plan, out) if chosen.cache else None
-        corpus, state = _build(plan, previous=previous)
+        corpus, state, written = _build(plan, previous=previous)
         flags = _flags_key(plan.archive_settings)
         unchanged = previous is not None and state is previous and previous.flags == flags
-        if unchanged:
-            # The cached sections carry these flags: no table is read or written.
+        if unchanged or written:
+            # The cached sections carry these flags (and those written now: the flags of
+            # the years rebuilt): no table is read or written here.
             corpus.settings = plan.archive_settings
             flagged = corpus
         else:
@@ -346,9 +377,9 @@ def build_corpus(
             flagged = apply_settings(corpus, plan.archive_settings)
         if out is None:
             _MEMORY[plan.memory_key] = state
-        elif not unchanged:
-            written = replace(state, corpus=flagged, flags=flags)
-            write_output(flagged, written, out, previous=previous)
+        elif not (unchanged or written):
+            new_state = replace(state, corpus=flagged, flags=flags)
+            write_output(flagged, new_state, out, previous=previous, settings=plan.settings())
         flagged.stats.update(model=plan.model, seconds=time.perf_counter() - started)
         return flagged
     finally:
@@ -397,6 +428,7 @@ def _plan(root: Path, options: BuildOptions, *, out: str | os.PathLike[str] | No
         resolved,
         fingerprints,
         functools.cache(settings),
+        Path(out) if out is not None else None,
     )
 
 
@@ -442,15 +474,16 @@ class _Files:
     link_problems: list[Problem]
 
 
-def _build(plan: _Plan, *, previous: Previous | None) -> tuple[Corpus, Previous]:
-    """The build's tables and its new cache state; ``plan.settings`` loads the gazetteer and
-    the taxonomy when the first post needs processing."""
+def _build(plan: _Plan, *, previous: Previous | None) -> tuple[Corpus, Previous, bool]:
+    """The build's tables, its new cache state and whether it wrote them already (a rebuild
+    of some years: see :func:`_update_parts`); ``plan.settings`` loads the gazetteer and the
+    taxonomy when the first post needs processing."""
     files = _compare_files(plan, previous)
     if previous is not None and _nothing_changed(plan, previous, files):
         # Nothing changed at all: hand back the cached tables as they are (copies of those
         # in memory; those of a folder are read on first use).
         stats = {"fresh": 0, "reused": len(files.relatives)}
-        return previous.corpus.copy(root=str(plan.root), stats=stats), previous
+        return previous.corpus.copy(root=str(plan.root), stats=stats), previous, False
     options = plan.options
     processed = plan.runner(
         plan.root,
@@ -460,6 +493,10 @@ def _build(plan: _Plan, *, previous: Previous | None) -> tuple[Corpus, Previous]
         strict=options.strict,
         progress=options.progress,
     )
+    if plan.out is not None and previous is not None and previous.manifest is not None:
+        updated = _update_parts(plan, previous, files, processed, plan.out)
+        if updated is not None:
+            return updated, previous, True
     post_of = processed.post_of()
     kept_posts: set[str] = set()
     if previous is not None:
@@ -470,7 +507,7 @@ def _build(plan: _Plan, *, previous: Previous | None) -> tuple[Corpus, Previous]
     corpus = _archive_wide(plan, frames, previous, processed, kept_posts)
     corpus.stats = {"fresh": len(files.todo), "reused": len(files.unchanged)}
     hashes = {rel: files.hashes[rel] for rel in files.relatives}
-    return corpus, Previous(corpus, plan.fingerprints, hashes, post_of)
+    return corpus, Previous(corpus, plan.fingerprints, hashes, post_of), False
 
 
 def _compare_files(plan: _Plan, old: Previous | None) -> _Files:
@@ -717,3 +754,333 @@ def _order_like(frame: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:
 def clear_memory_cache() -> None:
     """Forget the in-process cache of :func:`build_corpus` calls made without ``out``."""
     _MEMORY.clear()
+
+
+# Rebuilding only the parts (the years) whose posts changed.
+
+
+@dataclass
+class _Years:
+    """What a rebuild touches: the parts of the changed posts, the posts it replaces, and the
+    archive's posts after it (the posts table is small: it is read whole)."""
+
+    dirty: set[str]
+    gone: set[str]
+    replaced: set[str]
+    posts: pd.DataFrame
+    part_of: dict[str, str]
+
+
+def _update_parts(
+    plan: _Plan, old: Previous, files: _Files, processed: Processed, out: Path
+) -> Corpus | None:
+    """Rebuild only the years whose posts changed: read those parts of every table, merge
+    the fresh rows, run the archive-wide steps on them with the archive's totals kept in the
+    manifest, and write a version whose other parts are the previous files, linked.
+
+    None when the archive-wide steps may change other years (another archive subject, labels
+    from the statistical model, changed settings or rules): the caller rebuilds every part."""
+    manifest = old.manifest or {}
+    if manifest.get("layout") != output.LAYOUT or any(key not in manifest for key in STATE_KEYS):
+        return None
+    same_flags = old.flags == _flags_key(plan.archive_settings)
+    if not same_flags or not old.fingerprints.covers(plan.fingerprints):
+        return None
+    years = _touched_years(old, files, processed, out)
+    settings = plan.settings()
+    if sorted(_title_subjects(years.posts, settings)) != manifest["subjects"]:
+        return None
+    tables = _year_tables(plan, _read_years(old, years, out), years, files, processed)
+    labels = _labels_after(manifest["labels"], tables["entities"], years)
+    if labels is None:
+        return None  # an entity id's label changes in a year not rebuilt: rebuild all
+    tables["entities"] = _relabel(tables["entities"], labels[1], settings.gazetteer)
+    post_about = {
+        part: about
+        for part, about in manifest["post_about"].items()
+        if part not in years.dirty | years.gone
+    }
+    post_about.update(_about_counts(tables["post_topics"], years.part_of))
+    subjects = _post_subjects(post_about, len(years.posts))
+    if sorted(subjects) != manifest["post_subjects"]:
+        return None
+    tables["post_topics"] = _promote(tables["post_topics"], subjects)
+    parts = _year_parts(tables, years, out, manifest)
+    if parts is None:
+        return None
+    state = {
+        **_state_of(plan, old, files, processed, manifest),
+        "post_part": years.part_of,
+        "post_about": post_about,
+        "subjects": manifest["subjects"],
+        "post_subjects": sorted(subjects),
+        "labels": labels[0],
+    }
+    written, reuse = parts
+    output.write_parts(written, out, state=state, reuse=reuse)
+    stats = {"fresh": len(files.todo), "reused": len(files.unchanged)}
+    current = output.read_manifest(out)
+    return Corpus.lazy(out, current, root=str(plan.root), stats=stats)
+
+
+STATE_KEYS = ("post_part", "post_about", "subjects", "post_subjects", "labels", "parts")
+Labels = dict[str, dict[str, dict[str, int]]]
+
+
+def _touched_years(old: Previous, files: _Files, processed: Processed, out: Path) -> _Years:
+    manifest = old.manifest or {}
+    kept = {old.post_of[rel] for rel in files.unchanged if rel in old.post_of}
+    replaced = set(old.post_of.values()) - kept
+    fresh = processed.tables.get("posts", schema.empty("posts"))
+    before = output.read_table(out / manifest["tables"]["posts"], "posts")
+    merged = _concat([fresh, before[~before["post_id"].isin(replaced)]])
+    posts = _sort_posts(merged)
+    part_of = post_parts(posts)
+    dirty = {manifest["post_part"][p] for p in replaced if p in manifest["post_part"]}
+    dirty |= {part_of[p] for p in fresh["post_id"]}
+    gone = set(manifest["parts"]["posts"]) - set(part_of.values())
+    return _Years(dirty - gone, gone, replaced, posts, part_of)
+
+
+def _sort_posts(posts: pd.DataFrame) -> pd.DataFrame:
+    empty = {name: schema.empty(name) for name in ("sections", "links", "problems")}
+    return sort_tables({"posts": posts, **empty})["posts"]
+
+
+def _read_years(old: Previous, years: _Years, out: Path) -> dict[str, pd.DataFrame]:
+    """The previous rows of the touched years in every table but posts, without the rows of
+    the posts the rebuild replaces; all the previous problems."""
+    manifest = old.manifest or {}
+    frames = {}
+    for name in schema.TABLES:
+        if name == "posts":
+            continue
+        folder = out / manifest["tables"][name]
+        entries = manifest["parts"][name]
+        if name == "problems":
+            frames[name] = output.read_table(folder, name)
+            continue
+        read = [
+            output.read_table(folder / entry["file"], name)
+            for part, entry in sorted(entries.items())
+            if part in years.dirty
+        ]
+        frame = _concat(read) if read else schema.empty(name)
+        frames[name] = frame[~frame["post_id"].isin(years.replaced)]
+    return frames
+
+
+def _year_tables(
+    plan: _Plan,
+    before: dict[str, pd.DataFrame],
+    years: _Years,
+    files: _Files,
+    processed: Processed,
+) -> dict[str, pd.DataFrame]:
+    """Every table's rows of the touched years (problems: all of them), as a cold build
+    makes them; post_topics before the archive's subjects are applied."""
+    from .settings import excluded_sections
+    from .topics import archive_subjects, post_topics
+
+    settings = plan.settings()
+    fresh = processed.tables
+    posts = years.posts[years.posts["post_id"].map(years.part_of).isin(years.dirty)]
+
+    def merged(name: str) -> pd.DataFrame:
+        return _concat([fresh.get(name, schema.empty(name)), before[name]])
+
+    link_problems = assemble([PostTables(problems=[problem_row(p)]) for p in files.link_problems])
+    kept_problems = before["problems"][before["problems"]["path"].isin(files.unchanged)]
+    problems = _concat([fresh.get("problems", schema.empty("problems")), kept_problems])
+    frames = sort_tables(
+        {
+            "posts": posts.reset_index(drop=True),
+            "sections": merged("sections"),
+            "links": merged("links"),
+            "problems": _concat([link_problems["problems"], problems]),
+        }
+    )
+    sections = frames["sections"]
+    headings = plan.archive_settings.exclude_headings
+    frames["sections"] = sections.assign(excluded=excluded_sections(sections, headings))
+    taxonomy, gazetteer = settings.taxonomy, settings.gazetteer
+    entities = finish_entities(merged("entities"), gazetteer=gazetteer)
+    frames["entities"] = _order_like(entities, sections)
+    frames["topics"] = archive_subjects(
+        _ordered(merged("topics"), sections, "topics"),
+        years.posts,
+        sections,
+        taxonomy=taxonomy,
+        gazetteer=gazetteer,
+    )
+    topics_of_posts = post_topics(
+        frames["topics"], frames["posts"], taxonomy=taxonomy, gazetteer=gazetteer
+    )
+    frames["post_topics"] = _promote(topics_of_posts, set())
+    frames["sentiment"] = _ordered(merged("sentiment"), sections, "sentiment")
+    frames["phrases"] = _ordered(merged("phrases"), sections, "phrases")
+    return frames
+
+
+def _label_counts(entities: pd.DataFrame, part_of: dict[str, str]) -> Labels:
+    """Per part, how often the model gave each label to each entity id (what the one label
+    per entity id is chosen from, across the archive)."""
+    model = entities[entities["source"] == "model"]
+    counts: Labels = {}
+    if model.empty:
+        return counts
+    parts = model["post_id"].map(part_of).fillna(UNDATED)
+    keys = [parts, model["entity_id"], model["model_label"].astype(str)]
+    for (part, entity_id, label), size in model.groupby(keys, observed=True).size().items():
+        counts.setdefault(str(part), {}).setdefault(str(entity_id), {})[str(label)] = int(size)
+    return counts
+
+
+def _majority(counts: Labels) -> dict[str, str]:
+    """Each entity id's most frequent model label across the parts (ties: the first label
+    in alphabetical order, as :func:`weeknotes_analysis.nlp.finish_entities` chooses)."""
+    totals: dict[str, dict[str, int]] = {}
+    for per_part in counts.values():
+        for entity_id, labels in per_part.items():
+            into = totals.setdefault(entity_id, {})
+            for label, count in labels.items():
+                into[label] = into.get(label, 0) + count
+    return {
+        entity_id: min(labels.items(), key=lambda item: (-item[1], item[0]))[0]
+        for entity_id, labels in totals.items()
+    }
+
+
+def _labels_after(
+    before: Labels, entities: pd.DataFrame, years: _Years
+) -> tuple[Labels, dict[str, str]] | None:
+    """The label counts after the rebuild of some years and each entity id's label; None
+    when an id whose label changes also appears in a year that is not rebuilt."""
+    others = {part: ids for part, ids in before.items() if part not in years.dirty | years.gone}
+    after = {**others, **_label_counts(entities, years.part_of)}
+    old, new = _majority(before), _majority(after)
+    changed = {entity_id for entity_id, label in new.items() if old.get(entity_id) != label}
+    if any(changed & set(ids) for ids in others.values()):
+        return None
+    return after, new
+
+
+def _relabel(entities: pd.DataFrame, labels: dict[str, str], gazetteer: Any) -> pd.DataFrame:
+    """The model's entity rows labelled with their id's label across the archive (a
+    gazetteer id takes the gazetteer's label)."""
+    model = entities["source"] == "model"
+    if not model.any():
+        return entities
+    chosen = {
+        entity_id: gazetteer.entries[entity_id].label if entity_id in gazetteer.entries else label
+        for entity_id, label in labels.items()
+    }
+    frame = entities.assign(label=entities["label"].astype(str))
+    frame.loc[model, "label"] = frame.loc[model, "entity_id"].map(chosen)
+    return schema.conform(frame, "entities")
+
+
+def _title_subjects(posts: pd.DataFrame, settings: Settings) -> set[str]:
+    """The topics that the titles of most posts name (see
+    :func:`weeknotes_analysis.topics.archive_subjects`, whose rule this is)."""
+    from .topics import SUBJECT_MIN_POSTS, SUBJECT_SHARE, _title_scores
+
+    titled = _title_scores(posts, settings.taxonomy, settings.gazetteer)
+    with_title = int(posts["title"].fillna("").str.strip().astype(bool).sum())
+    named: dict[str, set[str]] = {}
+    for (post_id, topic_id), score in titled.items():
+        if score >= settings.taxonomy.topics[topic_id].min_score:
+            named.setdefault(topic_id, set()).add(post_id)
+    return {
+        topic_id
+        for topic_id, post_ids in named.items()
+        if with_title >= SUBJECT_MIN_POSTS and len(post_ids) >= SUBJECT_SHARE * with_title
+    }
+
+
+def _about_counts(post_topics: pd.DataFrame, part_of: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Per part, how many posts are about each topic by their own evidence (before the
+    archive's subjects are applied)."""
+    about = post_topics[(post_topics["role"] == "about") & ~post_topics["subject"].astype(bool)]
+    counts: dict[str, dict[str, int]] = {}
+    parts = about["post_id"].map(part_of).fillna(UNDATED)
+    for (part, topic), size in about.groupby([parts, about["topic"]], observed=True).size().items():
+        counts.setdefault(str(part), {})[str(topic)] = int(size)
+    return counts
+
+
+def _post_subjects(post_about: dict[str, dict[str, int]], posts: int) -> set[str]:
+    """The topics nearly every post is about (see ``topics._archive_subject_posts``, whose
+    rule this is): the posts that only mention them are about them too."""
+    from .topics import SUBJECT_MIN_POSTS, SUBJECT_SHARE
+
+    totals: dict[str, int] = {}
+    for counts in post_about.values():
+        for topic, count in counts.items():
+            totals[topic] = totals.get(topic, 0) + count
+    return {
+        topic
+        for topic, count in totals.items()
+        if posts >= SUBJECT_MIN_POSTS and count >= SUBJECT_SHARE * posts
+    }
+
+
+def _promote(post_topics: pd.DataFrame, subjects: set[str]) -> pd.DataFrame:
+    """post_topics with the archive's ``subjects`` applied (and none other): the rows that
+    only mention one of them are about it, marked ``subject``."""
+    if post_topics.empty:
+        return post_topics
+    frame = post_topics.assign(role=post_topics["role"].astype(object))
+    earlier = frame["subject"].astype(bool)
+    frame.loc[earlier, "role"] = "mention"
+    promote = frame["topic"].isin(subjects) & (frame["role"] == "mention")
+    frame.loc[promote, "role"] = "about"
+    frame["subject"] = promote
+    return schema.conform(frame, "post_topics")
+
+
+def _year_parts(
+    tables: dict[str, pd.DataFrame], years: _Years, out: Path, manifest: dict[str, Any]
+) -> tuple[dict[str, dict[str, pd.DataFrame]], dict[str, set[str]]] | None:
+    """The parts to write (the touched years, and problems) and those to link; None when a
+    table's columns are not those of its previous parts."""
+    written: dict[str, dict[str, pd.DataFrame]] = {}
+    reuse: dict[str, set[str]] = {}
+    for name, frame in tables.items():
+        entries = manifest["parts"][name]
+        columns = _columns_of(out / manifest["tables"][name], entries)
+        if columns is None or not set(frame.columns) <= set(columns):
+            return None
+        frame = frame.reindex(columns=columns)
+        if name == "problems":
+            written[name], reuse[name] = {WHOLE: frame}, set()
+            continue
+        keep = set(entries) - years.dirty - years.gone - {WHOLE}
+        keys = frame["post_id"].map(years.part_of).fillna(UNDATED)
+        parts = {str(k): part.reset_index(drop=True) for k, part in frame.groupby(keys, sort=True)}
+        if not parts and not keep:
+            parts = {WHOLE: frame}
+        written[name], reuse[name] = parts, keep
+    return written, reuse
+
+
+def _columns_of(folder: Path, entries: dict[str, Any]) -> list[str] | None:
+    for entry in entries.values():
+        return list(pq.read_schema(folder / entry["file"]).names)
+    return None
+
+
+def _state_of(
+    plan: _Plan, old: Previous, files: _Files, processed: Processed, manifest: dict[str, Any]
+) -> dict[str, Any]:
+    """The manifest's cache state after a rebuild of some parts."""
+    post_of = {rel: old.post_of[rel] for rel in files.unchanged if rel in old.post_of}
+    post_of.update(processed.post_of())
+    return {
+        "weeknotes_version": VERSION,
+        "root": str(plan.root),
+        "fingerprints": plan.fingerprints.__dict__,
+        "hashes": {rel: files.hashes[rel] for rel in files.relatives},
+        "post_of": post_of,
+        "flags": old.flags,
+    }

@@ -28,6 +28,9 @@ class _Lazy:
     def __repr__(self) -> str:
         return "<not read yet>"
 
+    def __reduce__(self) -> str:
+        return "LAZY"  # pickled by name: a lazy corpus unpickles lazy
+
 
 LAZY: Any = _Lazy()
 

@@ -222,6 +222,10 @@ def write_parts(
             "previous": previous.get("version"),
             "tables": files,
             "parts": parts,
+            "rows": {
+                name: sum(entry["rows"] for entry in entries.values())
+                for name, entries in parts.items()
+            },
         }
         partial.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
         os.replace(partial, target / MANIFEST)
