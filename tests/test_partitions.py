@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from weeknotes_analysis import Corpus, load_corpus, output, schema
+from weeknotes_analysis import build as build_module
 
 from .conftest import write
 
@@ -51,6 +52,7 @@ def test_tables_are_split_by_year_and_read_back_in_order(archive, tmp_path):
     out = tmp_path / "out"
     built = load_corpus(archive, model="none", out=out)
     parts = part_files(out)
+    # Seven posts: a part per year (a longer archive gets a part per quarter or month).
     assert {part for table, part in parts if table == "sections"} == {
         "2019",
         "2020",
@@ -86,6 +88,23 @@ def test_one_post_rebuild_rewrites_only_its_year(archive, tmp_path):
     cold = load_corpus(archive, model="none", out=tmp_path / "cold")
     assert_same_tables(after_build, cold)
     assert_same_tables(Corpus.read_parquet(out), cold)
+
+
+def test_the_span_of_a_part_keeps_parts_small_and_names_in_date_order():
+    def posts(count: int, years: int) -> pd.DataFrame:
+        days = [365 * years * i // count for i in range(count)]
+        dates = pd.Timestamp("2016-01-01", tz="UTC") + pd.to_timedelta(days, unit="D")
+        return pd.DataFrame({"post_id": [f"p{i}" for i in range(count)], "date": dates})
+
+    assert build_module.part_span(posts(500, 10)) == "year"
+    assert build_module.part_span(posts(2000, 10)) == "quarter"
+    assert build_module.part_span(posts(8000, 10)) == "month"
+    frame = posts(40, 2)
+    for span in build_module.SPANS:
+        names = list(build_module.post_parts(frame, span).values())
+        assert names == sorted(names), span
+    assert build_module.post_parts(frame, "quarter")["p0"] == "2016-Q1"
+    assert build_module.post_parts(frame, "month")["p39"] == "2017-12"
 
 
 def test_one_post_rebuild_reads_only_its_year_and_the_posts(archive, tmp_path, monkeypatch):

@@ -120,6 +120,8 @@ class Previous:
 _MEMORY: dict[tuple[str, ...], Previous] = {}
 UNDATED = "undated"
 WHOLE = "all"
+SPANS = ("year", "quarter", "month")
+PART_POSTS = 100
 
 
 def _read_manifest(folder: Path) -> Previous | None:
@@ -169,20 +171,22 @@ def write_output(
         "post_of": state.post_of,
         "flags": state.flags,
     }
+    span = part_span(corpus.posts)
     if settings is not None:
-        manifest.update(_archive_totals(corpus, settings))
-    parts = partition_tables(corpus.tables())
-    reuse = _unchanged_parts(parts, previous.corpus) if previous is not None else {}
+        manifest.update(_archive_totals(corpus, settings, span))
+    parts = partition_tables(corpus.tables(), span)
+    reuse = _unchanged_parts(parts, previous.corpus, span) if previous is not None else {}
     return output.write_parts(parts, folder, state=manifest, reuse=reuse)
 
 
-def _archive_totals(corpus: Corpus, settings: Settings) -> dict[str, Any]:
-    """What the archive-wide steps of a later rebuild of some years need to know of the
+def _archive_totals(corpus: Corpus, settings: Settings, span: str) -> dict[str, Any]:
+    """What the archive-wide steps of a later rebuild of some parts need to know of the
     others: each post's part, the posts about each topic per part, the archive's subjects."""
     posts = corpus.posts
-    part_of = post_parts(posts)
+    part_of = post_parts(posts, span)
     post_about = _about_counts(_promote(corpus.post_topics, set()), part_of)
     return {
+        "span": span,
         "post_part": part_of,
         "post_about": post_about,
         "subjects": sorted(_title_subjects(posts, settings)),
@@ -191,19 +195,45 @@ def _archive_totals(corpus: Corpus, settings: Settings) -> dict[str, Any]:
     }
 
 
-def post_parts(posts: pd.DataFrame) -> dict[str, str]:
-    """Each post's part: the year of its date (``2016``), or ``undated``."""
-    years = posts["date"].dt.year
-    names = [UNDATED if pd.isna(year) else f"{int(year):04d}" for year in years]
+def part_span(posts: pd.DataFrame) -> str:
+    """The span of a part: the longest of a year, a quarter or a month whose parts hold at
+    most about PART_POSTS posts on average, so that a rebuild of one post rewrites a part of
+    about the same size however long the archive is."""
+    dates = posts["date"].dropna()
+    if dates.empty:
+        return SPANS[0]
+    years = dates.dt.year.max() - dates.dt.year.min() + 1
+    for span, per_year in zip(SPANS, (1, 4, 12), strict=True):
+        if len(dates) <= PART_POSTS * years * per_year:
+            return span
+    return SPANS[-1]
+
+
+def post_parts(posts: pd.DataFrame, span: str) -> dict[str, str]:
+    """Each post's part: the year (``2016``), quarter (``2016-Q1``) or month (``2016-03``) of
+    its date, or ``undated``. The names sort in date order."""
+    dates = posts["date"]
+    names = []
+    for year, month in zip(dates.dt.year, dates.dt.month, strict=True):
+        if pd.isna(year):
+            names.append(UNDATED)
+        elif span == "year":
+            names.append(f"{int(year):04d}")
+        elif span == "quarter":
+            names.append(f"{int(year):04d}-Q{(int(month) - 1) // 3 + 1}")
+        else:
+            names.append(f"{int(year):04d}-{int(month):02d}")
     return dict(zip(posts["post_id"], names, strict=True))
 
 
-def partition_tables(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, pd.DataFrame]]:
-    """Every table split by the year of its posts' dates (``2016``, ..., ``undated``), each
-    part in the table's row order. Posts are in date order and the other tables in their
-    posts' order, so the parts read one after another (by name) are the table as it was.
-    ``problems`` stays one part (``all``)."""
-    part_of = post_parts(tables["posts"])
+def partition_tables(
+    tables: dict[str, pd.DataFrame], span: str
+) -> dict[str, dict[str, pd.DataFrame]]:
+    """Every table split by its posts' dates into parts of ``span`` (``2016``, ...,
+    ``undated``), each part in the table's row order. Posts are in date order and the other
+    tables in their posts' order, so the parts read one after another (by name) are the
+    table as it was. ``problems`` stays one part (``all``)."""
+    part_of = post_parts(tables["posts"], span)
     split = {}
     for name, frame in tables.items():
         if name == "problems" or frame.empty or "post_id" not in frame:
@@ -216,9 +246,11 @@ def partition_tables(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, pd.
     return split
 
 
-def _unchanged_parts(parts: dict[str, dict[str, pd.DataFrame]], old: Corpus) -> dict[str, set[str]]:
+def _unchanged_parts(
+    parts: dict[str, dict[str, pd.DataFrame]], old: Corpus, span: str
+) -> dict[str, set[str]]:
     """The parts whose rows equal the previous version's (their files are linked)."""
-    old_parts = partition_tables(old.tables())
+    old_parts = partition_tables(old.tables(), span)
     same: dict[str, set[str]] = {}
     for name, table_parts in parts.items():
         before = old_parts.get(name, {})
@@ -244,6 +276,16 @@ def _same_rows(new: pd.DataFrame, old: pd.DataFrame) -> bool:
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     categories = [name for name, dtype in frame.dtypes.items() if dtype == "category"]
     return frame.astype(dict.fromkeys(categories, object)) if categories else frame
+
+
+def _size_of(root: Path, relatives: Sequence[str]) -> int:
+    total = 0
+    for relative in relatives:
+        try:
+            total += (root / relative).stat().st_size
+        except OSError:
+            continue
+    return total
 
 
 def _hash_files(root: Path, relatives: Sequence[str], *, max_file_size: int) -> dict[str, str]:
@@ -364,27 +406,43 @@ def build_corpus(
     try:
         previous = _previous(plan, out) if chosen.cache else None
         corpus, state, written = _build(plan, previous=previous)
-        flags = _flags_key(plan.archive_settings)
-        unchanged = previous is not None and state is previous and previous.flags == flags
-        if unchanged or written:
-            # The cached sections carry these flags (and those written now: the flags of
-            # the years rebuilt): no table is read or written here.
-            corpus.settings = plan.archive_settings
-            flagged = corpus
-        else:
-            # The settings' flags are written with the tables, so what is read back is what
-            # the build returned; settings that changed alone rewrite only the sections.
-            flagged = apply_settings(corpus, plan.archive_settings)
-        if out is None:
-            _MEMORY[plan.memory_key] = state
-        elif not (unchanged or written):
-            new_state = replace(state, corpus=flagged, flags=flags)
-            write_output(flagged, new_state, out, previous=previous, settings=plan.settings())
+        flagged = _settle(plan, corpus, state, previous, written=written, out=out)
         flagged.stats.update(model=plan.model, seconds=time.perf_counter() - started)
         return flagged
     finally:
         if guard is not None:
             guard.release()
+
+
+def _settle(
+    plan: _Plan,
+    corpus: Corpus,
+    state: Previous,
+    previous: Previous | None,
+    *,
+    written: bool,
+    out: str | os.PathLike[str] | None,
+) -> Corpus:
+    """Flag the sections under the settings' excluded headings and keep the new state: in
+    memory, or as the output folder's new version (unless nothing changed, or the rebuild of
+    some years wrote it already)."""
+    flags = _flags_key(plan.archive_settings)
+    unchanged = previous is not None and state is previous and previous.flags == flags
+    if unchanged or written:
+        # The cached sections carry these flags (and those written now: the flags of the
+        # years rebuilt): no table is read or written here.
+        corpus.settings = plan.archive_settings
+        flagged = corpus
+    else:
+        # The settings' flags are written with the tables, so what is read back is what the
+        # build returned; settings that changed alone rewrite only the sections.
+        flagged = apply_settings(corpus, plan.archive_settings)
+    if out is None:
+        _MEMORY[plan.memory_key] = state
+    elif not (unchanged or written):
+        new_state = replace(state, corpus=flagged, flags=flags)
+        write_output(flagged, new_state, out, previous=previous, settings=plan.settings())
+    return flagged
 
 
 def _plan(root: Path, options: BuildOptions, *, out: str | os.PathLike[str] | None) -> _Plan:
@@ -485,7 +543,13 @@ def _build(plan: _Plan, *, previous: Previous | None) -> tuple[Corpus, Previous,
         stats = {"fresh": 0, "reused": len(files.relatives)}
         return previous.corpus.copy(root=str(plan.root), stats=stats), previous, False
     options = plan.options
-    processed = plan.runner(
+    runner = plan.runner
+    small = _size_of(plan.root, files.todo) < PARALLEL_MIN_BYTES
+    if options.engine == "dask" and files.unchanged and small:
+        # A rebuild of a few small files: processing them here takes less than starting a
+        # cluster.
+        runner = local_engine
+    processed = runner(
         plan.root,
         files.todo,
         settings=plan.settings(),
@@ -810,6 +874,7 @@ def _update_parts(
         return None
     state = {
         **_state_of(plan, old, files, processed, manifest),
+        "span": manifest["span"],
         "post_part": years.part_of,
         "post_about": post_about,
         "subjects": manifest["subjects"],
@@ -823,7 +888,7 @@ def _update_parts(
     return Corpus.lazy(out, current, root=str(plan.root), stats=stats)
 
 
-STATE_KEYS = ("post_part", "post_about", "subjects", "post_subjects", "labels", "parts")
+STATE_KEYS = ("span", "post_part", "post_about", "subjects", "post_subjects", "labels", "parts")
 Labels = dict[str, dict[str, dict[str, int]]]
 
 
@@ -835,7 +900,7 @@ def _touched_years(old: Previous, files: _Files, processed: Processed, out: Path
     before = output.read_table(out / manifest["tables"]["posts"], "posts")
     merged = _concat([fresh, before[~before["post_id"].isin(replaced)]])
     posts = _sort_posts(merged)
-    part_of = post_parts(posts)
+    part_of = post_parts(posts, manifest["span"])
     dirty = {manifest["post_part"][p] for p in replaced if p in manifest["post_part"]}
     dirty |= {part_of[p] for p in fresh["post_id"]}
     gone = set(manifest["parts"]["posts"]) - set(part_of.values())

@@ -210,23 +210,8 @@ def write_parts(
         version = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{secrets.token_hex(4)}"
         home = target / VERSIONS / version
         home.mkdir(parents=True)
-        files, parts = {}, {}
-        for name, table_parts in tables.items():
-            kept = _reusable(target, previous, name, (reuse or {}).get(name, set()))
-            parts[name] = _write_table(home / name, table_parts, kept)
-            files[name] = f"{VERSIONS}/{version}/{name}"
-        manifest = {
-            **(state or {}),
-            "layout": LAYOUT,
-            "version": version,
-            "previous": previous.get("version"),
-            "tables": files,
-            "parts": parts,
-            "rows": {
-                name: sum(entry["rows"] for entry in entries.values())
-                for name, entries in parts.items()
-            },
-        }
+        written = _write_tables(tables, target, home, previous, reuse or {})
+        manifest = {**(state or {}), **written}
         partial.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
         os.replace(partial, target / MANIFEST)
     except OSError as exc:
@@ -244,6 +229,32 @@ def write_parts(
             f"{exc.strerror or exc}; the next build repairs it"
         ) from exc
     return target
+
+
+def _write_tables(
+    tables: Mapping[str, Parts],
+    target: Path,
+    home: Path,
+    previous: Mapping[str, Any],
+    reuse: Mapping[str, set[str]],
+) -> dict[str, Any]:
+    """Write the tables into the version folder ``home``; the manifest entries naming them."""
+    files, parts = {}, {}
+    for name, table_parts in tables.items():
+        kept = _reusable(target, previous, name, reuse.get(name, set()))
+        parts[name] = _write_table(home / name, table_parts, kept)
+        files[name] = f"{VERSIONS}/{home.name}/{name}"
+    return {
+        "layout": LAYOUT,
+        "version": home.name,
+        "previous": previous.get("version"),
+        "tables": files,
+        "parts": parts,
+        "rows": {
+            name: sum(entry["rows"] for entry in entries.values())
+            for name, entries in parts.items()
+        },
+    }
 
 
 def _reusable(
