@@ -130,3 +130,18 @@ def test_old_import_paths_still_work():
 
     assert Processed is engine.Processed and Engine is engine.Engine
     assert DASK_SCRATCH == engine.DASK_SCRATCH
+
+
+def test_build_options_and_keywords_give_the_same_build(tmp_path):
+    from weeknotes_analysis import load_corpus
+    from weeknotes_analysis.build import BuildOptions
+
+    from .conftest import SAMPLE
+
+    by_keywords = load_corpus(SAMPLE, model="none", jobs=1, cache=False)
+    options = BuildOptions(model="auto", jobs=1, cache=False)
+    by_options = load_corpus(SAMPLE, options=options, model="none")
+    assert by_options.stats["model"] == "none"
+    assert by_options.summary() == by_keywords.summary()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'modle'"):
+        load_corpus(SAMPLE, modle="none")

@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -400,6 +400,12 @@ def build_corpus(
         TypeError: a keyword that is not a field of :class:`BuildOptions`.
     """
     started = time.perf_counter()
+    unknown = sorted(set(keywords) - {field.name for field in fields(BuildOptions)})
+    if unknown:
+        raise TypeError(
+            f"build_corpus() got an unexpected keyword argument {unknown[0]!r} (the options "
+            "are the fields of BuildOptions)"
+        )
     chosen = replace(options or BuildOptions(), **keywords)
     plan = _plan(Path(path), chosen, out=out)
     guard = _take_output(out) if out is not None else None
@@ -873,12 +879,9 @@ def _update_parts(
     if parts is None:
         return None
     state = {
-        **_state_of(plan, old, files, processed, manifest),
-        "span": manifest["span"],
-        "post_part": years.part_of,
-        "post_about": post_about,
-        "subjects": manifest["subjects"],
-        "post_subjects": sorted(subjects),
+        **_state_of(plan, old, files, processed),
+        **{"span": manifest["span"], "post_part": years.part_of, "post_about": post_about},
+        **{"subjects": manifest["subjects"], "post_subjects": sorted(subjects)},
         "labels": labels[0],
     }
     written, reuse = parts
@@ -1135,9 +1138,7 @@ def _columns_of(folder: Path, entries: dict[str, Any]) -> list[str] | None:
     return None
 
 
-def _state_of(
-    plan: _Plan, old: Previous, files: _Files, processed: Processed, manifest: dict[str, Any]
-) -> dict[str, Any]:
+def _state_of(plan: _Plan, old: Previous, files: _Files, processed: Processed) -> dict[str, Any]:
     """The manifest's cache state after a rebuild of some parts."""
     post_of = {rel: old.post_of[rel] for rel in files.unchanged if rel in old.post_of}
     post_of.update(processed.post_of())
