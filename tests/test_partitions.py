@@ -220,3 +220,28 @@ def test_a_write_killed_between_parts_leaves_the_previous_version(
     again = load_corpus(archive, model="none", out=out)
     assert "google-cloud" in set(again.topics["topic"])
     assert len(list((out / ".versions").iterdir())) == 2  # the current and the one before
+
+
+RUST_POST = (
+    "---\ntitle: This Week in Rust {n}\ndate: {year}-0{month}-0{day}\n---\n\n"
+    "# Updates\n\nCargo and rustc news; Tokio {n} and AWS Lambda.\n\n"
+    "# Jobs\n\nKubernetes and Docker roles.\n"
+)
+
+
+def test_one_post_rebuild_applies_the_archives_subjects_as_a_cold_build(tmp_path):
+    """An archive whose titles name its subject: the rebuild of one part applies the subject
+    to that part with the archive's totals, as a cold build of the edited archive does."""
+    archive = tmp_path / "archive"
+    for n in range(12):
+        year, month, day = 2019 + n % 3, 1 + n % 4, 1 + n % 7
+        write(archive, f"post-{n:02d}.md", RUST_POST.format(n=n, year=year, month=month, day=day))
+    out = tmp_path / "out"
+    load_corpus(archive, model="none", out=out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["subjects"] == ["rust"]
+    write(archive, "post-04.md", RUST_POST.format(n=4, year=2020, month=1, day=5) + "\nGCP.\n")
+    rebuilt = load_corpus(archive, model="none", out=out)
+    assert rebuilt.loaded() == []  # the rebuild of some parts returns a lazy corpus
+    assert rebuilt.topics["subject"].any() or rebuilt.post_topics["subject"].any()
+    assert_same_tables(rebuilt, load_corpus(archive, model="none", out=tmp_path / "cold"))
