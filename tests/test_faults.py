@@ -75,7 +75,21 @@ def api_digests(out: Path) -> tuple[str, ...]:
 
 def plain_digests(out: Path) -> tuple[str, ...]:
     """Every table as plain pandas reads ``FOLDER/<table>.parquet``."""
-    return tuple(digest(pd.read_parquet(out / f"{name}.parquet")) for name in schema.TABLES)
+    return tuple(digest(plain_read(out / f"{name}.parquet")) for name in schema.TABLES)
+
+
+def plain_read(path: Path, attempts: int = 5) -> pd.DataFrame:
+    """``pd.read_parquet(path)``, again when a build switched the table between the listing
+    of its part files and their reading: the part files' names carry their content hash, so
+    such a read fails (a changed part is not there under its old name) and never mixes two
+    versions; the next read sees the new one."""
+    for attempt in range(attempts):
+        try:
+            return pd.read_parquet(path)
+        except FileNotFoundError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 class Versions:
@@ -391,8 +405,9 @@ def test_sigkill_at_every_step_of_the_write_leaves_one_whole_version(tmp_path):
 
 
 def kill_at_step(step: int) -> None:
-    """Make this process SIGKILL itself at the ``step``-th table written, file renamed or
-    folder removed once the build begins to write its output."""
+    """Make this process SIGKILL itself at the ``step``-th table part written, part file
+    linked from the previous version, file renamed or folder removed once the build begins
+    to write its output."""
     count = [0]
     writing = [False]
 
@@ -405,12 +420,13 @@ def kill_at_step(step: int) -> None:
 
         return call
 
-    def write_version(*args, **kwargs):
+    def write_parts(*args, **kwargs):
         writing[0] = True
         return real_write(*args, **kwargs)
 
-    real_write = output.write_version
-    output.write_version = write_version
+    real_write = output.write_parts
+    output.write_parts = write_parts
     pd.DataFrame.to_parquet = counted(pd.DataFrame.to_parquet)
+    os.link = counted(os.link)
     os.replace = counted(os.replace)
     shutil.rmtree = counted(shutil.rmtree)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from weeknotes_analysis import build as build_module
+from weeknotes_analysis import engine as engine_module
 from weeknotes_analysis import load_corpus
 from weeknotes_analysis.markdown import _normalize_link
 from weeknotes_analysis.nlp import build_pipeline, entities, load_gazetteer
@@ -37,13 +37,13 @@ def assert_same_tables(left, right) -> None:
 def test_worker_processes_build_the_same_tables_as_one_process(monkeypatch):
     archive = need(IGNOREME)
     pools = []
-    real_pool = build_module.ProcessPoolExecutor
+    real_pool = engine_module.ProcessPoolExecutor
 
     def counting_pool(*args, **kwargs):
         pools.append(kwargs.get("max_workers"))
         return real_pool(*args, **kwargs)
 
-    monkeypatch.setattr(build_module, "ProcessPoolExecutor", counting_pool)
+    monkeypatch.setattr(engine_module, "ProcessPoolExecutor", counting_pool)
     alone = load_corpus(archive, model="none", jobs=1, cache=False)
     assert pools == []
     together = load_corpus(archive, model="none", jobs=2, cache=False)

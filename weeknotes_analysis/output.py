@@ -22,6 +22,7 @@ mix two files and fail. A folder is listed, and each file in it then opened once
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import secrets
@@ -32,13 +33,19 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from . import schema
 
 MANIFEST = "manifest.json"
 VERSIONS = ".versions"
-PART = "part-0.parquet"
+PART_NAME = "part-0"
+PART = f"{PART_NAME}.parquet"
+HASH_CHARS = 12
+# 2: several part files per table, each with its content hash in the manifest.
+LAYOUT = 2
 LOCK = ".weeknotes.lock"
 # A reader retries when a write replaced the version it was reading (twice in a row is rare).
 READ_ATTEMPTS = 5
@@ -49,6 +56,7 @@ __all__ = [
     "lock",
     "read_version",
     "repair",
+    "write_parts",
     "write_version",
 ]
 
@@ -161,17 +169,38 @@ def _as_list(value: Any) -> list[Any]:
     return list(value)
 
 
+Parts = Mapping[str, pd.DataFrame]
+
+
 def write_version(
     tables: Mapping[str, pd.DataFrame],
     folder: str | os.PathLike[str],
     *,
     state: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write ``tables`` as the folder's new version and switch to it with one rename.
+    """Write ``tables`` as the folder's new version (one part file per table) and switch to
+    it with one rename; see :func:`write_parts`."""
+    return write_parts(
+        {name: {PART_NAME: frame} for name, frame in tables.items()}, folder, state=state
+    )
 
-    ``state`` (a build's cache: fingerprints, hashes) is kept in the manifest. The caller
-    holds the folder's :func:`lock`. A failed write raises :class:`OutputError` and leaves
-    the previous version current."""
+
+def write_parts(
+    tables: Mapping[str, Parts],
+    folder: str | os.PathLike[str],
+    *,
+    state: Mapping[str, Any] | None = None,
+    reuse: Mapping[str, set[str]] | None = None,
+) -> Path:
+    """Write every table's parts (``{table: {part name: rows}}``, the parts in row order by
+    name) as the folder's new version and switch to it with one rename.
+
+    The parts named in ``reuse`` (``{table: {part name}}``) are not written: the previous
+    version's file is linked into the new version (a hard link: no copy, and removing the
+    old version later leaves it whole). ``state`` (a build's cache: fingerprints, hashes) is
+    kept in the manifest, with each part's content hash and rows. The caller holds the
+    folder's :func:`lock`. A failed write raises :class:`OutputError` and leaves the
+    previous version current."""
     target = Path(folder)
     home: Path | None = None
     partial = target / f".{MANIFEST}.{os.getpid()}.partial"
@@ -181,17 +210,8 @@ def write_version(
         version = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{secrets.token_hex(4)}"
         home = target / VERSIONS / version
         home.mkdir(parents=True)
-        files = {}
-        for name, frame in tables.items():
-            (home / name).mkdir()
-            frame.to_parquet(home / name / PART, index=False)
-            files[name] = f"{VERSIONS}/{version}/{name}"
-        manifest = {
-            **(state or {}),
-            "version": version,
-            "previous": previous.get("version"),
-            "tables": files,
-        }
+        written = _write_tables(tables, target, home, previous, reuse or {})
+        manifest = {**(state or {}), **written}
         partial.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
         os.replace(partial, target / MANIFEST)
     except OSError as exc:
@@ -209,6 +229,109 @@ def write_version(
             f"{exc.strerror or exc}; the next build repairs it"
         ) from exc
     return target
+
+
+def _write_tables(
+    tables: Mapping[str, Parts],
+    target: Path,
+    home: Path,
+    previous: Mapping[str, Any],
+    reuse: Mapping[str, set[str]],
+) -> dict[str, Any]:
+    """Write the tables into the version folder ``home``; the manifest entries naming them."""
+    files, parts = {}, {}
+    for name, table_parts in tables.items():
+        kept = _reusable(target, previous, name, reuse.get(name, set()))
+        parts[name] = _write_table(home / name, table_parts, kept)
+        files[name] = f"{VERSIONS}/{home.name}/{name}"
+    return {
+        "layout": LAYOUT,
+        "version": home.name,
+        "previous": previous.get("version"),
+        "tables": files,
+        "parts": parts,
+        "rows": {
+            name: sum(entry["rows"] for entry in entries.values())
+            for name, entries in parts.items()
+        },
+    }
+
+
+def _reusable(
+    target: Path, previous: Mapping[str, Any], table: str, names: set[str]
+) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """The previous version's files (and manifest entries) of the parts ``names`` of
+    ``table`` that can be linked into the new version."""
+    folder = (previous.get("tables") or {}).get(table)
+    entries = ((previous.get("parts") or {}).get(table)) or {}
+    if not folder or previous.get("layout") != LAYOUT:
+        return {}
+    kept = {}
+    for name in names:
+        entry = entries.get(name)
+        if isinstance(entry, dict) and (target / folder / entry.get("file", "")).is_file():
+            kept[name] = (target / folder / entry["file"], entry)
+    return kept
+
+
+def _write_table(
+    folder: Path, parts: Parts, kept: Mapping[str, tuple[Path, dict[str, Any]]]
+) -> dict[str, dict[str, Any]]:
+    """Write (or link) a table's part files into ``folder``, all with one arrow schema;
+    returns each part's manifest entry (content hash and rows)."""
+    folder.mkdir()
+    fresh = {name: frame for name, frame in parts.items() if name not in kept}
+    schemas = [pa.Schema.from_pandas(frame, preserve_index=False) for frame in fresh.values()]
+    one = _one_schema(schemas, [path for path, _ in kept.values()])
+    entries = {}
+    for name, (path, entry) in kept.items():
+        if _as_stored(pq.read_schema(path)).equals(_as_stored(one)):
+            os.link(path, folder / path.name)
+            entries[name] = entry
+        else:  # a column's type changed (values where there were none): write it again
+            fresh[name] = pd.read_parquet(path)
+    for name in sorted(fresh):
+        # The file's name carries its content hash: a plain reader that listed the folder
+        # before a switch finds the same bytes under that name, or no file (and fails
+        # rather than reading a mix of two versions).
+        staged = folder / f".{name}.partial"
+        fresh[name].to_parquet(staged, index=False, schema=one)
+        digest = _file_hash(staged)
+        file = f"{name}-{digest[:HASH_CHARS]}.parquet"
+        os.replace(staged, folder / file)
+        entries[name] = {"file": file, "hash": digest, "rows": len(fresh[name])}
+    return entries
+
+
+def _one_schema(schemas: list[pa.Schema], kept: list[Path]) -> pa.Schema:
+    """One schema for every part of a table (readers of a dataset take the first file's): a
+    column empty in one part takes the type it has in the others."""
+    schemas = [*schemas, *(pq.read_schema(path) for path in kept[:1])]
+    if not schemas:
+        raise ValueError("a table needs at least one part")
+    unified = pa.unify_schemas(
+        [schema.remove_metadata() for schema in schemas], promote_options="permissive"
+    )
+    return unified
+
+
+def _as_stored(schema: pa.Schema) -> pa.Schema:
+    """``schema`` as parquet stores it: a dictionary's large strings read back as strings."""
+    fields = []
+    for field in schema.remove_metadata():
+        kind = field.type
+        if pa.types.is_dictionary(kind) and pa.types.is_large_string(kind.value_type):
+            kind = pa.dictionary(kind.index_type, pa.string(), kind.ordered)
+        fields.append(field.with_type(kind))
+    return pa.schema(fields)
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _discard(target: Path, home: Path | None, partial: Path) -> None:
