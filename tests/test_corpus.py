@@ -146,3 +146,41 @@ def test_internal_links_are_relative_or_same_site(tmp_path):
     links = load_corpus(tmp_path, model="none").links
     assert links["internal"].tolist() == [True, True, False, False]
     assert links["domain"].tolist()[1:] == ["nore.me", "amazon.com", "b.org"]
+
+
+HOBBIES = (
+    "topics:\n  - id: baking\n    label: Baking\n    group: hobbies\n    terms: [sourdough]\n"
+    "  - id: cycling\n    label: Cycling\n    group: hobbies\n    terms: [bike ride]\n"
+)
+WEEKEND = (
+    "---\ntitle: Weekend\ndate: 2020-01-04\n---\n\n# Bread\n\nA sourdough loaf, then another "
+    "sourdough loaf.\n\n# Out\n\nA long bike ride along the river, a bike ride home.\n"
+)
+
+
+def test_a_corpus_carries_the_taxonomy_it_was_tagged_with(tmp_path):
+    write(tmp_path / "notes", "2020-01.md", WEEKEND)
+    taxonomy = write(tmp_path, "hobbies.yaml", HOBBIES)
+    corpus = load_corpus(tmp_path / "notes", model="none", taxonomy=taxonomy)
+    assert list(corpus.taxonomy.topics) == ["baking", "cycling"]
+    assert set(corpus.topics["topic"]) == {"baking", "cycling"}
+    assert corpus.options.taxonomy == taxonomy
+    # The findings name its topics without being told the taxonomy.
+    from weeknotes_analysis.takeaways import findings
+
+    assert any(
+        "Baking" in finding.text or "Cycling" in finding.text for finding in findings(corpus)
+    )
+
+
+def test_a_corpus_carries_the_taxonomy_of_its_archive_settings(tmp_path):
+    write(tmp_path / "notes", "2020-01.md", WEEKEND)
+    write(tmp_path / "notes", "hobbies.yaml", HOBBIES)
+    write(tmp_path / "notes", "weeknotes.toml", 'taxonomy = "hobbies.yaml"\n')
+    corpus = load_corpus(tmp_path / "notes", model="none")
+    assert list(corpus.taxonomy.topics) == ["baking", "cycling"]
+    # A corpus put together by hand has the bundled taxonomy.
+    bare = Corpus(
+        posts=corpus.posts, sections=corpus.sections, links=corpus.links, problems=corpus.problems
+    )
+    assert "kubernetes" in bare.taxonomy.topics

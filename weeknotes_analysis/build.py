@@ -414,6 +414,7 @@ def build_corpus(
         corpus, state, written = _build(plan, previous=previous)
         flagged = _settle(plan, corpus, state, previous, written=written, out=out)
         flagged.stats.update(model=plan.model, seconds=time.perf_counter() - started)
+        flagged.options = chosen
         return flagged
     finally:
         if guard is not None:

@@ -18,6 +18,7 @@ from .sources import MAX_FILE_SIZE, Post, Problem, find_posts, read_post
 
 if TYPE_CHECKING:
     from .settings import ArchiveSettings
+    from .topics import Taxonomy
 
 SITE_KEYS = ("blog", "site", "baseurl", "base_url", "siteurl", "url")
 
@@ -56,27 +57,29 @@ class PostTables:
 
 @dataclass
 class Corpus:
-    """All tables of one archive. Each table's columns are listed in ``schema``.
+    """All tables of one archive. Each table's columns are listed in ``schema.TABLES`` (the
+    contract, checked by the tests) and in the README.
 
     Attributes:
-        posts: one row per post (post_id, path, title, date, week, week_start, slug,
-            description, author, categories, keywords, word_count, section_count, link_count).
-        sections: one row per section (section_id, post_id, position, heading, level, text,
-            footnotes, word_count, date, week).
-        links: one row per link (post_id, section_id, url, text, host, domain, kind,
-            in_footnote, internal).
-        problems: one row per file skipped or degraded (path, severity, code, message, line).
-        entities: one row per entity mention (post_id, section_id, text, label, entity_id,
-            start_char, end_char, source).
+        posts: one row per post.
+        sections: one row per section of a post (the text under one heading).
+        links: one row per link of a section (its footnotes included).
+        problems: one row per file skipped or degraded, with the reason.
+        entities: one row per entity mention of a section.
         topics: one row per (section, topic) with evidence; ``role`` says whether the section
             is ``about`` the topic or only mentions it.
-        post_topics: one row per (post, topic), with the post's ``role`` and how many of its
+        post_topics: one row per (post, topic): the post's ``role`` and how many of its
             sections are about the topic.
-        sentiment: one row per section (post_id, section_id, compound, label).
-        phrases: one row per key-phrase mention (post_id, section_id, phrase, text).
+        sentiment: one row per section: the author's tone.
+        phrases: one row per key-phrase mention of a section.
         root: the archive folder the tables were built from.
         settings: the archive's settings (``weeknotes.toml``), when read.
         stats: what the build did: model, posts parsed fresh and reused, seconds.
+        options: the :class:`~weeknotes_analysis.build.BuildOptions` of the build that made
+            the corpus (None for a corpus read from files or put together by hand).
+
+    :attr:`taxonomy` is the taxonomy its topics were tagged with, so that charts colour and
+    order topics as the build named them.
     """
 
     posts: pd.DataFrame
@@ -92,6 +95,22 @@ class Corpus:
     settings: ArchiveSettings | None = None
     stats: dict[str, Any] = field(default_factory=dict)
     loader: Callable[[str], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
+    options: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        """The taxonomy the topics were tagged with: the build's ``taxonomy`` option, else
+        the archive settings' taxonomy, else the bundled one (read once, on first use)."""
+        cached = self.__dict__.get("_taxonomy")
+        if cached is None:
+            from .topics import load_taxonomy
+
+            chosen = getattr(self.options, "taxonomy", None)
+            if chosen is None and self.settings is not None:
+                chosen = self.settings.taxonomy
+            cached = load_taxonomy(chosen)
+            self.__dict__["_taxonomy"] = cached
+        return cached
 
     def __getattribute__(self, name: str) -> Any:
         value = object.__getattribute__(self, name)

@@ -125,12 +125,8 @@ def corpus_taxonomy(corpus: Corpus, taxonomy: str | os.PathLike[str] | None = No
     settings' one, else the bundled one."""
     if taxonomy:
         return load_taxonomy(locate(taxonomy))
-    # A corpus that carries its taxonomy (the build's) needs no file read again.
-    carried = getattr(corpus, "taxonomy", None)
-    if isinstance(carried, Taxonomy):
-        return carried
-    settings = corpus.settings
-    return load_taxonomy(settings.taxonomy if settings and settings.taxonomy else None)
+    # The corpus carries its build's taxonomy (read once).
+    return corpus.taxonomy
 
 
 def default_freq(corpus: Corpus, freq: str | None = None) -> Freq:

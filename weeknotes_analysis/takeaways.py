@@ -24,7 +24,7 @@ from .analysis import (
     tagged_sections,
 )
 from .corpus import Corpus
-from .topics import Taxonomy, load_taxonomy
+from .topics import Taxonomy
 
 # The group whose split is reported when the taxonomy has it and it was written about.
 SPLIT_GROUP = "cloud-vendors"
@@ -275,7 +275,7 @@ def findings(
     """The takeaways of the index page: the leading topic and its peak, the fastest riser and
     faller, a group's split, what was new in the latest year, the most linked sites and the
     archive's span and longest gap (those the data supports)."""
-    taxonomy = taxonomy or load_taxonomy()
+    taxonomy = taxonomy or corpus.taxonomy
     found = [
         leading_topic(corpus, freq=freq, taxonomy=taxonomy, role=role),
         *risers_and_fallers(corpus, taxonomy=taxonomy, role=role),
