@@ -555,6 +555,14 @@ def _build(plan: _Plan, *, previous: Previous | None) -> tuple[Corpus, Previous,
         # A rebuild of a few small files: processing them here takes less than starting a
         # cluster.
         runner = local_engine
+    if plan.out is not None and files.todo and not files.unchanged and hasattr(runner, "session"):
+        # The Dask engine writes the final parts on its workers (nothing is kept from the
+        # cache, so every part is new).
+        from .dask_build import build_on_dask
+
+        built = build_on_dask(plan, files, runner, plan.out)  # type: ignore[arg-type]
+        hashes = {rel: files.hashes[rel] for rel in files.relatives}
+        return built, Previous(built, plan.fingerprints, hashes), True
     processed = runner(
         plan.root,
         files.todo,
@@ -947,36 +955,47 @@ def _year_tables(
 ) -> dict[str, pd.DataFrame]:
     """Every table's rows of the touched years (problems: all of them), as a cold build
     makes them; post_topics before the archive's subjects are applied."""
-    from .settings import excluded_sections
-    from .topics import archive_subjects, post_topics
-
-    settings = plan.settings()
     fresh = processed.tables
     posts = years.posts[years.posts["post_id"].map(years.part_of).isin(years.dirty)]
-
-    def merged(name: str) -> pd.DataFrame:
-        return _concat([fresh.get(name, schema.empty(name)), before[name]])
-
+    rows = {
+        name: _concat([fresh.get(name, schema.empty(name)), before[name]])
+        for name in schema.TABLES
+        if name not in ("posts", "problems", "post_topics")
+    }
     link_problems = assemble([PostTables(problems=[problem_row(p)]) for p in files.link_problems])
     kept_problems = before["problems"][before["problems"]["path"].isin(files.unchanged)]
     problems = _concat([fresh.get("problems", schema.empty("problems")), kept_problems])
-    frames = sort_tables(
-        {
-            "posts": posts.reset_index(drop=True),
-            "sections": merged("sections"),
-            "links": merged("links"),
-            "problems": _concat([link_problems["problems"], problems]),
-        }
-    )
-    sections = frames["sections"]
+    rows["problems"] = _concat([link_problems["problems"], problems])
+    rows["posts"] = posts.reset_index(drop=True)
     headings = plan.archive_settings.exclude_headings
+    return finish_rows(rows, years.posts, settings=plan.settings(), headings=headings)
+
+
+def finish_rows(
+    rows: dict[str, pd.DataFrame],
+    archive_posts: pd.DataFrame,
+    *,
+    settings: Settings,
+    headings: tuple[str, ...] | list[str],
+) -> dict[str, pd.DataFrame]:
+    """The raw rows of some posts (every table but post_topics) finished as a cold build
+    finishes them, given the archive's posts: in the contract's order, sections flagged
+    under ``headings``, entities finished (their labels chosen among these rows only),
+    the archive's title subjects applied, post_topics before the archive's post subjects
+    are applied (see :func:`_promote`)."""
+    from .settings import excluded_sections
+    from .topics import archive_subjects, post_topics
+
+    names = ("posts", "sections", "links", "problems")
+    frames = sort_tables({name: rows[name] for name in names})
+    sections = frames["sections"]
     frames["sections"] = sections.assign(excluded=excluded_sections(sections, headings))
     taxonomy, gazetteer = settings.taxonomy, settings.gazetteer
-    entities = finish_entities(merged("entities"), gazetteer=gazetteer)
+    entities = finish_entities(rows["entities"], gazetteer=gazetteer)
     frames["entities"] = _order_like(entities, sections)
     frames["topics"] = archive_subjects(
-        _ordered(merged("topics"), sections, "topics"),
-        years.posts,
+        _ordered(rows["topics"], sections, "topics"),
+        archive_posts,
         sections,
         taxonomy=taxonomy,
         gazetteer=gazetteer,
@@ -985,8 +1004,8 @@ def _year_tables(
         frames["topics"], frames["posts"], taxonomy=taxonomy, gazetteer=gazetteer
     )
     frames["post_topics"] = _promote(topics_of_posts, set())
-    frames["sentiment"] = _ordered(merged("sentiment"), sections, "sentiment")
-    frames["phrases"] = _ordered(merged("phrases"), sections, "phrases")
+    frames["sentiment"] = _ordered(rows["sentiment"], sections, "sentiment")
+    frames["phrases"] = _ordered(rows["phrases"], sections, "phrases")
     return frames
 
 
