@@ -27,25 +27,6 @@ import pandas as pd
 import pyarrow as pa
 
 from . import __version__, output, schema
-from .build import (
-    UNDATED,
-    WHOLE,
-    Labels,
-    _about_counts,
-    _concat,
-    _Files,
-    _flags_key,
-    _label_counts,
-    _Plan,
-    _post_subjects,
-    _promote,
-    _relabel,
-    _sort_posts,
-    _title_subjects,
-    finish_rows,
-    part_span,
-    post_parts,
-)
 from .corpus import (
     Corpus,
     PostTables,
@@ -57,9 +38,27 @@ from .corpus import (
 )
 from .engine import Processed
 from .output import read_table
+from .parts import (
+    UNDATED,
+    WHOLE,
+    Labels,
+    about_counts,
+    concat,
+    finish_rows,
+    label_counts,
+    majority,
+    part_span,
+    post_parts,
+    post_subjects,
+    promote,
+    relabel,
+    sort_posts,
+    title_subjects,
+)
 from .process import Settings
 
 if TYPE_CHECKING:
+    from .build import _Files, _Plan
     from .dask_engine import DaskEngine
 
 # The tables each part task reads from the scratch files (posts come from the driver).
@@ -87,10 +86,12 @@ class _Part:
     files: tuple[str, ...]
 
 
-def build_on_dask(plan: _Plan, files: _Files, engine: DaskEngine, out: Path) -> Corpus:
+def build_on_dask(
+    plan: _Plan, files: _Files, engine: DaskEngine, out: Path, *, flags: str
+) -> Corpus:
     """Process every file of ``files.todo`` on the cluster and write the new version of the
-    output folder ``out`` from the workers; the build's corpus, read from ``out`` on first
-    use."""
+    output folder ``out`` from the workers (``flags``: the settings' key the manifest keeps);
+    the build's corpus, read from ``out`` on first use."""
     options = plan.options
     session = engine.session(
         plan.root,
@@ -101,17 +102,19 @@ def build_on_dask(plan: _Plan, files: _Files, engine: DaskEngine, out: Path) -> 
         progress=options.progress,
     )
     with session as (client, run, _, reports):
-        _finish_and_write(plan, files, client, run, reports, out)
+        _finish_and_write(plan, files, (client, run, reports), out, flags=flags)
     stats = {"fresh": len(files.todo), "reused": 0}
     return Corpus.lazy(out, output.read_manifest(out), root=str(plan.root), stats=stats)
 
 
 def _finish_and_write(
-    plan: _Plan, files: _Files, client: Any, run: Path, reports: list[dict[str, Any]], out: Path
+    plan: _Plan, files: _Files, session: tuple[Any, Path, list[Any]], out: Path, *, flags: str
 ) -> None:
-    """Steps 2 and 3 (see the module's docstring), once the files are processed."""
+    """Steps 2 and 3 (see the module's docstring), once the files are processed: ``session``
+    is the client, the scratch folder and the partitions' reports."""
     from .dask_engine import run_tasks
 
+    client, run, reports = session
     settings = plan.settings()
     posts, problems, post_of = _gathered(reports, files, strict=plan.options.strict)
     span = part_span(posts)
@@ -124,21 +127,21 @@ def _finish_and_write(
     jobs = _part_jobs(reports, part_of)
     totals = run_tasks(client, [(f"part {job.key}", _finish_part, (job, shared)) for job in jobs])
     post_about: dict[str, dict[str, int]] = {}
-    label_counts: Labels = {}
+    counts: Labels = {}
     for total in totals:
         post_about.update(total["about"])
-        label_counts.update(total["labels"])
-    subjects = _post_subjects(post_about, len(posts))
+        counts.update(total["labels"])
+    subjects = post_subjects(post_about, len(posts))
     state = {
         "weeknotes_version": __version__,
         "root": str(plan.root),
         "fingerprints": plan.fingerprints.__dict__,
         "hashes": {rel: files.hashes[rel] for rel in files.relatives},
         "post_of": post_of,
-        "flags": _flags_key(plan.archive_settings),
+        "flags": flags,
         **{"span": span, "post_part": part_of, "post_about": post_about},
-        "subjects": sorted(_title_subjects(posts, settings)),
-        **{"post_subjects": sorted(subjects), "labels": label_counts},
+        "subjects": sorted(title_subjects(posts, settings)),
+        **{"post_subjects": sorted(subjects), "labels": counts},
     }
 
     def fill(home: Path, previous: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -161,22 +164,20 @@ def _gathered(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     """The archive's posts (in the contract's order), its problems and each file's post,
     from the partitions' reports; a strict build stops at the first problem."""
-    found = _concat([report["problems"] for report in reports])
+    found = concat([report["problems"] for report in reports])
     if strict and not found.empty:
         raise StrictError(problem_of_row(found.iloc[0]))
-    posts = _sort_posts(_concat([report["posts"] for report in reports]))
+    posts = sort_posts(concat([report["posts"] for report in reports]))
     link_problems = assemble([PostTables(problems=[problem_row(p)]) for p in files.link_problems])
     empty = {name: schema.empty(name) for name in ("posts", "sections", "links")}
-    problems = _concat([link_problems["problems"], found])
+    problems = concat([link_problems["problems"], found])
     problems = sort_tables({**empty, "problems": problems})["problems"]
     return posts, problems, Processed([], {"posts": posts}).post_of()
 
 
 def _majority_of(counts: list[dict[str, dict[str, int]]]) -> dict[str, str]:
     """Each entity id's most frequent model label across the partitions."""
-    from .build import _majority
-
-    return _majority({str(index): labels for index, labels in enumerate(counts)})
+    return majority({str(index): labels for index, labels in enumerate(counts)})
 
 
 def _part_jobs(reports: list[dict[str, Any]], part_of: dict[str, str]) -> list[_Part]:
@@ -198,7 +199,7 @@ def _finish_part(job: _Part, archive: _Archive) -> dict[str, Any]:
     scratch = Path(archive.scratch)
     filters = [("post_id", "in", list(job.post_ids))]
     rows = {
-        name: _concat(
+        name: concat(
             [
                 pd.read_parquet(scratch / name / file, filters=filters)
                 if name == "entities"
@@ -213,14 +214,14 @@ def _finish_part(job: _Part, archive: _Archive) -> dict[str, Any]:
     rows["problems"] = schema.empty("problems")
     frames = finish_rows(rows, posts, settings=archive.settings, headings=archive.headings)
     del frames["problems"]
-    frames["entities"] = _relabel(frames["entities"], archive.labels, archive.settings.gazetteer)
+    frames["entities"] = relabel(frames["entities"], archive.labels, archive.settings.gazetteer)
     part_of = dict.fromkeys(job.post_ids, job.key)
     with (scratch / FINISHED / f"{job.key}.pickle").open("wb") as stream:
         pickle.dump(frames, stream, protocol=pickle.HIGHEST_PROTOCOL)
     return {
         "key": job.key,
-        "about": _about_counts(frames["post_topics"], part_of),
-        "labels": _label_counts(frames["entities"], part_of),
+        "about": about_counts(frames["post_topics"], part_of),
+        "labels": label_counts(frames["entities"], part_of),
         "schemas": {
             name: pa.Schema.from_pandas(frame, preserve_index=False)
             for name, frame in frames.items()
@@ -278,7 +279,7 @@ def _write_part(
     post_topics with the archive's post subjects applied); each table's manifest entry."""
     with (Path(scratch) / FINISHED / f"{job.key}.pickle").open("rb") as stream:
         frames: dict[str, pd.DataFrame] = pickle.load(stream)
-    frames["post_topics"] = _promote(frames["post_topics"], subjects)
+    frames["post_topics"] = promote(frames["post_topics"], subjects)
     entries = {}
     for name, frame in frames.items():
         if frame.empty:
