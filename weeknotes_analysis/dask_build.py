@@ -190,6 +190,10 @@ def _part_jobs(reports: list[dict[str, Any]], part_of: dict[str, str]) -> list[_
             post_ids.setdefault(key, []).append(str(post_id))
             if report["file"] not in files.setdefault(key, []):
                 files[key].append(report["file"])
+    if not post_ids:
+        # No posts (every file a problem): one task makes the empty tables as a cold build
+        # does, from the scratch files' columns.
+        return [_Part(WHOLE, (), tuple(report["file"] for report in reports))]
     return [_Part(key, tuple(post_ids[key]), tuple(files[key])) for key in sorted(post_ids)]
 
 
@@ -197,7 +201,8 @@ def _finish_part(job: _Part, archive: _Archive) -> dict[str, Any]:
     """On a worker: read a part's rows from the scratch files, finish them and keep them
     there; return the part's totals and its tables' schemas and columns."""
     scratch = Path(archive.scratch)
-    filters = [("post_id", "in", list(job.post_ids))]
+    # (No posts: the files hold no rows but problems, read as they are.)
+    filters = [("post_id", "in", list(job.post_ids))] if job.post_ids else None
     rows = {
         name: concat(
             [
@@ -308,10 +313,7 @@ def _table_entries(
             if name in part
         }
         if name == "problems" or not parts:
-            if name == "problems":
-                frame = problems
-            else:
-                frame = totals[0]["empty"][name] if totals else schema.empty(name)
+            frame = problems if name == "problems" else totals[0]["empty"][name]
             folder = home / name
             folder.mkdir(exist_ok=True)
             one = output.one_schema([pa.Schema.from_pandas(frame, preserve_index=False)], [])
