@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -250,3 +251,35 @@ def test_partitions_keep_the_order_and_even_sizes(tmp_path):
     even = dask_engine.plan_partitions(tmp_path, names[:4], partition_bytes=10**6, at_least=2)
     assert [part.relatives for part in even] == [("0.md", "1.md"), ("2.md", "3.md")]
     assert parts[1].describe() == "partition 1 (1 file, 4.md)"
+
+
+def _manifest_parts(out) -> dict:
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return {key: manifest[key] for key in ("parts", "post_part", "post_about", "labels", "span")}
+
+
+@pytest.mark.slow
+def test_a_cold_dask_build_writes_the_local_builds_parts_from_the_workers(
+    cluster, archive, tmp_path, monkeypatch
+):
+    # Gathering the workers' rows on the driver is what the Dask build of every file avoids.
+    monkeypatch.setattr(dask_engine, "_collect", None)
+    write(archive, "2021-01.md", POST.format(n=4, day=5).replace("2020-01", "2021-01"))
+    write(archive, "broken.md", b"\xff\xfe bad bytes")
+    local = load_corpus(archive, model="none", out=tmp_path / "local")
+    out = tmp_path / "dask"
+    corpus = load_corpus(archive, model="none", out=out, engine=dask_engine_for(cluster, out))
+    assert_same_tables(local, corpus)
+    # The same part files, byte for byte (their content hashes), and the same totals.
+    assert _manifest_parts(out) == _manifest_parts(tmp_path / "local")
+    assert set(_manifest_parts(out)["parts"]["posts"]) == {"2020", "2021"}
+    assert not (out / SCRATCH).exists()
+    only_bad = tmp_path / "only-bad"
+    write(only_bad, "broken.md", b"\xff\xfe bad bytes")
+    empty = load_corpus(
+        only_bad,
+        model="none",
+        out=tmp_path / "d2",
+        engine=dask_engine_for(cluster, tmp_path / "d2"),
+    )
+    assert_same_tables(load_corpus(only_bad, model="none", out=tmp_path / "l2"), empty)

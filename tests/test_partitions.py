@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from weeknotes_analysis import Corpus, load_corpus, output, schema
-from weeknotes_analysis import build as build_module
+from weeknotes_analysis import parts as parts_module
 
 from .conftest import write
 
@@ -96,15 +96,15 @@ def test_the_span_of_a_part_keeps_parts_small_and_names_in_date_order():
         dates = pd.Timestamp("2016-01-01", tz="UTC") + pd.to_timedelta(days, unit="D")
         return pd.DataFrame({"post_id": [f"p{i}" for i in range(count)], "date": dates})
 
-    assert build_module.part_span(posts(500, 10)) == "year"
-    assert build_module.part_span(posts(2000, 10)) == "quarter"
-    assert build_module.part_span(posts(8000, 10)) == "month"
+    assert parts_module.part_span(posts(500, 10)) == "year"
+    assert parts_module.part_span(posts(2000, 10)) == "quarter"
+    assert parts_module.part_span(posts(8000, 10)) == "month"
     frame = posts(40, 2)
-    for span in build_module.SPANS:
-        names = list(build_module.post_parts(frame, span).values())
+    for span in parts_module.SPANS:
+        names = list(parts_module.post_parts(frame, span).values())
         assert names == sorted(names), span
-    assert build_module.post_parts(frame, "quarter")["p0"] == "2016-Q1"
-    assert build_module.post_parts(frame, "month")["p39"] == "2017-12"
+    assert parts_module.post_parts(frame, "quarter")["p0"] == "2016-Q1"
+    assert parts_module.post_parts(frame, "month")["p39"] == "2017-12"
 
 
 def test_one_post_rebuild_reads_only_its_year_and_the_posts(archive, tmp_path, monkeypatch):

@@ -45,6 +45,25 @@ from .nlp import (
     resolve_model,
 )
 from .output import LOCK, MANIFEST, BuildLockedError, OutputError, lock
+from .parts import (
+    UNDATED,
+    WHOLE,
+    Labels,
+    about_counts,
+    concat,
+    finish_rows,
+    label_counts,
+    majority,
+    order_like,
+    ordered,
+    part_span,
+    post_parts,
+    post_subjects,
+    promote,
+    relabel,
+    sort_posts,
+    title_subjects,
+)
 from .process import Settings, file_hash
 from .settings import apply_settings, load_settings
 from .sources import MAX_FILE_SIZE, PostError, Problem, find_posts, read_bytes
@@ -118,10 +137,6 @@ class Previous:
 
 
 _MEMORY: dict[tuple[str, ...], Previous] = {}
-UNDATED = "undated"
-WHOLE = "all"
-SPANS = ("year", "quarter", "month")
-PART_POSTS = 100
 
 
 def _read_manifest(folder: Path) -> Previous | None:
@@ -184,46 +199,15 @@ def _archive_totals(corpus: Corpus, settings: Settings, span: str) -> dict[str, 
     others: each post's part, the posts about each topic per part, the archive's subjects."""
     posts = corpus.posts
     part_of = post_parts(posts, span)
-    post_about = _about_counts(_promote(corpus.post_topics, set()), part_of)
+    post_about = about_counts(promote(corpus.post_topics, set()), part_of)
     return {
         "span": span,
         "post_part": part_of,
         "post_about": post_about,
-        "subjects": sorted(_title_subjects(posts, settings)),
-        "post_subjects": sorted(_post_subjects(post_about, len(posts))),
-        "labels": _label_counts(corpus.entities, part_of),
+        "subjects": sorted(title_subjects(posts, settings)),
+        "post_subjects": sorted(post_subjects(post_about, len(posts))),
+        "labels": label_counts(corpus.entities, part_of),
     }
-
-
-def part_span(posts: pd.DataFrame) -> str:
-    """The span of a part: the longest of a year, a quarter or a month whose parts hold at
-    most about PART_POSTS posts on average, so that a rebuild of one post rewrites a part of
-    about the same size however long the archive is."""
-    dates = posts["date"].dropna()
-    if dates.empty:
-        return SPANS[0]
-    years = dates.dt.year.max() - dates.dt.year.min() + 1
-    for span, per_year in zip(SPANS, (1, 4, 12), strict=True):
-        if len(dates) <= PART_POSTS * years * per_year:
-            return span
-    return SPANS[-1]
-
-
-def post_parts(posts: pd.DataFrame, span: str) -> dict[str, str]:
-    """Each post's part: the year (``2016``), quarter (``2016-Q1``) or month (``2016-03``) of
-    its date, or ``undated``. The names sort in date order."""
-    dates = posts["date"]
-    names = []
-    for year, month in zip(dates.dt.year, dates.dt.month, strict=True):
-        if pd.isna(year):
-            names.append(UNDATED)
-        elif span == "year":
-            names.append(f"{int(year):04d}")
-        elif span == "quarter":
-            names.append(f"{int(year):04d}-Q{(int(month) - 1) // 3 + 1}")
-        else:
-            names.append(f"{int(year):04d}-{int(month):02d}")
-    return dict(zip(posts["post_id"], names, strict=True))
 
 
 def partition_tables(
@@ -556,6 +540,15 @@ def _build(plan: _Plan, *, previous: Previous | None) -> tuple[Corpus, Previous,
         # A rebuild of a few small files: processing them here takes less than starting a
         # cluster.
         runner = local_engine
+    if plan.out is not None and files.todo and not files.unchanged and hasattr(runner, "session"):
+        # The Dask engine writes the final parts on its workers (nothing is kept from the
+        # cache, so every part is new).
+        from .dask_build import build_on_dask
+
+        flags = _flags_key(plan.archive_settings)
+        built = build_on_dask(plan, files, runner, plan.out, flags=flags)  # type: ignore[arg-type]
+        hashes = {rel: files.hashes[rel] for rel in files.relatives}
+        return built, Previous(built, plan.fingerprints, hashes), True
     processed = runner(
         plan.root,
         files.todo,
@@ -628,7 +621,7 @@ def _merge_tables(
         parts = [fresh.get(name, schema.empty(name))]
         if old is not None and keep:
             parts.append(_rows_for(old.corpus.tables()[name], column, keep))
-        return _concat(parts)
+        return concat(parts)
 
     frames = assemble([PostTables(problems=[problem_row(p)]) for p in files.link_problems])
     for name in frames:
@@ -637,17 +630,11 @@ def _merge_tables(
             if name == "problems"
             else layer(name, "post_id", kept_posts)
         )
-        frames[name] = _concat([frames[name], own])
+        frames[name] = concat([frames[name], own])
     frames = sort_tables(frames)
     for name in ("entities", "topics", "sentiment", "phrases"):
         frames[name] = layer(name, "post_id", kept_posts)
     return frames
-
-
-def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """The frames one after another; empty frames lack the rows' extra columns (the
-    contract's are always there), so they are left out unless all are empty."""
-    return pd.concat([f for f in parts if not f.empty] or parts[:1], ignore_index=True)
 
 
 def _archive_wide(
@@ -663,13 +650,13 @@ def _archive_wide(
 
     settings = plan.settings()
     sections = frames["sections"]
-    entities = _order_like(
+    entities = order_like(
         finish_entities(frames["entities"], gazetteer=settings.gazetteer), sections
     )
     topics = frames["topics"]
     if old is not None and kept_posts and old.fingerprints.topics != plan.fingerprints.topics:
         retag = sections["post_id"].isin(kept_posts)
-        topics = _concat(
+        topics = concat(
             [
                 processed.tables.get("topics", schema.empty("topics")),
                 tag_sections(
@@ -682,7 +669,7 @@ def _archive_wide(
         )
     taxonomy, gazetteer = settings.taxonomy, settings.gazetteer
     topics = archive_subjects(
-        _ordered(topics, sections, "topics"),
+        ordered(topics, sections, "topics"),
         frames["posts"],
         sections,
         taxonomy=taxonomy,
@@ -693,8 +680,8 @@ def _archive_wide(
         entities=entities,
         topics=topics,
         post_topics=post_topics(topics, frames["posts"], taxonomy=taxonomy, gazetteer=gazetteer),
-        sentiment=_ordered(frames["sentiment"], sections, "sentiment"),
-        phrases=_ordered(frames["phrases"], sections, "phrases"),
+        sentiment=ordered(frames["sentiment"], sections, "sentiment"),
+        phrases=ordered(frames["phrases"], sections, "phrases"),
         root=str(plan.root),
     )
 
@@ -808,20 +795,6 @@ def _stop_if_strict(batch: dict[str, pd.DataFrame], strict: bool) -> None:
         raise StrictError(problem_of_row(batch["problems"].iloc[0]))
 
 
-def _ordered(frame: pd.DataFrame, sections: pd.DataFrame, table: str) -> pd.DataFrame:
-    return schema.conform(_order_like(frame, sections), table)
-
-
-def _order_like(frame: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:
-    if frame.empty:
-        return frame
-    order = {section_id: index for index, section_id in enumerate(sections["section_id"])}
-    ordered = frame.assign(_order=frame["section_id"].map(order)).sort_values(
-        "_order", kind="stable"
-    )
-    return ordered.drop(columns="_order").reset_index(drop=True)
-
-
 def clear_memory_cache() -> None:
     """Forget the in-process cache of :func:`build_corpus` calls made without ``out``."""
     _MEMORY.clear()
@@ -859,23 +832,23 @@ def _update_parts(
         return None
     years = _touched_years(old, files, processed, out)
     settings = plan.settings()
-    if sorted(_title_subjects(years.posts, settings)) != manifest["subjects"]:
+    if sorted(title_subjects(years.posts, settings)) != manifest["subjects"]:
         return None
     tables = _year_tables(plan, _read_years(old, years, out), years, files, processed)
     labels = _labels_after(manifest["labels"], tables["entities"], years)
     if labels is None:
         return None  # an entity id's label changes in a year not rebuilt: rebuild all
-    tables["entities"] = _relabel(tables["entities"], labels[1], settings.gazetteer)
+    tables["entities"] = relabel(tables["entities"], labels[1], settings.gazetteer)
     post_about = {
         part: about
         for part, about in manifest["post_about"].items()
         if part not in years.dirty | years.gone
     }
-    post_about.update(_about_counts(tables["post_topics"], years.part_of))
-    subjects = _post_subjects(post_about, len(years.posts))
+    post_about.update(about_counts(tables["post_topics"], years.part_of))
+    subjects = post_subjects(post_about, len(years.posts))
     if sorted(subjects) != manifest["post_subjects"]:
         return None
-    tables["post_topics"] = _promote(tables["post_topics"], subjects)
+    tables["post_topics"] = promote(tables["post_topics"], subjects)
     parts = _year_parts(tables, years, out, manifest)
     if parts is None:
         return None
@@ -893,7 +866,6 @@ def _update_parts(
 
 
 STATE_KEYS = ("span", "post_part", "post_about", "subjects", "post_subjects", "labels", "parts")
-Labels = dict[str, dict[str, dict[str, int]]]
 
 
 def _touched_years(old: Previous, files: _Files, processed: Processed, out: Path) -> _Years:
@@ -902,18 +874,13 @@ def _touched_years(old: Previous, files: _Files, processed: Processed, out: Path
     replaced = set(old.post_of.values()) - kept
     fresh = processed.tables.get("posts", schema.empty("posts"))
     before = output.read_table(out / manifest["tables"]["posts"], "posts")
-    merged = _concat([fresh, before[~before["post_id"].isin(replaced)]])
-    posts = _sort_posts(merged)
+    merged = concat([fresh, before[~before["post_id"].isin(replaced)]])
+    posts = sort_posts(merged)
     part_of = post_parts(posts, manifest["span"])
     dirty = {manifest["post_part"][p] for p in replaced if p in manifest["post_part"]}
     dirty |= {part_of[p] for p in fresh["post_id"]}
     gone = set(manifest["parts"]["posts"]) - set(part_of.values())
     return _Years(dirty - gone, gone, replaced, posts, part_of)
-
-
-def _sort_posts(posts: pd.DataFrame) -> pd.DataFrame:
-    empty = {name: schema.empty(name) for name in ("sections", "links", "problems")}
-    return sort_tables({"posts": posts, **empty})["posts"]
 
 
 def _read_years(old: Previous, years: _Years, out: Path) -> dict[str, pd.DataFrame]:
@@ -934,7 +901,7 @@ def _read_years(old: Previous, years: _Years, out: Path) -> dict[str, pd.DataFra
             for part, entry in sorted(entries.items())
             if part in years.dirty
         ]
-        frame = _concat(read) if read else schema.empty(name)
+        frame = concat(read) if read else schema.empty(name)
         frames[name] = frame[~frame["post_id"].isin(years.replaced)]
     return frames
 
@@ -948,76 +915,20 @@ def _year_tables(
 ) -> dict[str, pd.DataFrame]:
     """Every table's rows of the touched years (problems: all of them), as a cold build
     makes them; post_topics before the archive's subjects are applied."""
-    from .settings import excluded_sections
-    from .topics import archive_subjects, post_topics
-
-    settings = plan.settings()
     fresh = processed.tables
     posts = years.posts[years.posts["post_id"].map(years.part_of).isin(years.dirty)]
-
-    def merged(name: str) -> pd.DataFrame:
-        return _concat([fresh.get(name, schema.empty(name)), before[name]])
-
+    rows = {
+        name: concat([fresh.get(name, schema.empty(name)), before[name]])
+        for name in schema.TABLES
+        if name not in ("posts", "problems", "post_topics")
+    }
     link_problems = assemble([PostTables(problems=[problem_row(p)]) for p in files.link_problems])
     kept_problems = before["problems"][before["problems"]["path"].isin(files.unchanged)]
-    problems = _concat([fresh.get("problems", schema.empty("problems")), kept_problems])
-    frames = sort_tables(
-        {
-            "posts": posts.reset_index(drop=True),
-            "sections": merged("sections"),
-            "links": merged("links"),
-            "problems": _concat([link_problems["problems"], problems]),
-        }
-    )
-    sections = frames["sections"]
+    problems = concat([fresh.get("problems", schema.empty("problems")), kept_problems])
+    rows["problems"] = concat([link_problems["problems"], problems])
+    rows["posts"] = posts.reset_index(drop=True)
     headings = plan.archive_settings.exclude_headings
-    frames["sections"] = sections.assign(excluded=excluded_sections(sections, headings))
-    taxonomy, gazetteer = settings.taxonomy, settings.gazetteer
-    entities = finish_entities(merged("entities"), gazetteer=gazetteer)
-    frames["entities"] = _order_like(entities, sections)
-    frames["topics"] = archive_subjects(
-        _ordered(merged("topics"), sections, "topics"),
-        years.posts,
-        sections,
-        taxonomy=taxonomy,
-        gazetteer=gazetteer,
-    )
-    topics_of_posts = post_topics(
-        frames["topics"], frames["posts"], taxonomy=taxonomy, gazetteer=gazetteer
-    )
-    frames["post_topics"] = _promote(topics_of_posts, set())
-    frames["sentiment"] = _ordered(merged("sentiment"), sections, "sentiment")
-    frames["phrases"] = _ordered(merged("phrases"), sections, "phrases")
-    return frames
-
-
-def _label_counts(entities: pd.DataFrame, part_of: dict[str, str]) -> Labels:
-    """Per part, how often the model gave each label to each entity id (what the one label
-    per entity id is chosen from, across the archive)."""
-    model = entities[entities["source"] == "model"]
-    counts: Labels = {}
-    if model.empty:
-        return counts
-    parts = model["post_id"].map(part_of).fillna(UNDATED)
-    keys = [parts, model["entity_id"], model["model_label"].astype(str)]
-    for (part, entity_id, label), size in model.groupby(keys, observed=True).size().items():
-        counts.setdefault(str(part), {}).setdefault(str(entity_id), {})[str(label)] = int(size)
-    return counts
-
-
-def _majority(counts: Labels) -> dict[str, str]:
-    """Each entity id's most frequent model label across the parts (ties: the first label
-    in alphabetical order, as :func:`weeknotes_analysis.nlp.finish_entities` chooses)."""
-    totals: dict[str, dict[str, int]] = {}
-    for per_part in counts.values():
-        for entity_id, labels in per_part.items():
-            into = totals.setdefault(entity_id, {})
-            for label, count in labels.items():
-                into[label] = into.get(label, 0) + count
-    return {
-        entity_id: min(labels.items(), key=lambda item: (-item[1], item[0]))[0]
-        for entity_id, labels in totals.items()
-    }
+    return finish_rows(rows, years.posts, settings=plan.settings(), headings=headings)
 
 
 def _labels_after(
@@ -1026,86 +937,12 @@ def _labels_after(
     """The label counts after the rebuild of some years and each entity id's label; None
     when an id whose label changes also appears in a year that is not rebuilt."""
     others = {part: ids for part, ids in before.items() if part not in years.dirty | years.gone}
-    after = {**others, **_label_counts(entities, years.part_of)}
-    old, new = _majority(before), _majority(after)
+    after = {**others, **label_counts(entities, years.part_of)}
+    old, new = majority(before), majority(after)
     changed = {entity_id for entity_id, label in new.items() if old.get(entity_id) != label}
     if any(changed & set(ids) for ids in others.values()):
         return None
     return after, new
-
-
-def _relabel(entities: pd.DataFrame, labels: dict[str, str], gazetteer: Any) -> pd.DataFrame:
-    """The model's entity rows labelled with their id's label across the archive (a
-    gazetteer id takes the gazetteer's label)."""
-    model = entities["source"] == "model"
-    if not model.any():
-        return entities
-    chosen = {
-        entity_id: gazetteer.entries[entity_id].label if entity_id in gazetteer.entries else label
-        for entity_id, label in labels.items()
-    }
-    frame = entities.assign(label=entities["label"].astype(str))
-    frame.loc[model, "label"] = frame.loc[model, "entity_id"].map(chosen)
-    return schema.conform(frame, "entities")
-
-
-def _title_subjects(posts: pd.DataFrame, settings: Settings) -> set[str]:
-    """The topics that the titles of most posts name (see
-    :func:`weeknotes_analysis.topics.archive_subjects`, whose rule this is)."""
-    from .topics import SUBJECT_MIN_POSTS, SUBJECT_SHARE, _title_scores
-
-    titled = _title_scores(posts, settings.taxonomy, settings.gazetteer)
-    with_title = int(posts["title"].fillna("").str.strip().astype(bool).sum())
-    named: dict[str, set[str]] = {}
-    for (post_id, topic_id), score in titled.items():
-        if score >= settings.taxonomy.topics[topic_id].min_score:
-            named.setdefault(topic_id, set()).add(post_id)
-    return {
-        topic_id
-        for topic_id, post_ids in named.items()
-        if with_title >= SUBJECT_MIN_POSTS and len(post_ids) >= SUBJECT_SHARE * with_title
-    }
-
-
-def _about_counts(post_topics: pd.DataFrame, part_of: dict[str, str]) -> dict[str, dict[str, int]]:
-    """Per part, how many posts are about each topic by their own evidence (before the
-    archive's subjects are applied)."""
-    about = post_topics[(post_topics["role"] == "about") & ~post_topics["subject"].astype(bool)]
-    counts: dict[str, dict[str, int]] = {}
-    parts = about["post_id"].map(part_of).fillna(UNDATED)
-    for (part, topic), size in about.groupby([parts, about["topic"]], observed=True).size().items():
-        counts.setdefault(str(part), {})[str(topic)] = int(size)
-    return counts
-
-
-def _post_subjects(post_about: dict[str, dict[str, int]], posts: int) -> set[str]:
-    """The topics nearly every post is about (see ``topics._archive_subject_posts``, whose
-    rule this is): the posts that only mention them are about them too."""
-    from .topics import SUBJECT_MIN_POSTS, SUBJECT_SHARE
-
-    totals: dict[str, int] = {}
-    for counts in post_about.values():
-        for topic, count in counts.items():
-            totals[topic] = totals.get(topic, 0) + count
-    return {
-        topic
-        for topic, count in totals.items()
-        if posts >= SUBJECT_MIN_POSTS and count >= SUBJECT_SHARE * posts
-    }
-
-
-def _promote(post_topics: pd.DataFrame, subjects: set[str]) -> pd.DataFrame:
-    """post_topics with the archive's ``subjects`` applied (and none other): the rows that
-    only mention one of them are about it, marked ``subject``."""
-    if post_topics.empty:
-        return post_topics
-    frame = post_topics.assign(role=post_topics["role"].astype(object))
-    earlier = frame["subject"].astype(bool)
-    frame.loc[earlier, "role"] = "mention"
-    promote = frame["topic"].isin(subjects) & (frame["role"] == "mention")
-    frame.loc[promote, "role"] = "about"
-    frame["subject"] = promote
-    return schema.conform(frame, "post_topics")
 
 
 def _year_parts(

@@ -123,9 +123,33 @@ class DaskEngine:
         progress: bool,
     ) -> Processed:
         """Process ``relatives`` on the cluster; the tables come back as DataFrames."""
-        self.stats = RunStats()
         if not relatives:
+            self.stats = RunStats()
             return Processed([])
+        with self.session(
+            root, relatives, settings=settings, jobs=jobs, progress=progress, strict=strict
+        ) as (_, run, parts, _):
+            started = time.perf_counter()
+            processed = _collect(run, parts, strict=strict)
+            self.stats.collect = time.perf_counter() - started
+            return processed
+
+    @contextmanager
+    def session(
+        self,
+        root: Path,
+        relatives: list[str],
+        *,
+        settings: Settings,
+        jobs: int,
+        strict: bool,
+        progress: bool,
+    ) -> Iterator[tuple[Any, Path, list[Partition], list[dict[str, Any]]]]:
+        """Process ``relatives`` on the cluster into a scratch folder; yields the client
+        (still connected), that folder, the partitions and each one's report (its posts,
+        problems, files and model labels: see :func:`_run_partition`). The folder is removed
+        afterwards."""
+        self.stats = RunStats()
         root = root.resolve()
         run = self._run_folder()
         try:
@@ -135,11 +159,8 @@ class DaskEngine:
             started = time.perf_counter()
             with self._client(jobs=jobs, local_directory=run / "dask") as client:
                 self.stats.connect = time.perf_counter() - started
-                parts = self._process(client, task, relatives, settings, progress=progress)
-            started = time.perf_counter()
-            processed = _collect(run, parts, strict=strict)
-            self.stats.collect = time.perf_counter() - started
-            return processed
+                parts, reports = self._process(client, task, relatives, settings, progress=progress)
+                yield client, run, parts, reports
         finally:
             shutil.rmtree(run, ignore_errors=True)
             if self.scratch is not None:
@@ -154,7 +175,7 @@ class DaskEngine:
         settings: Settings,
         *,
         progress: bool,
-    ) -> list[Partition]:
+    ) -> tuple[list[Partition], list[dict[str, Any]]]:
         """Split the files into partitions and run one task per partition on the cluster."""
         root = Path(task.root)
         self.stats.workers = len(client.scheduler_info()["workers"])
@@ -179,7 +200,7 @@ class DaskEngine:
         self.stats.task_seconds = [report["seconds"] for report in reports]
         self.stats.pipeline_loads = sum(report["loaded"] for report in reports)
         self.stats.worker_pids = {report["pid"] for report in reports}
-        return parts
+        return parts, reports
 
     def _run_folder(self) -> Path:
         if self.scratch is None:
@@ -259,7 +280,7 @@ def _run(
     client: Any, task: _Task, settings: Settings, parts: list[Partition], *, progress: bool
 ) -> list[Any]:
     """Submit one task per partition; wait, with a progress bar on a terminal."""
-    from distributed import KilledWorker, as_completed
+    from distributed import as_completed
 
     run_id = Path(task.scratch).name
     # Sent once to every worker rather than with every task (it weighs ~200 KB pickled).
@@ -282,19 +303,10 @@ def _run(
         for future in as_completed(futures, loop=client.loop):
             part = futures[future]
             if future.status != "finished":
-                error = _error(future)
+                failure = _failure(part.describe(), future)
                 for other in futures:
                     other.cancel()
-                if isinstance(error, KilledWorker):
-                    raise DaskEngineError(
-                        f"{part.describe()} failed: the workers running it died ({error}); a "
-                        "worker that runs out of memory is killed: use smaller partitions or "
-                        "give the workers more memory. The previous output is left as it was."
-                    ) from error
-                raise DaskEngineError(
-                    f"{part.describe()} failed on the cluster: {type(error).__name__}: "
-                    f"{error}. The previous output is left as it was."
-                ) from error
+                raise failure
             reports[part.index] = future.result()
             if bar is not None:
                 bar.update(len(part.relatives))
@@ -302,6 +314,49 @@ def _run(
         if bar is not None:
             bar.close()
     return [reports[part.index] for part in parts]
+
+
+def run_tasks(client: Any, calls: list[tuple[str, Any, tuple[Any, ...]]]) -> list[Any]:
+    """Run ``(description, function, arguments)`` calls on the cluster, one task each, and
+    return their results in order; the first that fails stops the others and raises
+    :class:`DaskEngineError` naming its description."""
+    from distributed import as_completed
+
+    batch = uuid.uuid4().hex[:12]
+    futures = {
+        client.submit(function, *arguments, key=f"weeknotes-{batch}-{index}"): (index, what)
+        for index, (what, function, arguments) in enumerate(calls)
+    }
+    results = {}
+    for future in as_completed(futures, loop=client.loop):
+        index, what = futures[future]
+        if future.status != "finished":
+            failure = _failure(what, future)
+            for other in futures:
+                other.cancel()
+            raise failure
+        results[index] = future.result()
+    return [results[index] for index in range(len(calls))]
+
+
+def _failure(what: str, future: Any) -> DaskEngineError:
+    """The error of a failed task, naming ``what`` it did."""
+    from distributed import KilledWorker
+
+    error = _error(future)
+    if isinstance(error, KilledWorker):
+        failure = DaskEngineError(
+            f"{what} failed: the workers running it died ({error}); a worker that runs out "
+            "of memory is killed: use smaller partitions or give the workers more memory. The "
+            "previous output is left as it was."
+        )
+    else:
+        failure = DaskEngineError(
+            f"{what} failed on the cluster: {type(error).__name__}: {error}. The previous "
+            "output is left as it was."
+        )
+    failure.__cause__ = error
+    return failure
 
 
 def _error(future: Any) -> BaseException:
@@ -341,7 +396,31 @@ def _run_partition(task: _Task, part: Partition, settings: Settings) -> dict[str
     for name, frame in tables.items():
         write_parquet(frame, Path(task.scratch) / name / part.file_name)
     seconds = time.perf_counter() - started
-    return {"partition": part.index, "seconds": seconds, "pid": os.getpid(), "loaded": any(loads)}
+    scratch = Path(task.scratch)
+    return {
+        "partition": part.index,
+        "seconds": seconds,
+        "pid": os.getpid(),
+        "loaded": any(loads),
+        # Small, for the driver's archive-wide steps: one row per post or problem.
+        "posts": read_table(scratch / "posts" / part.file_name, "posts"),
+        "problems": read_table(scratch / "problems" / part.file_name, "problems"),
+        "file": part.file_name,
+        # A strict run that met a problem stops before the analysis: no entities.
+        "labels": _model_labels(tables.get("entities", pd.DataFrame())),
+    }
+
+
+def _model_labels(entities: pd.DataFrame) -> dict[str, dict[str, int]]:
+    """How often the model gave each label to each entity id."""
+    counts: dict[str, dict[str, int]] = {}
+    if entities.empty:
+        return counts
+    model = entities[entities["source"] == "model"]
+    keys = [model["entity_id"], model["model_label"].astype(str)]
+    for (entity_id, label), size in model.groupby(keys, observed=True).size().items():
+        counts.setdefault(str(entity_id), {})[str(label)] = int(size)
+    return counts
 
 
 def _collect(run: Path, parts: list[Partition], *, strict: bool) -> Processed:

@@ -28,7 +28,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +56,10 @@ __all__ = [
     "lock",
     "read_version",
     "repair",
+    "write_part",
     "write_parts",
     "write_version",
+    "write_with",
 ]
 
 
@@ -154,9 +156,10 @@ def read_version(
     raise AssertionError("unreachable")
 
 
-def read_table(path: Path, table: str) -> pd.DataFrame:
-    """Read one table's parquet file and restore the contract's dtypes."""
-    frame = pd.read_parquet(path)
+def read_table(path: Path, table: str, *, filters: Any = None) -> pd.DataFrame:
+    """Read one table's parquet file (its rows that pass pyarrow's ``filters``) and restore
+    the contract's dtypes."""
+    frame = pd.read_parquet(path, filters=filters)
     for column in schema.TABLES.get(table, ()):
         if column.dtype == schema.OBJECT and column.name in frame:
             frame[column.name] = [_as_list(value) for value in frame[column.name]]
@@ -202,6 +205,30 @@ def write_parts(
     folder's :func:`lock`. A failed write raises :class:`OutputError` and leaves the
     previous version current."""
     target = Path(folder)
+
+    def fill(home: Path, previous: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        return {
+            name: _write_table(
+                home / name,
+                table_parts,
+                _reusable(target, previous, name, (reuse or {}).get(name, set())),
+            )
+            for name, table_parts in tables.items()
+        }
+
+    return write_with(fill, target, state=state)
+
+
+Fill = Callable[[Path, Mapping[str, Any]], dict[str, dict[str, Any]]]
+
+
+def write_with(
+    fill: Fill, folder: str | os.PathLike[str], *, state: Mapping[str, Any] | None
+) -> Path:
+    """Make a new version folder, let ``fill(version folder, previous manifest)`` write the
+    tables into it (``<table>/<files>``, see :func:`write_part`; it returns each table's
+    part entries) and switch to it with one rename; see :func:`write_parts`."""
+    target = Path(folder)
     home: Path | None = None
     partial = target / f".{MANIFEST}.{os.getpid()}.partial"
     try:
@@ -210,8 +237,7 @@ def write_parts(
         version = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{secrets.token_hex(4)}"
         home = target / VERSIONS / version
         home.mkdir(parents=True)
-        written = _write_tables(tables, target, home, previous, reuse or {})
-        manifest = {**(state or {}), **written}
+        manifest = {**(state or {}), **_version_entries(home, previous, fill(home, previous))}
         partial.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
         os.replace(partial, target / MANIFEST)
     except OSError as exc:
@@ -231,24 +257,15 @@ def write_parts(
     return target
 
 
-def _write_tables(
-    tables: Mapping[str, Parts],
-    target: Path,
-    home: Path,
-    previous: Mapping[str, Any],
-    reuse: Mapping[str, set[str]],
+def _version_entries(
+    home: Path, previous: Mapping[str, Any], parts: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
-    """Write the tables into the version folder ``home``; the manifest entries naming them."""
-    files, parts = {}, {}
-    for name, table_parts in tables.items():
-        kept = _reusable(target, previous, name, reuse.get(name, set()))
-        parts[name] = _write_table(home / name, table_parts, kept)
-        files[name] = f"{VERSIONS}/{home.name}/{name}"
+    """The manifest entries naming the tables written into the version folder ``home``."""
     return {
         "layout": LAYOUT,
         "version": home.name,
         "previous": previous.get("version"),
-        "tables": files,
+        "tables": {name: f"{VERSIONS}/{home.name}/{name}" for name in parts},
         "parts": parts,
         "rows": {
             name: sum(entry["rows"] for entry in entries.values())
@@ -282,7 +299,7 @@ def _write_table(
     folder.mkdir()
     fresh = {name: frame for name, frame in parts.items() if name not in kept}
     schemas = [pa.Schema.from_pandas(frame, preserve_index=False) for frame in fresh.values()]
-    one = _one_schema(schemas, [path for path, _ in kept.values()])
+    one = one_schema(schemas, [path for path, _ in kept.values()])
     entries = {}
     for name, (path, entry) in kept.items():
         if _as_stored(pq.read_schema(path)).equals(_as_stored(one)):
@@ -291,19 +308,25 @@ def _write_table(
         else:  # a column's type changed (values where there were none): write it again
             fresh[name] = pd.read_parquet(path)
     for name in sorted(fresh):
-        # The file's name carries its content hash: a plain reader that listed the folder
-        # before a switch finds the same bytes under that name, or no file (and fails
-        # rather than reading a mix of two versions).
-        staged = folder / f".{name}.partial"
-        fresh[name].to_parquet(staged, index=False, schema=one)
-        digest = _file_hash(staged)
-        file = f"{name}-{digest[:HASH_CHARS]}.parquet"
-        os.replace(staged, folder / file)
-        entries[name] = {"file": file, "hash": digest, "rows": len(fresh[name])}
+        entries[name] = write_part(folder, name, fresh[name], one)
     return entries
 
 
-def _one_schema(schemas: list[pa.Schema], kept: list[Path]) -> pa.Schema:
+def write_part(folder: Path, name: str, frame: pd.DataFrame, schema: pa.Schema) -> dict[str, Any]:
+    """Write the part ``name`` of a table into its folder with the table's one arrow
+    ``schema``; the part's manifest entry (file, content hash, rows)."""
+    # The file's name carries its content hash: a plain reader that listed the folder
+    # before a switch finds the same bytes under that name, or no file (and fails
+    # rather than reading a mix of two versions).
+    staged = folder / f".{name}.partial"
+    frame.to_parquet(staged, index=False, schema=schema)
+    digest = _file_hash(staged)
+    file = f"{name}-{digest[:HASH_CHARS]}.parquet"
+    os.replace(staged, folder / file)
+    return {"file": file, "hash": digest, "rows": len(frame)}
+
+
+def one_schema(schemas: list[pa.Schema], kept: list[Path]) -> pa.Schema:
     """One schema for every part of a table (readers of a dataset take the first file's): a
     column empty in one part takes the type it has in the others."""
     schemas = [*schemas, *(pq.read_schema(path) for path in kept[:1])]
