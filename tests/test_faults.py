@@ -159,6 +159,8 @@ def kill_rebuilds_at_random(
     return outcomes
 
 
+# Slow: it kills builds of This Week in Rust again and again (about 45 s); `make test` runs it.
+@pytest.mark.slow
 def test_sigkill_at_random_moments_leaves_one_whole_version(tmp_path):
     outcomes = kill_rebuilds_at_random(tmp_path, SAMPLE, trials=20, seed=17)
     print(f"20 SIGKILLs: {outcomes}")
@@ -384,6 +386,8 @@ def test_a_half_written_version_and_stale_partials_are_cleaned_by_the_next_build
     assert not list(out.glob(".*.partial"))
 
 
+# Slow: it kills builds of This Week in Rust again and again (about 45 s); `make test` runs it.
+@pytest.mark.slow
 def test_sigkill_at_every_step_of_the_write_leaves_one_whole_version(tmp_path):
     """Random moments mostly fall before the write; this kills the build at each of its
     file-system steps in turn (a table written, the manifest renamed, a link switched, an old
