@@ -175,7 +175,7 @@ def relabel(entities: pd.DataFrame, labels: dict[str, str], gazetteer: Any) -> p
 def title_subjects(posts: pd.DataFrame, settings: Settings) -> set[str]:
     """The topics that the titles of most posts name (see
     :func:`weeknotes_analysis.topics.archive_subjects`, whose rule this is)."""
-    from .topics import SUBJECT_MIN_POSTS, SUBJECT_SHARE, _title_scores
+    from .topics import _title_scores, is_subject
 
     titled = _title_scores(posts, settings.taxonomy, settings.gazetteer)
     with_title = int(posts["title"].fillna("").str.strip().astype(bool).sum())
@@ -184,9 +184,7 @@ def title_subjects(posts: pd.DataFrame, settings: Settings) -> set[str]:
         if score >= settings.taxonomy.topics[topic_id].min_score:
             named.setdefault(topic_id, set()).add(post_id)
     return {
-        topic_id
-        for topic_id, post_ids in named.items()
-        if with_title >= SUBJECT_MIN_POSTS and len(post_ids) >= SUBJECT_SHARE * with_title
+        topic_id for topic_id, post_ids in named.items() if is_subject(len(post_ids), with_title)
     }
 
 
@@ -204,17 +202,13 @@ def about_counts(post_topics: pd.DataFrame, part_of: dict[str, str]) -> dict[str
 def post_subjects(post_about: dict[str, dict[str, int]], posts: int) -> set[str]:
     """The topics nearly every post is about (see ``topics._archive_subject_posts``, whose
     rule this is): the posts that only mention them are about them too."""
-    from .topics import SUBJECT_MIN_POSTS, SUBJECT_SHARE
+    from .topics import is_subject
 
     totals: dict[str, int] = {}
     for counts in post_about.values():
         for topic, count in counts.items():
             totals[topic] = totals.get(topic, 0) + count
-    return {
-        topic
-        for topic, count in totals.items()
-        if posts >= SUBJECT_MIN_POSTS and count >= SUBJECT_SHARE * posts
-    }
+    return {topic for topic, count in totals.items() if is_subject(count, posts)}
 
 
 def promote(post_topics: pd.DataFrame, subjects: set[str]) -> pd.DataFrame:

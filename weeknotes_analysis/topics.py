@@ -707,6 +707,11 @@ SUBJECT_SHARE = 0.8
 SUBJECT_MIN_POSTS = 5
 
 
+def is_subject(count: int, posts: int) -> bool:
+    """Whether ``count`` of ``posts`` posts make a topic the archive's subject."""
+    return posts >= SUBJECT_MIN_POSTS and count >= SUBJECT_SHARE * posts
+
+
 def post_topics(
     topics: pd.DataFrame,
     posts: pd.DataFrame,
@@ -771,11 +776,7 @@ def _archive_subject_posts(rows: list[dict[str, Any]], posts: int) -> None:
     about: dict[str, int] = defaultdict(int)
     for row in rows:
         about[row["topic"]] += row["role"] == "about"
-    subjects = {
-        topic_id
-        for topic_id, count in about.items()
-        if posts >= SUBJECT_MIN_POSTS and count >= SUBJECT_SHARE * posts
-    }
+    subjects = {topic_id for topic_id, count in about.items() if is_subject(count, posts)}
     for row in rows:
         if row["topic"] in subjects and row["role"] == "mention":
             row.update(role="about", subject=True)
@@ -829,7 +830,7 @@ def archive_subjects(
     subjects = {
         topic_id: post_ids
         for topic_id, post_ids in named.items()
-        if with_title >= SUBJECT_MIN_POSTS and len(post_ids) >= SUBJECT_SHARE * with_title
+        if is_subject(len(post_ids), with_title)
     }
     if not subjects:
         return base.reset_index(drop=True)
