@@ -629,3 +629,41 @@ def test_one_word_terms_of_a_commit_style_line_are_code_not_names(gazetteer):
     assert [(row["text"], row["start_char"]) for row in rows] == [
         ("TokenStream", text.rindex("TokenStream"))
     ], "kept only in the sentence, dropped from the two commit titles"
+
+
+def test_an_event_title_under_its_listing_keeps_only_people_and_places(gazetteer):
+    text = (
+        "2031-03-02 | Virtual (Lyon, FR) | Lyon Crabs\n\nPair Programming Night with Ada "
+        "Quill in Villeurbanne\n\nThe Pair Programming Night was fun."
+    )
+    raw = [
+        (name, label, "", match.start(), match.end())
+        for name, label in (
+            ("Pair Programming Night", "ORG"),
+            ("Ada Quill", "PERSON"),
+            ("Villeurbanne", "GPE"),
+        )
+        for match in re.finditer(name, text)
+    ]
+    rows = list(
+        entity_rows(
+            sorted(raw, key=lambda r: r[3]), gazetteer=gazetteer, context=set(), source_text=text
+        )
+    )
+    assert [row["entity_id"] for row in rows] == [
+        *("lyon", "france", "lyon crabs", "ada quill", "villeurbanne", "pair programming night")
+    ], "the title's organisation-like words go; in a sentence they stay"
+    assert rows[-1]["start_char"] == text.rindex("Pair")
+
+
+def test_a_version_is_no_part_of_a_model_names_id_and_a_foundation_is_a_body(gazetteer):
+    text = "Crabwise 2.4.1 is out. Bevy Foundation is now a charity."
+    raw = [
+        ("Crabwise 2.4.1", "PRODUCT", "", 0, 14),
+        ("Bevy", "PRODUCT", "bevy", text.index("Bevy"), text.index("Bevy") + 4),
+    ]
+    rows = list(entity_rows(raw, gazetteer=gazetteer, context=set(), source_text=text))
+    assert [(row["text"], row["entity_id"]) for row in rows] == [
+        ("Crabwise 2.4.1", "crabwise"),
+        ("Bevy Foundation", "bevy foundation"),
+    ]

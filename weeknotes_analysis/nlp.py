@@ -462,6 +462,9 @@ _CAPITALISED_RUN = re.compile(rf" ({_CAPITALISED_WORD}(?: (?:(?:for|of) )?{_CAPI
 # More capitalised words than this after a vendor's name make a title ("Ferrous Systems
 # Achieves IEC 61508 Certification"), not a longer name.
 LONGEST_CONTINUATION = 3
+# Any name followed by one of these is a body's name ("Bevy Foundation"); not by "Team" or
+# "Project", which name the product's own people ("the Kubernetes project": Kubernetes).
+BODIES = frozenset({"Foundation", "Society", "Consortium", "Alliance"})
 VENDOR_KINDS = frozenset({"vendor", "organisation", "place", "language"})
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "NORP", "DATE", "TIME"})
 # Words after a vendor's name that start a job title or a new sentence, not a longer name.
@@ -644,10 +647,15 @@ def _model_entity(
     if grouped:
         text, end = grouped
         label = "ORG"
-    ent_id = normalise(text)
+    # A release's version is no part of the thing's id ("Fjall 2.0" is Fjall), as for a
+    # gazetteer product's.
+    ent_id = _DOTTED_VERSION.sub("", normalise(text))
     if not ent_id:
         return None
     return text, label, ent_id, start, end, "model"
+
+
+_DOTTED_VERSION = re.compile(r" v?\d+(?:\.\d+)+$")
 
 
 def _version_after(text: str, end: int) -> int | None:
@@ -693,11 +701,14 @@ def _longer_name(
     name begins, when capitalised words that no gazetteer entry covers follow it ("Microsoft
     Reactor", "Rust Core Library", "Go Mobile"), up to a generic term or a job title ("NVidia
     GPUs", "Microsoft CEO"); the model's label of those words wins (PERSON for "Arlo
-    Siemsen"). None otherwise."""
+    Siemsen"). Any other name begins a body's name ("Bevy Foundation": :data:`BODIES`).
+    None otherwise."""
     text, label, _, start, end = entities[position]
-    if entry.kind not in VENDOR_KINDS or not text[:1].isupper() or not source_text:
+    if not text[:1].isupper() or not source_text:
         return None
     run = _CAPITALISED_RUN.match(source_text, end)
+    if entry.kind not in VENDOR_KINDS and (run is None or run.group(1) not in BODIES):
+        return None
     if (
         run is None
         or sum(word[0].isupper() for word in run.group(1).split(" ")) > LONGEST_CONTINUATION
@@ -1173,6 +1184,12 @@ def layout_rows(
         lines.append((line_start, fields_end))
         rows += [_layout_row(source_text, *name) for name in names]
     kept = [entity for entity in entities if not _overlaps(entity[3], entity[4], lines)]
+    titles = [_title_after(source_text, end, lines) for _, end in lines]
+    kept = [
+        (text, label, ent_id, start, end)
+        for text, label, ent_id, start, end in kept
+        if ent_id or label in TITLE_NAMES or not _overlaps(start, end, titles)
+    ]
     known = [(s, e) for _, _, ent_id, s, e in kept if ent_id and not ent_id.endswith(AMBIGUOUS)]
     credited: list[tuple[int, int]] = []
     for start, end, label in credited_names(source_text):
@@ -1183,6 +1200,22 @@ def layout_rows(
         rows.append(_layout_row(source_text, start, end, label, name))
     kept = [entity for entity in kept if not _overlaps(entity[3], entity[4], credited)]
     return rows, kept
+
+
+# An event's title, on the line after its listing, is a headline of Title Case words that the
+# model takes for organisations or works ("Social Distancing", "Hack and Learn", "Chapter 5 -
+# Project Structure"); the people and places in it are still names.
+TITLE_NAMES = frozenset({"PERSON", "GPE", "LOC"})
+_NEXT_LINE = re.compile(r"[^\n]*\n\s*([^\n]+)")
+
+
+def _title_after(text: str, end: int, lines: list[tuple[int, int]]) -> tuple[int, int]:
+    """The span of the next line with text after ``end`` (an empty span when there is
+    none or when that line is a listing's too)."""
+    following = _NEXT_LINE.match(text, end)
+    if following is None or _overlaps(*following.span(1), lines):
+        return (end, end)
+    return following.span(1)
 
 
 def _layout_row(text: str, start: int, end: int, label: str, entity_id: str) -> dict[str, Any]:
