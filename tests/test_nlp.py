@@ -608,11 +608,13 @@ def test_credit_lines_and_handles_name_people(rules_nlp, gazetteer):
     text = (
         "Triage done by @ferrisfan. Thanks to quietcrab for the suggestion, and thanks to "
         "everyone for the votes!\n\nThis issue was edited by: alicex, bob_the, and Carol "
-        "Danvers.\n\nWrite to editor@example.org or discuss on r/learnrust"
+        "Danvers.\n\nWrite to editor@example.org or discuss on r/learnrust and in #crab-help "
+        "(issue #4521, colour #ff8800)"
     )
     frame = entities(sections_of(text), rules_nlp, gazetteer=gazetteer)
     assert ids(frame) == [
-        *("ferrisfan", "quietcrab", "alicex", "bob_the", "carol danvers", "r/learnrust")
+        *("ferrisfan", "quietcrab", "alicex", "bob_the", "carol danvers", "r/learnrust"),
+        "#crab-help",
     ]
     people = frame.loc[frame["label"] == "PERSON", "text"].tolist()
     assert people == ["@ferrisfan", "quietcrab", "alicex", "bob_the", "Carol Danvers"]
@@ -667,3 +669,17 @@ def test_a_version_is_no_part_of_a_model_names_id_and_a_foundation_is_a_body(gaz
         ("Crabwise 2.4.1", "crabwise"),
         ("Bevy Foundation", "bevy foundation"),
     ]
+
+
+def test_a_package_named_after_a_known_thing_is_its_own_name(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "Try git-cliff and grpc-rs; git itself, a Git-based flow, x86-64 builds and the "
+            "rust-lang/rust repository stay as they were."
+        ),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    found = ids(frame)
+    assert found[:2] == ["git-cliff", "grpc-rs"]
+    assert {"git", "x86"} <= set(found[2:]) and "rust-lang" not in found

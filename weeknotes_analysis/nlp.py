@@ -590,6 +590,11 @@ def _gazetteer_entity(
 ) -> _Found | None:
     """A gazetteer match as a row's fields, or None when it is no entity here."""
     text, label, ent_id, start, end = entities[position]
+    package = _PACKAGE.match(source_text, start) if source_text else None
+    if package and package.end() > end and not _PACKAGE_PREFIX.search(source_text, 0, start):
+        # "git-cliff", "grpc-rs": a package named after the thing, not the thing.
+        name = package.group(0)
+        return name, "PRODUCT", normalise(name), start, package.end(), "model"
     source = "gazetteer"
     if ent_id.endswith(AMBIGUOUS):
         resolved = _resolve_ambiguous(text, ent_id, gazetteer, context, (source_text, start, end))
@@ -619,6 +624,12 @@ def _gazetteer_entity(
             end = version
             text = source_text[start:end]
     return text, label, ent_id, start, end, source
+
+
+# A lower-case name of words joined by hyphens, each after the first with a letter, that no
+# path, domain or further word goes on from ("cargo-sweep", not "x86-64" or "rust-lang/rust").
+_PACKAGE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]*[a-z][a-z0-9]*)+(?![\w/@-]|\.\w)")
+_PACKAGE_PREFIX = re.compile(r"[\w./@-]$")
 
 
 def _model_entity(
@@ -1022,22 +1033,27 @@ def finish_entities(frame: pd.DataFrame, *, gazetteer: Gazetteer) -> pd.DataFram
 # Names that the layout of newsletter text marks, found by patterns where the model misses
 # them (handles in lower case, credit lines) or splits them (event listings).
 _HANDLE = re.compile(r"(?<![\w@./:])@([A-Za-z][A-Za-z0-9_-]*[A-Za-z0-9])")
-_SUBREDDIT = re.compile(r"(?<![\w/])r/[A-Za-z0-9][A-Za-z0-9_]{1,20}\b")
+# A forum of its own: a subreddit ("r/rust") or a chat channel ("#rust-style"; a channel's
+# name has a hyphen, unlike a hashtag, an issue number or a colour).
+_FORUM = re.compile(
+    r"(?<![\w/])r/[A-Za-z0-9][A-Za-z0-9_]{1,20}\b|(?<![\w&#/])#[a-z][a-z0-9]*(?:-[a-z0-9]+)+"
+)
 # "Edited by: ana, bo and Cy Dee" (to the end of the line or sentence); "Thanks to bo for".
 _CREDITS = re.compile(r"\bby:[ \t]*([^\n]+?)(?:\.(?:\s|$)|$)", flags=re.M)
 _THANKS = re.compile(r"\b[Tt]hanks to ([A-Za-z][\w-]*(?: [A-Z][\w'-]*){0,2}) for\b")
 _CREDIT_ITEM = re.compile(r"[A-Za-z][\w-]*[A-Za-z0-9]|[A-Z][\w'-]*(?: [A-Z][\w'-]*){1,2}")
 
 
-def credited_names(text: str) -> Iterator[tuple[int, int, str]]:
-    """``(start, end, label)`` of the names that credit lines give: @handles, a
-    subreddit ("r/rust"), the comma list after "by:" ("edited by: ana, bo and Cy Dee") and
-    the name in "Thanks to bo for"; function words ("thanks to everyone for") left out."""
+def marked_names(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, label)`` of the names that a sigil or a credit line marks: @handles, a
+    subreddit or a chat channel ("r/rust", "#rust-style"), the comma list after "by:"
+    ("edited by: ana, bo and Cy Dee") and the name in "Thanks to bo for"; function words
+    ("thanks to everyone for") left out."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
     for match in _HANDLE.finditer(text):
         yield match.start(), match.end(), "PERSON"
-    for match in _SUBREDDIT.finditer(text):
+    for match in _FORUM.finditer(text):
         yield match.start(), match.end(), "ORG"
     spans = [match.span(1) for match in _THANKS.finditer(text)]
     for match in _CREDITS.finditer(text):
@@ -1176,7 +1192,7 @@ def layout_rows(
     entities: list[RawEntity], source_text: str, gazetteer: Gazetteer
 ) -> tuple[list[dict[str, Any]], list[RawEntity]]:
     """The rows of the names that the text's layout marks (:func:`listing_names`,
-    :func:`credited_names`) and the pipeline's spans that remain: none on a listing's line,
+    :func:`marked_names`) and the pipeline's spans that remain: none on a listing's line,
     none over a credited name (which gives way to a gazetteer name instead)."""
     rows: list[dict[str, Any]] = []
     lines: list[tuple[int, int]] = []
@@ -1192,7 +1208,7 @@ def layout_rows(
     ]
     known = [(s, e) for _, _, ent_id, s, e in kept if ent_id and not ent_id.endswith(AMBIGUOUS)]
     credited: list[tuple[int, int]] = []
-    for start, end, label in credited_names(source_text):
+    for start, end, label in marked_names(source_text):
         if _overlaps(start, end, lines + known + credited):
             continue
         credited.append((start, end))
