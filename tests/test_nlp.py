@@ -579,6 +579,8 @@ def test_an_event_listing_gives_the_city_the_country_code_and_the_group(rules_nl
         "2031-02-06 | Leipzig, DE + Virtual | Rust Leipzig + Open Source Saxony\n\nTalks\n\n"
         "2031-02-11 | Virtual (Halifax, NS, CA) | Harbour Coders\n\n"
         "Feb 9. Pune, IN - Ferris Pune August - An evening of lightning talks.\n"
+        "- Mar 5, 2031 | Lisbon, Portugal | Lisbon Rustaceans\n"
+        "7 March 2031 \u2013 Oslo, Norway \u2013 Oslo Crabs\n"
     )
     frame = entities(
         sections_of(listing, "2031-02-04 | Release notes | Parser Rewrite"),
@@ -590,6 +592,7 @@ def test_an_event_listing_gives_the_city_the_country_code_and_the_group(rules_nl
         *("portland", "united-states", "pdx crustaceans"),
         *("leipzig", "germany", "rust leipzig", "open source saxony"),
         *("halifax", "canada", "harbour coders", "pune", "india", "ferris pune"),
+        *("lisbon", "portugal", "lisbon rustaceans", "oslo", "norway", "oslo crabs"),
     ]
     assert "or" not in found and "ns" not in found, "a state or province code is no entity"
     rows = frame[frame["section_id"] == "p0#1"]

@@ -1071,12 +1071,15 @@ def marked_names(text: str) -> Iterator[tuple[int, int, str]]:
 _MONTH = "|".join(calendar.month_abbr[1:])
 _LISTING_DATE = (
     r"(?:\d{4}-\d\d-\d\d(?:\s*[-\u2013]\s*\d{4}-\d\d-\d\d)?"
-    rf"|(?:{_MONTH})[a-z]*\.?\s+\d{{1,2}}(?:\s*[-\u2013]\s*\d{{1,2}})?\.?)"
+    rf"|(?:(?:{_MONTH})[a-z]*\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*[-\u2013]\s*\d{{1,2}})?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH})[a-z]*)\.?(?:,?\s+\d{{4}})?)"
 )
 # A line of an event listing: a date, then fields separated by "|" or " - ": the place, the
 # group that holds the event, maybe its title ("2024-03-05 | Virtual (Leeds, UK) | Rust Leeds",
 # "Mar 5. Leeds, UK - Rust Leeds - Monthly meetup.").
-_LISTING = re.compile(rf"^[ \t]*(?:[-*][ \t]+)?{_LISTING_DATE}[ \t]*[|,:]?[ \t]+([^\n]+)$", re.M)
+_LISTING = re.compile(
+    rf"^[ \t]*(?:[-*][ \t]+)?{_LISTING_DATE}[ \t]*[|,:\u2013\u2014-]?[ \t]+([^\n]+)$", re.M
+)
 _ONLINE = re.compile(r"\b(?:virtual|online|hybrid|in[- ]person|remote)\b", flags=re.I)
 _PLACE_PART = re.compile(r"[A-Z][^\W\d_]*(?:[ ./'\u2019-]+[^\W\d_]+){0,3}")
 _CODE_PART = re.compile(r"[A-Z]{2,3}")
@@ -1139,21 +1142,19 @@ def _place_aliases(gazetteer: Gazetteer) -> dict[str, str]:
 def _listing_place(field: str, offset: int, places: dict[str, str]) -> list[_Rule] | None:
     """The names of a listing's place field ("Virtual (Dallas, TX, US)", "Leeds, UK + Virtual",
     "Virtual"), or None when the field is no place: every part a capitalised name or a code,
-    and either a country code last or an online event."""
+    and either a country (its code or its name) last or an online event."""
     parts = [
         (offset + m.start() + len(m.group(0)) - len(m.group(0).lstrip()), m.group(0).strip())
         for m in re.finditer(r"[^,()+]+", _ONLINE.sub(lambda w: " " * len(w.group(0)), field))
     ]
     parts = [(start, part) for start, part in parts if part]
-    codes = country_codes()
-    last_code = bool(parts) and (parts[-1][1] in codes or parts[-1][1] in places)
-    if not (last_code or _ONLINE.search(field)) or len(parts) > 4:
+    country = _country_id(parts[-1][1], places) if parts else None
+    if not (country or _ONLINE.search(field)) or len(parts) > 4:
         return None
     found: list[_Rule] = []
     for number, (start, part) in enumerate(parts):
-        if number == len(parts) - 1 and last_code:
-            entity_id = places.get(part) or normalise(codes[part])
-            found.append((start, start + len(part), "GPE", entity_id))
+        if number == len(parts) - 1 and country:
+            found.append((start, start + len(part), "GPE", country))
         elif _CODE_PART.fullmatch(part):
             continue  # a state's or a province's code: "TX" of "Dallas, TX, US"
         elif _PLACE_PART.fullmatch(part):
@@ -1162,6 +1163,17 @@ def _listing_place(field: str, offset: int, places: dict[str, str]) -> list[_Rul
         else:
             return None
     return found
+
+
+def _country_id(name: str, places: dict[str, str]) -> str | None:
+    """The id of a country written as its code or its name ("DE", "Germany", "UK"; the
+    gazetteer's first), or None."""
+    codes = country_codes()
+    if name in places:
+        return places[name]
+    if name in codes:
+        return normalise(codes[name])
+    return normalise(name) if name in codes.values() else None
 
 
 def _listing_groups(field: str, offset: int, *, pipe: bool) -> list[_Rule]:
