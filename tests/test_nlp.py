@@ -581,6 +581,7 @@ def test_an_event_listing_gives_the_city_the_country_code_and_the_group(rules_nl
         "Feb 9. Pune, IN - Ferris Pune August - An evening of lightning talks.\n"
         "- Mar 5, 2031 | Lisbon, Portugal | Lisbon Rustaceans\n"
         "7 March 2031 \u2013 Oslo, Norway \u2013 Oslo Crabs\n"
+        "2031-09-10 - 2031-09-12 | Virtual | RustConf\n"
     )
     frame = entities(
         sections_of(listing, "2031-02-04 | Release notes | Parser Rewrite"),
@@ -593,11 +594,15 @@ def test_an_event_listing_gives_the_city_the_country_code_and_the_group(rules_nl
         *("leipzig", "germany", "rust leipzig", "open source saxony"),
         *("halifax", "canada", "harbour coders", "pune", "india", "ferris pune"),
         *("lisbon", "portugal", "lisbon rustaceans", "oslo", "norway", "oslo crabs"),
+        "rustconf",
     ]
     assert "or" not in found and "ns" not in found, "a state or province code is no entity"
     rows = frame[frame["section_id"] == "p0#1"]
     assert set(rows.loc[rows["entity_id"] == "germany", "text"]) == {"DE"}
     assert set(rows.loc[rows["entity_id"] == "rust leipzig", "label"]) == {"ORG"}
+    known = rows[rows["entity_id"] == "rustconf"]
+    assert known["source"].tolist() == ["gazetteer"], "a known group keeps its entry"
+    assert known["label"].tolist() == [gazetteer.entries["rustconf"].label]
     assert ids(frame, 1) == [], "a line of a date and two fields that are no place"
 
 
@@ -674,7 +679,7 @@ def test_a_version_is_no_part_of_a_model_names_id_and_a_foundation_is_a_body(gaz
     ]
 
 
-def test_a_package_named_after_a_known_thing_is_its_own_name(rules_nlp, gazetteer):
+def test_a_package_named_after_a_known_thing_is_written_in_full(rules_nlp, gazetteer):
     frame = entities(
         sections_of(
             "Try git-cliff and grpc-rs; git itself, a Git-based flow, x86-64 builds and the "
@@ -683,6 +688,6 @@ def test_a_package_named_after_a_known_thing_is_its_own_name(rules_nlp, gazettee
         rules_nlp,
         gazetteer=gazetteer,
     )
-    found = ids(frame)
-    assert found[:2] == ["git-cliff", "grpc-rs"]
-    assert {"git", "x86"} <= set(found[2:]) and "rust-lang" not in found
+    assert frame["text"].tolist()[:2] == ["git-cliff", "grpc-rs"]
+    assert ids(frame)[:2] == ["git", "grpc"], "the id stays the thing's: its topics count"
+    assert frame["text"].tolist()[2:] == ["git", "Git", "x86-64", "rust-lang"], "as before"

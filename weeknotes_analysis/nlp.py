@@ -590,11 +590,6 @@ def _gazetteer_entity(
 ) -> _Found | None:
     """A gazetteer match as a row's fields, or None when it is no entity here."""
     text, label, ent_id, start, end = entities[position]
-    package = _PACKAGE.match(source_text, start) if source_text else None
-    if package and package.end() > end and not _PACKAGE_PREFIX.search(source_text, 0, start):
-        # "git-cliff", "grpc-rs": a package named after the thing, not the thing.
-        name = package.group(0)
-        return name, "PRODUCT", normalise(name), start, package.end(), "model"
     source = "gazetteer"
     if ent_id.endswith(AMBIGUOUS):
         resolved = _resolve_ambiguous(text, ent_id, gazetteer, context, (source_text, start, end))
@@ -612,7 +607,12 @@ def _gazetteer_entity(
         and entry.kind in GROUP_KINDS
         and _with_place(entities, position, source_text)
     )
-    if grouped:
+    package = _package_end(source_text, start, end)
+    if package:
+        # "git-cliff", "grpc-rs": a package named after the thing, written in full; its id
+        # stays the thing's (as a version's does), so the package counts for its topics.
+        text, end = source_text[start:package], package
+    elif grouped:
         text, end = grouped
         label, ent_id, source = "ORG", normalise(text), "model"
     elif longer:
@@ -630,6 +630,15 @@ def _gazetteer_entity(
 # path, domain or further word goes on from ("cargo-sweep", not "x86-64" or "rust-lang/rust").
 _PACKAGE = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]*[a-z][a-z0-9]*)+(?![\w/@-]|\.\w)")
 _PACKAGE_PREFIX = re.compile(r"[\w./@-]$")
+
+
+def _package_end(text: str, start: int, end: int) -> int | None:
+    """Where the package whose name the name at ``start:end`` begins ends ("git" of
+    "git-cliff"), or None when it begins none."""
+    package = _PACKAGE.match(text, start) if text else None
+    if package is None or package.end() <= end or _PACKAGE_PREFIX.search(text, 0, start):
+        return None
+    return package.end()
 
 
 def _model_entity(
@@ -1114,7 +1123,7 @@ def listing_names(text: str, gazetteer: Gazetteer) -> Iterator[tuple[int, int, l
     3166 code, not a state's or a province's between them: "Dallas, TX, US"), and the
     groups of the field after the place ("Rust Berlin + Rust Hack"); the line's other words
     ("Virtual", the state code) are no entities."""
-    places = _place_aliases(gazetteer)
+    places = _aliases(gazetteer, places=True)
     for line in _LISTING.finditer(text):
         body, offset = line.group(1), line.start(1)
         separator = r"\|" if "|" in body else r" [-\u2013\u2014] "
@@ -1124,19 +1133,29 @@ def listing_names(text: str, gazetteer: Gazetteer) -> Iterator[tuple[int, int, l
         found = _listing_place(fields[0][1], offset + fields[0][0], places)
         if found is None:
             continue
-        found += _listing_groups(fields[1][1], offset + fields[1][0], pipe=separator == r"\|")
+        groups = _listing_groups(fields[1][1], offset + fields[1][0], pipe=separator == r"\|")
+        # A group known to the gazetteer ("RustConf") keeps its id.
+        known = _aliases(gazetteer)
+        found += [(s, e, label, known.get(text[s:e], ent_id)) for s, e, label, ent_id in groups]
         # The fields up to the group's name are the listing's; a title after it is text.
         yield line.start(), max([line.start(), *(name[1] for name in found)]), found
 
 
-def _place_aliases(gazetteer: Gazetteer) -> dict[str, str]:
-    """The gazetteer's places by alias as written ("UK" -> united-kingdom)."""
-    return {
-        alias: entry.id
-        for entry in gazetteer.entries.values()
-        if entry.kind == "place"
-        for alias in entry.aliases
-    }
+_ALIASES: dict[tuple[str, bool], dict[str, str]] = {}
+
+
+def _aliases(gazetteer: Gazetteer, *, places: bool = False) -> dict[str, str]:
+    """The gazetteer's ids by alias as written ("UK" -> united-kingdom), of its places only
+    or of every entry; built once per gazetteer."""
+    key = (gazetteer.fingerprint, places)
+    if key not in _ALIASES:
+        _ALIASES[key] = {
+            alias: entry.id
+            for entry in gazetteer.entries.values()
+            if entry.kind == "place" or not places
+            for alias in entry.aliases
+        }
+    return _ALIASES[key]
 
 
 def _listing_place(field: str, offset: int, places: dict[str, str]) -> list[_Rule] | None:
@@ -1210,7 +1229,7 @@ def layout_rows(
     lines: list[tuple[int, int]] = []
     for line_start, fields_end, names in listing_names(source_text, gazetteer):
         lines.append((line_start, fields_end))
-        rows += [_layout_row(source_text, *name) for name in names]
+        rows += [_layout_row(source_text, *name, gazetteer=gazetteer) for name in names]
     kept = [entity for entity in entities if not _overlaps(entity[3], entity[4], lines)]
     titles = [_title_after(source_text, end, lines) for _, end in lines]
     kept = [
@@ -1225,7 +1244,7 @@ def layout_rows(
             continue
         credited.append((start, end))
         name = normalise(source_text[start:end].lstrip("@"))
-        rows.append(_layout_row(source_text, start, end, label, name))
+        rows.append(_layout_row(source_text, start, end, label, name, gazetteer=gazetteer))
     kept = [entity for entity in kept if not _overlaps(entity[3], entity[4], credited)]
     return rows, kept
 
@@ -1246,14 +1265,17 @@ def _title_after(text: str, end: int, lines: list[tuple[int, int]]) -> tuple[int
     return following.span(1)
 
 
-def _layout_row(text: str, start: int, end: int, label: str, entity_id: str) -> dict[str, Any]:
+def _layout_row(
+    text: str, start: int, end: int, label: str, entity_id: str, *, gazetteer: Gazetteer
+) -> dict[str, Any]:
+    entry = gazetteer.entries.get(entity_id)
     # ``layout`` marks the row for merge_post_variants (never a column: the frame drops it).
     return {
         "text": text[start:end],
-        "label": label,
+        "label": entry.label if entry else label,
         "entity_id": entity_id,
         "start_char": start,
         "end_char": end,
-        "source": "model",
+        "source": "gazetteer" if entry else "model",
         "layout": True,
     }
