@@ -641,29 +641,38 @@ def test_one_word_terms_of_a_commit_style_line_are_code_not_names(gazetteer):
     ], "kept only in the sentence, dropped from the two commit titles"
 
 
+def _rows_of(text: str, names: tuple[tuple[str, str], ...], gazetteer) -> list[dict]:
+    """entity_rows of ``text`` given model spans of every occurrence of ``names``."""
+    raw = [
+        (name, label, "", match.start(), match.end())
+        for name, label in names
+        for match in re.finditer(re.escape(name), text)
+    ]
+    raw.sort(key=lambda span: span[3])
+    return list(entity_rows(raw, gazetteer=gazetteer, context=set(), source_text=text))
+
+
 def test_an_event_title_under_its_listing_keeps_only_people_and_places(gazetteer):
+    names = (("Pair Programming Night", "ORG"), ("Ada Quill", "PERSON"), ("Villeurbanne", "GPE"))
     text = (
         "2031-03-02 | Virtual (Lyon, FR) | Lyon Crabs\n\nPair Programming Night with Ada "
         "Quill in Villeurbanne\n\nThe Pair Programming Night was fun."
     )
-    raw = [
-        (name, label, "", match.start(), match.end())
-        for name, label in (
-            ("Pair Programming Night", "ORG"),
-            ("Ada Quill", "PERSON"),
-            ("Villeurbanne", "GPE"),
-        )
-        for match in re.finditer(name, text)
-    ]
-    rows = list(
-        entity_rows(
-            sorted(raw, key=lambda r: r[3]), gazetteer=gazetteer, context=set(), source_text=text
-        )
-    )
+    rows = _rows_of(text, names, gazetteer)
     assert [row["entity_id"] for row in rows] == [
         *("lyon", "france", "lyon crabs", "ada quill", "villeurbanne", "pair programming night")
     ], "the title's organisation-like words go; in a sentence they stay"
     assert rows[-1]["start_char"] == text.rindex("Pair")
+    paragraph = (
+        "Nov 3. Bristol, UK - Pair Programming Night at Villeurbanne - Bristol Crabs\n"
+        "If you run a Pair Programming Night of your own, write to the editors and it will be "
+        "listed here."
+    )
+    rows = _rows_of(paragraph, names, gazetteer)
+    assert [row["entity_id"] for row in rows] == [
+        *("bristol", "united-kingdom", "pair programming night", "villeurbanne"),
+        "pair programming night",
+    ], "a talk's title where the group goes is no group; a paragraph after is no title"
 
 
 def test_a_version_is_no_part_of_a_model_names_id_and_a_foundation_is_a_body(gazetteer):

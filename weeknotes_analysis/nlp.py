@@ -1195,6 +1195,15 @@ def _country_id(name: str, places: dict[str, str]) -> str | None:
     return normalise(name) if name in codes.values() else None
 
 
+# A group's name: capitalised words (or emoji, numbers, "&", "+", "/") and a few joining
+# words ("Women in Rust", "Rust and C++ Cardiff"); a talk's title there instead ("Workshop at
+# Linux Summit", "Fluence: interface-types for WebAssembly") is no group.
+_GROUP_NAME = re.compile(
+    r"(?=.*[A-Z])(?:(?:and|of|the|in|de|du|des|la|le|y|und)\b|[^\s:()\[\]<>#a-z][^\s:()\[\]<>#]*+"
+    r"|[\s/&+-])+"
+)
+
+
 def _listing_groups(field: str, offset: int, *, pipe: bool) -> list[_Rule]:
     """The groups named in a listing's field after the place: each of "Rust Berlin +
     OpenTechSchool Berlin"; in a line of " - " fields the name ends at a comma, a full stop
@@ -1208,9 +1217,9 @@ def _listing_groups(field: str, offset: int, *, pipe: bool) -> list[_Rule]:
         while words and words[-1].rstrip(".") in _CALENDAR:
             words.pop()
         stripped = " ".join(words).rstrip(".")
-        if not stripped or not any(c.isupper() for c in stripped) or len(words) > 8:
+        if not _GROUP_NAME.fullmatch(stripped) or len(words) > 8:
             continue
-        start += name.index(stripped[:1]) if stripped else 0
+        start += name.index(stripped[:1])
         found.append((start, start + len(stripped), "ORG", normalise(stripped)))
     return found
 
@@ -1253,14 +1262,20 @@ def layout_rows(
 # model takes for organisations or works ("Social Distancing", "Hack and Learn", "Chapter 5 -
 # Project Structure"); the people and places in it are still names.
 TITLE_NAMES = frozenset({"PERSON", "GPE", "LOC"})
+# More words than this make a paragraph after the listing, not an event's title.
+LONGEST_TITLE = 12
 _NEXT_LINE = re.compile(r"[^\n]*\n\s*([^\n]+)")
 
 
 def _title_after(text: str, end: int, lines: list[tuple[int, int]]) -> tuple[int, int]:
     """The span of the next line with text after ``end`` (an empty span when there is
-    none or when that line is a listing's too)."""
+    none, when that line is a listing's too or a paragraph)."""
     following = _NEXT_LINE.match(text, end)
-    if following is None or _overlaps(*following.span(1), lines):
+    if (
+        following is None
+        or _overlaps(*following.span(1), lines)
+        or len(following.group(1).split()) > LONGEST_TITLE
+    ):
         return (end, end)
     return following.span(1)
 
