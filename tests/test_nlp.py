@@ -700,3 +700,12 @@ def test_a_package_named_after_a_known_thing_is_written_in_full(rules_nlp, gazet
     assert frame["text"].tolist()[:2] == ["git-cliff", "grpc-rs"]
     assert ids(frame)[:2] == ["git", "grpc"], "the id stays the thing's: its topics count"
     assert frame["text"].tolist()[2:] == ["git", "Git", "x86-64", "rust-lang"], "as before"
+
+
+def test_a_credit_gives_way_to_the_models_label_of_a_capitalised_name(gazetteer):
+    text = "Thanks to Crabworks Ltd for hosting and to zoe_k for the quote. Sponsored by: Tidepool."
+    rows = _rows_of(text, (("Crabworks Ltd", "ORG"), ("zoe_k", "ORG")), gazetteer)
+    assert [(row["text"], row["label"]) for row in rows] == [("Crabworks Ltd", "ORG")]
+    text = "Thanks to zoe_k for the quote. Sponsored by: Tidepool."
+    rows = _rows_of(text, (), gazetteer)
+    assert [(row["text"], row["label"]) for row in rows] == [("zoe_k", "PERSON")]

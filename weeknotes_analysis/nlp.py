@@ -1048,7 +1048,12 @@ _FORUM = re.compile(
     r"(?<![\w/])r/[A-Za-z0-9][A-Za-z0-9_]{1,20}\b|(?<![\w&#/])#[a-z][a-z0-9]*(?:-[a-z0-9]+)+"
 )
 # "Edited by: ana, bo and Cy Dee" (to the end of the line or sentence); "Thanks to bo for".
-_CREDITS = re.compile(r"\bby:[ \t]*([^\n]+?)(?:\.(?:\s|$)|$)", flags=re.M)
+# Only a verb of writing or editing credits people ("Sponsored by:" names a company).
+_CREDITS = re.compile(
+    r"\b(?:edited|written|compiled|curated|maintained|assembled|prepared|produced|translated"
+    r"|reviewed|triaged|done) by:[ \t]*([^\n]+?)(?:\.(?:\s|$)|$)",
+    flags=re.M | re.I,
+)
 _THANKS = re.compile(r"\b[Tt]hanks to ([A-Za-z][\w-]*(?: [A-Z][\w'-]*){0,2}) for\b")
 _CREDIT_ITEM = re.compile(r"[A-Za-z][\w-]*[A-Za-z0-9]|[A-Z][\w'-]*(?: [A-Z][\w'-]*){1,2}")
 
@@ -1232,8 +1237,9 @@ def layout_rows(
     entities: list[RawEntity], source_text: str, gazetteer: Gazetteer
 ) -> tuple[list[dict[str, Any]], list[RawEntity]]:
     """The rows of the names that the text's layout marks (:func:`listing_names`,
-    :func:`marked_names`) and the pipeline's spans that remain: none on a listing's line,
-    none over a credited name (which gives way to a gazetteer name instead)."""
+    :func:`marked_names`) and the pipeline's spans that remain: none on a listing's fields,
+    only people and places and gazetteer names on the event's title under it, none over a
+    marked name (which gives way to a gazetteer name, and a capitalised one to any)."""
     rows: list[dict[str, Any]] = []
     lines: list[tuple[int, int]] = []
     for line_start, fields_end, names in listing_names(source_text, gazetteer):
@@ -1247,9 +1253,13 @@ def layout_rows(
         if ent_id or label in TITLE_NAMES or not _overlaps(start, end, titles)
     ]
     known = [(s, e) for _, _, ent_id, s, e in kept if ent_id and not ent_id.endswith(AMBIGUOUS)]
+    spans = [(start, end) for _, _, _, start, end in kept]
     credited: list[tuple[int, int]] = []
     for start, end, label in marked_names(source_text):
-        if _overlaps(start, end, lines + known + credited):
+        # A capitalised name is the model's to label ("Thanks to Acme for": an ORG), a handle
+        # in lower case is this rule's; a gazetteer name stays either way.
+        taken = spans if source_text[start].isupper() else known
+        if _overlaps(start, end, lines + taken + credited):
             continue
         credited.append((start, end))
         name = normalise(source_text[start:end].lstrip("@"))
