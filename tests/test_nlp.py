@@ -629,16 +629,21 @@ def test_credit_lines_and_handles_name_people(rules_nlp, gazetteer):
 
 
 def test_one_word_terms_of_a_commit_style_line_are_code_not_names(gazetteer):
-    text = "fix overflow in TokenStream parsing\nparser: make Vec cheaper\nAcme ships TokenStream."
+    text = (
+        "fix overflow in TokenStream parsing\nparser: make Vec cheaper on QNX\n"
+        "Acme ships TokenStream."
+    )
     raw = [
         (word, "ORG", "", match.start(), match.end())
-        for word in ("TokenStream", "Vec")
+        for word in ("TokenStream", "Vec", "QNX")
         for match in re.finditer(word, text)
     ]
+    raw.sort(key=lambda span: span[3])
     rows = list(entity_rows(raw, gazetteer=gazetteer, context=set(), source_text=text))
     assert [(row["text"], row["start_char"]) for row in rows] == [
-        ("TokenStream", text.rindex("TokenStream"))
-    ], "kept only in the sentence, dropped from the two commit titles"
+        ("QNX", text.index("QNX")),
+        ("TokenStream", text.rindex("TokenStream")),
+    ], "kept only in the sentence, dropped from the two commit titles; an acronym stays"
 
 
 def _rows_of(text: str, names: tuple[tuple[str, str], ...], gazetteer) -> list[dict]:
@@ -692,14 +697,16 @@ def test_a_package_named_after_a_known_thing_is_written_in_full(rules_nlp, gazet
     frame = entities(
         sections_of(
             "Try git-cliff and grpc-rs; git itself, a Git-based flow, x86-64 builds and the "
-            "rust-lang/rust repository stay as they were."
+            "rust-lang/rust repository stay as they were, as does the target x86-linux-android."
         ),
         rules_nlp,
         gazetteer=gazetteer,
     )
     assert frame["text"].tolist()[:2] == ["git-cliff", "grpc-rs"]
     assert ids(frame)[:2] == ["git", "grpc"], "the id stays the thing's: its topics count"
-    assert frame["text"].tolist()[2:] == ["git", "Git", "x86-64", "rust-lang"], "as before"
+    assert frame["text"].tolist()[2:] == [
+        *("git", "Git", "x86-64", "rust-lang", "x86", "linux", "android")
+    ], "as before; a compound of known names keeps them"
 
 
 def test_a_credit_gives_way_to_the_models_label_of_a_capitalised_name(gazetteer):

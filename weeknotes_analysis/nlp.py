@@ -608,9 +608,11 @@ def _gazetteer_entity(
         and _with_place(entities, position, source_text)
     )
     package = _package_end(source_text, start, end)
-    if package:
+    inside = [other for other in entities[position + 1 :] if end <= other[3] < (package or 0)]
+    if package and not any(other_id for _, _, other_id, _, _ in inside):
         # "git-cliff", "grpc-rs": a package named after the thing, written in full; its id
         # stays the thing's (as a version's does), so the package counts for its topics.
+        # Names inside ("aarch64-linux-android", a target) make a compound of known things.
         text, end = source_text[start:package], package
     elif grouped:
         text, end = grouped
@@ -656,7 +658,7 @@ def _model_entity(
     if trimmed is None or not is_name(trimmed[0], label, gazetteer=gazetteer):
         return None
     text, start = trimmed
-    if " " not in text and in_commit_line(source_text, start):
+    if " " not in text and not text.isupper() and in_commit_line(source_text, start):
         return None
     end = start + len(text)
     grouped = (
@@ -705,7 +707,8 @@ _COMMIT_LINE = re.compile(r"[ \t]*(?:[-*][ \t]+)?[a-z][a-z_]*(?::\s| )")
 
 def in_commit_line(text: str, position: int) -> bool:
     """Whether ``position`` is on a line written like a commit message, whose one-word
-    capitalised terms name code ("Vec", "TokenStream", "Copy"), not things."""
+    capitalised terms name code ("Vec", "TokenStream", "Copy"), not things (an acronym
+    there still names a platform: "support AIX")."""
     return _COMMIT_LINE.match(text, text.rfind("\n", 0, position) + 1) is not None
 
 
