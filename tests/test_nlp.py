@@ -617,7 +617,7 @@ def test_credit_lines_and_handles_name_people(rules_nlp, gazetteer):
         "Triage done by @ferrisfan. Thanks to quietcrab for the suggestion, and thanks to "
         "everyone for the votes!\n\nThis issue was edited by: alicex, bob_the, and Carol "
         "Danvers.\n\nWrite to editor@example.org or discuss on r/learnrust and in #crab-help "
-        "(issue #4521, colour #ff8800)"
+        "(issue #4521, colour #ff8800, code @lru_cache(maxsize=2), package @types/node)"
     )
     frame = entities(sections_of(text), rules_nlp, gazetteer=gazetteer)
     assert ids(frame) == [

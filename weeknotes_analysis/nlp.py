@@ -1044,7 +1044,8 @@ def finish_entities(frame: pd.DataFrame, *, gazetteer: Gazetteer) -> pd.DataFram
 
 # Names that the layout of newsletter text marks, found by patterns where the model misses
 # them (handles in lower case, credit lines) or splits them (event listings).
-_HANDLE = re.compile(r"(?<![\w@./:])@([A-Za-z][A-Za-z0-9_-]*[A-Za-z0-9])")
+# A handle, not a decorator called in code ("@lru_cache(maxsize=2)") or a path ("@scope/pkg").
+_HANDLE = re.compile(r"(?<![\w@./:])@([A-Za-z][A-Za-z0-9_-]*[A-Za-z0-9])(?![\w(/-]|\.\w)")
 # A forum of its own: a subreddit ("r/rust") or a chat channel ("#rust-style"; a channel's
 # name has a hyphen, unlike a hashtag, an issue number or a colour).
 _FORUM = re.compile(
