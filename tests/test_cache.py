@@ -184,3 +184,21 @@ def test_no_cache_rebuilds_everything(archive, tmp_path, monkeypatch):
     seen.clear()
     load_corpus(archive, model="none", out=out)
     assert seen == []
+
+
+def test_an_edited_sentiment_lexicon_scores_posts_again(tmp_path, monkeypatch):
+    from weeknotes_analysis import sentiment
+
+    before = build_module.Fingerprints.of("none", "g", "t")
+    edited = tmp_path / "lexicon.yaml"
+    edited.write_text(
+        sentiment.LEXICON.read_text(encoding="utf-8") + "\n# one more word\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(sentiment, "LEXICON", edited)
+    build_module._lexicon_fingerprint.cache_clear()
+    try:
+        after = build_module.Fingerprints.of("none", "g", "t")
+    finally:
+        build_module._lexicon_fingerprint.cache_clear()
+    assert after.sentiment != before.sentiment
+    assert (after.parse, after.ner, after.topics) == (before.parse, before.ner, before.topics)

@@ -67,10 +67,10 @@ def test_a_bad_gold_line_names_the_file_and_line(tmp_path):
 def test_ignoreme_dev_gold_floors(ignoreme_with_model):
     result = evaluate_gold(ignoreme_with_model, need(GOLD))
     assert result.sections == 120
-    # Measured when these floors were set: topics 0.915 / 0.867 (0.70 / 0.56 before roles),
-    # entities 0.935 / 0.934 (0.82 / 0.87), sentiment 0.758 with no flip (0.60).
-    assert result.topics["precision"] >= 0.90, result.topic_errors.to_string()
-    assert result.topics["recall"] >= 0.855, result.topic_errors.to_string()
+    # Measured when these floors were set: topics 0.920 / 0.883 (0.70 / 0.56 before roles),
+    # entities 0.937 / 0.934 (0.82 / 0.87), sentiment 0.758 with no flip (0.60).
+    assert result.topics["precision"] >= 0.91, result.topic_errors.to_string()
+    assert result.topics["recall"] >= 0.875, result.topic_errors.to_string()
     assert result.entities["precision"] >= 0.92, result.entity_errors.to_string()
     assert result.entities["recall"] >= 0.92, result.entity_errors.to_string()
     assert result.sentiment["accuracy"] >= 0.75
@@ -119,3 +119,31 @@ def test_ignoreme_held_out_floors(ignoreme_with_model):
     assert result.entities["precision"] >= 0.93, result.entity_errors.to_string()
     assert result.entities["recall"] >= 0.885, result.entity_errors.to_string()
     assert result.sentiment["accuracy"] >= 0.60 and result.sentiment["flips"] <= 1
+
+
+# Two more sets labelled by the same guide, ids and labels only: held-out 2 (60 sections drawn
+# by year and kind with a fixed seed) and held-out 3 (the 88 sections no other file labels),
+# each labelled blind to the tags and the rules. Held-out 3 was scored once before the rules of
+# its session and once after; nothing was tuned on it. Floors a little under the figures
+# measured when they were set (in the comments), which are what a reader can expect on posts
+# the rules have not seen.
+HELD_OUT_FLOORS = {
+    # topics 0.890 / 0.850, entities 0.944 / 0.921, sentiment 0.633, no flip
+    "gold-heldout2-ignoreme.jsonl": (60, 0.88, 0.84, 0.93, 0.91, 0.61, 0),
+    # topics 0.876 / 0.858, entities 0.948 / 0.899, sentiment 0.705, 2 flips
+    "gold-heldout3-ignoreme.jsonl": (88, 0.86, 0.845, 0.935, 0.885, 0.69, 2),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(HELD_OUT_FLOORS))
+def test_ignoreme_more_held_out_floors(ignoreme_with_model, name):
+    sections, topic_p, topic_r, entity_p, entity_r, accuracy, flips = HELD_OUT_FLOORS[name]
+    result = evaluate_gold(ignoreme_with_model, Path(__file__).parent / "fixtures" / name)
+    assert result.sections == sections
+    assert result.topics["precision"] >= topic_p, result.topic_errors.to_string()
+    assert result.topics["recall"] >= topic_r, result.topic_errors.to_string()
+    assert result.entities["precision"] >= entity_p, result.entity_errors.to_string()
+    assert result.entities["recall"] >= entity_r, result.entity_errors.to_string()
+    assert result.sentiment["accuracy"] >= accuracy
+    assert result.sentiment["flips"] <= flips

@@ -374,7 +374,8 @@ def test_generated_aliases_never_make_a_plain_word_unconditional(gazetteer):
 def test_generic_terms_are_never_entities(model_nlp, gazetteer):
     text = (
         "Our CI pipeline calls the API over IP through the ISP. MFA is on for the CLI, the "
-        "SDK is 5 MB, and AI and IoT are everywhere. DNS, VPN and SaaS too, say the APIs."
+        "SDK is 5 MB, and AI and IoT are everywhere. DNS, VPN and SaaS too, say the APIs. "
+        "The load balancer ends TLS 1.3 and SSL, and the report runs one SQL query."
     )
     frame = entities(sections_of(text), model_nlp, gazetteer=gazetteer)
     assert frame.empty, frame[["text", "label", "source"]].to_string()

@@ -210,6 +210,8 @@ BAD_NEWS = [
     "A critical vulnerability in the library lets attackers run code on the server.",
     "The old SDK is deprecated and will be discontinued at the end of the year.",
     "Android woes continue: the update drains batteries and reboots phones at random.",
+    "I don\u2019t see the point of these apps. Setting them up is a fiddly process, and the "
+    "whole idea is perplexing.",
 ]
 INFORMATION = [
     "Version 3.2 adds support for ARM64 builds and a command to export the configuration. "
@@ -244,6 +246,14 @@ def test_plain_release_notes_read_neutral(text):
 def test_praise_reads_positive(text):
     row = score_text(text)
     assert row["label"] == "positive", row
+
+
+def test_typographic_apostrophes_negate_like_plain_ones():
+    # Blogs with smart quotes write "isn\u2019t": VADER only knows "isn't" as a negation.
+    plain = polarity("The new keyboard isn't good.")
+    assert plain["compound"] < 0
+    assert polarity("The new keyboard isn\u2019t good.") == plain
+    assert polarity("\u201cGreat\u201d, they said.") == polarity('"Great", they said.')
 
 
 def test_phrases_count_as_one_word_and_leave_word_counts_alone():

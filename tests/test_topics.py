@@ -212,6 +212,35 @@ def test_an_intro_is_about_each_item_it_previews():
     assert {"containers", "aws", "apple", "policy"} <= about
 
 
+def test_a_kubernetes_item_named_in_one_clause_is_about_containers_too():
+    rows = tagged_rows(
+        "This week brings a Kubernetes release, AWS opens a region in Milan, and Fitbit "
+        "bought Pebble.",
+        heading=None,
+    )
+    about = set(rows.loc[rows["role"] == "about", "topic"])
+    assert {"kubernetes", "containers", "aws", "policy"} <= about
+    containers = rows.set_index("topic").loc["containers"]
+    assert "kubernetes" in list(containers["evidence"])
+
+
+def test_devices_and_plumbing_are_not_the_topics_they_sit_beside():
+    # A media stick is a device, not the smart home; an API front door or an event bus is
+    # not serverless by itself; the internet of things is not the home.
+    assert "smart-home" not in topics_of(
+        "Chromecast can now cast a classroom's screens to the teacher's Chromecast.",
+        heading="Casting in classrooms",
+    )
+    assert "serverless" not in topics_of(
+        "API Gateway now supports private endpoints, and EventBridge can route events to them.",
+        heading="API Gateway private endpoints",
+    )
+    assert "smart-home" not in topics_of(
+        "A botnet of insecure internet of things devices took down a DNS provider.",
+        heading="IoT botnet",
+    )
+
+
 def test_new_topics_tag_what_a_tech_blog_writes_about():
     assert "networking" in topics_of(
         "The new load balancer supports IPv6 and private DNS zones for every VPC.",

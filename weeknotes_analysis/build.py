@@ -24,6 +24,7 @@ from filelock import FileLock
 from . import __version__ as VERSION
 from . import engine as engines
 from . import output, process, schema
+from . import sentiment as sentiment_rules
 from .corpus import (
     Corpus,
     PostTables,
@@ -73,9 +74,9 @@ if TYPE_CHECKING:
     from .settings import ArchiveSettings
 
 PARSER_REVISION = "3"
-SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=4"
+SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=5"
 PHRASES_REVISION = "phrases=4"
-TOPICS_REVISION = "topics=3"
+TOPICS_REVISION = "topics=4"
 # ``auto`` is the earlier name of ``parser``.
 PHRASE_MODES = (*process.PHRASE_MODES, "auto")
 LOCAL_PARTITION_BYTES = 400_000
@@ -96,6 +97,12 @@ __all__ = [
 ]
 
 
+@functools.cache
+def _lexicon_fingerprint() -> str:
+    """The sentiment lexicon's fingerprint: editing its words re-scores every post."""
+    return file_fingerprint(sentiment_rules.LEXICON)
+
+
 @dataclass
 class Fingerprints:
     """What shapes each layer of a post's rows; a change invalidates that layer."""
@@ -114,7 +121,7 @@ class Fingerprints:
         parse = f"weeknotes-analysis=={VERSION};parser={PARSER_REVISION}"
         ner = f"{parse};model={model_fingerprint(model)};gazetteer={gazetteer};{NER_REVISION}"
         topics = f"{ner};taxonomy={taxonomy};{TOPICS_REVISION}"
-        sentiment = f"{parse};{SENTIMENT_REVISION}"
+        sentiment = f"{parse};{SENTIMENT_REVISION};lexicon={_lexicon_fingerprint()}"
         return cls(parse, ner, topics, sentiment, f"{ner};phrases={phrases};{PHRASES_REVISION}")
 
     def covers(self, other: Fingerprints) -> bool:

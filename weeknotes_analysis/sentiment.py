@@ -181,6 +181,7 @@ def label(
     return "neutral"
 
 
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _NEUTRAL = {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
 _PUNCTUATION = string.punctuation
 
@@ -190,7 +191,9 @@ def polarity(sentence: str) -> dict[str, float]:
     VADER's lexicon scores neutral without running VADER: its rules only scale the valence of
     lexicon words (most sentences of tech notes have none, and VADER is pure Python)."""
     analyzer = _analyzer()
-    sentence = _join_phrases(sentence)
+    # Typographic quotes as VADER's lexicon and negations spell them: "isn\u2019t good" is
+    # "isn't good", not "good".
+    sentence = _join_phrases(sentence.translate(_QUOTES))
     if sentence.isascii():
         lexicon = analyzer.lexicon
         long_words = False

@@ -428,6 +428,8 @@ def _tag_post(
     roles = [_roles(scores, sentences, taxonomy) for scores, sentences in scored]
     if len(post_rows) > 1 and not isinstance(post_rows[0][2], str):
         roles[0] = _intro_roles(scored, taxonomy, post_rows[0][3] or "", post_rows, roles)
+    for (scores, _), role_of in zip(scored, roles, strict=True):
+        _imply_roles(scores, role_of, taxonomy)
     rows = []
     for (post_id, section_id, _, _, _, date, week), (scores, sentences), role_of in zip(
         post_rows, scored, roles, strict=True
@@ -622,6 +624,21 @@ def _intro_roles(
                 scores[topic_id] = TopicScore(score=taxonomy.topics[topic_id].min_score)
             scores[topic_id].evidence.add(str(row[2]))
     return {topic_id: "about" for topic_id in about}
+
+
+def _imply_roles(
+    scores: dict[str, TopicScore], role_of: dict[str, str], taxonomy: Taxonomy
+) -> None:
+    """A section about a topic is about the topics it implies (a Kubernetes item is about
+    containers too), even when the topic's evidence is below the threshold at which its
+    scores flow into them (an intro's one clause)."""
+    for topic_id in [t for t, role in role_of.items() if role == "about"]:
+        for implied in taxonomy.topics[topic_id].implies:
+            if implied not in scores:
+                scores[implied] = TopicScore()
+            if role_of.get(implied) != "about":
+                scores[implied].absorb(scores[topic_id])
+                role_of[implied] = "about"
 
 
 _RULES: dict[tuple[str, str, str, str], Any] = {}
