@@ -3,9 +3,10 @@
 The fixture ``tests/fixtures/kube_dev_weekly`` is written for these tests in the manner of a
 weekly digest of Kubernetes development: "Week Ending ..." titles, dates mostly only in the
 file names, sections of developer news, release deadlines, featured PRs and long bullet lists
-of merged PRs; some weeks are a holiday note and one PR, some have no headings or setext
-headings, some never say "Kubernetes". A reader would file every issue under Kubernetes and
-under little else.
+of merged PRs, later ones the releases of subprojects and dependencies (Go, CoreDNS, etcd);
+some weeks are a holiday note and one PR, some have no headings or setext headings, some
+never say "Kubernetes". A reader would file every issue under Kubernetes and under little
+else.
 """
 
 from __future__ import annotations
