@@ -836,7 +836,8 @@ def subject_rows(
         if topic_id in taxonomy.topics
     ]
     if not added:
-        return schema.conform(frame, "post_topics")
+        # An empty table keeps its dtypes (a cast would give its categories another dtype).
+        return post_topics if post_topics.empty else schema.conform(frame, "post_topics")
     merged = pd.concat([frame, pd.DataFrame(added)], ignore_index=True)
     return _in_order(merged, "post_id", posts["post_id"], taxonomy, "post_topics")
 
