@@ -140,8 +140,8 @@ def test_notes_on_kubernetes_development_are_about_kubernetes():
     assert "kubernetes" in found
     # Its working groups and plug-in interfaces name it too, without the word Kubernetes.
     assert "kubernetes" in topics_of(
-        "SIG Node asks for reviews of the new CSI driver checks; the CNI plugin tests are "
-        "flaky again.",
+        "SIG Node and SIG Storage ask for reviewers before the enhancements freeze. The "
+        "release team meets on Tuesday.",
         heading="Developer news",
     )
 
