@@ -138,6 +138,12 @@ def test_notes_on_kubernetes_development_are_about_kubernetes():
         heading="Deprecated",
     )
     assert "kubernetes" in found
+    # Its working groups and plug-in interfaces name it too, without the word Kubernetes.
+    assert "kubernetes" in topics_of(
+        "SIG Node and SIG Storage ask for reviewers before the enhancements freeze. The "
+        "release team meets on Tuesday.",
+        heading="Developer news",
+    )
 
 
 def test_users_own_taxonomy_file(tmp_path):

@@ -76,7 +76,7 @@ if TYPE_CHECKING:
 PARSER_REVISION = "3"
 SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=5"
 PHRASES_REVISION = "phrases=4"
-TOPICS_REVISION = "topics=4"
+TOPICS_REVISION = "topics=5"
 # ``auto`` is the earlier name of ``parser``.
 PHRASE_MODES = (*process.PHRASE_MODES, "auto")
 LOCAL_PARTITION_BYTES = 400_000
@@ -206,7 +206,8 @@ def _archive_totals(corpus: Corpus, settings: Settings, span: str) -> dict[str, 
     others: each post's part, the posts about each topic per part, the archive's subjects."""
     posts = corpus.posts
     part_of = post_parts(posts, span)
-    post_about = about_counts(promote(corpus.post_topics, set()), part_of)
+    own = promote(corpus.post_topics, set(), posts=posts, taxonomy=settings.taxonomy)
+    post_about = about_counts(own, part_of)
     return {
         "span": span,
         "post_part": part_of,
@@ -855,7 +856,9 @@ def _update_parts(
     subjects = post_subjects(post_about, len(years.posts))
     if sorted(subjects) != manifest["post_subjects"]:
         return None
-    tables["post_topics"] = promote(tables["post_topics"], subjects)
+    tables["post_topics"] = promote(
+        tables["post_topics"], subjects, posts=tables["posts"], taxonomy=settings.taxonomy
+    )
     parts = _year_parts(tables, years, out, manifest)
     if parts is None:
         return None

@@ -60,6 +60,7 @@ from .process import Settings
 if TYPE_CHECKING:
     from .build import _Files, _Plan
     from .dask_engine import DaskEngine
+    from .topics import Taxonomy
 
 # The tables each part task reads from the scratch files (posts come from the driver).
 RAW_TABLES = ("sections", "links", "entities", "topics", "sentiment", "phrases")
@@ -150,7 +151,7 @@ def _finish_and_write(
             (
                 f"part {job.key}",
                 _write_part,
-                (job, str(run), str(home), schemas, categories, subjects),
+                (job, str(run), str(home), schemas, categories, subjects, settings.taxonomy),
             )
             for job in jobs
         ]
@@ -279,12 +280,15 @@ def _write_part(
     schemas: dict[str, pa.Schema],
     categories: Categories,
     subjects: set[str],
+    taxonomy: Taxonomy,
 ) -> dict[str, dict[str, Any]]:
     """On a worker: write a finished part's tables into the version folder ``home`` (its
     post_topics with the archive's post subjects applied); each table's manifest entry."""
     with (Path(scratch) / FINISHED / f"{job.key}.pickle").open("rb") as stream:
         frames: dict[str, pd.DataFrame] = pickle.load(stream)
-    frames["post_topics"] = promote(frames["post_topics"], subjects)
+    frames["post_topics"] = promote(
+        frames["post_topics"], subjects, posts=frames["posts"], taxonomy=taxonomy
+    )
     entries = {}
     for name, frame in frames.items():
         if frame.empty:

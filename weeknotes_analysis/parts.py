@@ -10,7 +10,7 @@ workers (``dask_build``) need not load whole tables.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -18,6 +18,9 @@ from . import schema
 from .corpus import sort_tables
 from .nlp import finish_entities
 from .process import Settings
+
+if TYPE_CHECKING:
+    from .topics import Taxonomy
 
 UNDATED = "undated"
 
@@ -122,7 +125,9 @@ def finish_rows(
     topics_of_posts = post_topics(
         frames["topics"], frames["posts"], taxonomy=taxonomy, gazetteer=gazetteer
     )
-    frames["post_topics"] = promote(topics_of_posts, set())
+    frames["post_topics"] = promote(
+        topics_of_posts, set(), posts=frames["posts"], taxonomy=taxonomy
+    )
     frames["sentiment"] = ordered(rows["sentiment"], sections, "sentiment")
     frames["phrases"] = ordered(rows["phrases"], sections, "phrases")
     return frames
@@ -211,15 +216,12 @@ def post_subjects(post_about: dict[str, dict[str, int]], posts: int) -> set[str]
     return {topic for topic, count in totals.items() if is_subject(count, posts)}
 
 
-def promote(post_topics: pd.DataFrame, subjects: set[str]) -> pd.DataFrame:
-    """post_topics with the archive's ``subjects`` applied (and none other): the rows that
-    only mention one of them are about it, marked ``subject``."""
-    if post_topics.empty:
-        return post_topics
-    frame = post_topics.assign(role=post_topics["role"].astype(object))
-    earlier = frame["subject"].astype(bool)
-    frame.loc[earlier, "role"] = "mention"
-    promote = frame["topic"].isin(subjects) & (frame["role"] == "mention")
-    frame.loc[promote, "role"] = "about"
-    frame["subject"] = promote
-    return schema.conform(frame, "post_topics")
+def promote(
+    post_topics: pd.DataFrame, subjects: set[str], *, posts: pd.DataFrame, taxonomy: Taxonomy
+) -> pd.DataFrame:
+    """post_topics of ``posts`` with the archive's ``subjects`` applied (and none other):
+    the rows that only mention one of them are about it, and the posts about no topic get a
+    row about each (see :func:`weeknotes_analysis.topics.subject_rows`, whose rule this is)."""
+    from .topics import subject_rows
+
+    return subject_rows(post_topics, posts, subjects, taxonomy=taxonomy)

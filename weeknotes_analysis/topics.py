@@ -6,7 +6,7 @@ import os
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -741,7 +741,8 @@ def post_topics(
     ``sections`` counts the post's sections about the topic; ``score`` adds up the topic's
     score over all the post's sections (and 3 for each match in the title). ``role`` is
     ``about`` when a section is about the topic, the title names it, or its evidence spans
-    several sections and adds up to twice the topic's threshold; else ``mention``.
+    several sections and adds up to twice the topic's threshold; else ``mention``. A topic
+    nearly every post is about is the archive's subject (see :func:`subject_rows`).
     """
     taxonomy = taxonomy or load_taxonomy()
     title_scores = _title_scores(posts, taxonomy, gazetteer or load_gazetteer())
@@ -783,20 +784,62 @@ def post_topics(
         )
     if not rows:
         return schema.empty("post_topics")
-    _archive_subject_posts(rows, len(posts))
-    return _in_order(pd.DataFrame(rows), "post_id", posts["post_id"], taxonomy, "post_topics")
+    frame = _in_order(pd.DataFrame(rows), "post_id", posts["post_id"], taxonomy, "post_topics")
+    return subject_rows(frame, posts, _post_subjects(rows, len(posts)), taxonomy=taxonomy)
 
 
-def _archive_subject_posts(rows: list[dict[str, Any]], posts: int) -> None:
-    """A topic that nearly every post is about is the archive's subject: the posts that only
-    mention it are about it too (a short issue of a Kubernetes newsletter on kubeadm)."""
+def _post_subjects(rows: list[dict[str, Any]], posts: int) -> set[str]:
+    """The topics that nearly every post is about: the archive's subjects."""
     about: dict[str, int] = defaultdict(int)
     for row in rows:
         about[row["topic"]] += row["role"] == "about"
-    subjects = {topic_id for topic_id, count in about.items() if is_subject(count, posts)}
-    for row in rows:
-        if row["topic"] in subjects and row["role"] == "mention":
-            row.update(role="about", subject=True)
+    return {topic_id for topic_id, count in about.items() if is_subject(count, posts)}
+
+
+def subject_rows(
+    post_topics: pd.DataFrame,
+    posts: pd.DataFrame,
+    subjects: Collection[str],
+    *,
+    taxonomy: Taxonomy,
+) -> pd.DataFrame:
+    """post_topics with the archive's ``subjects`` applied (and none other), marked
+    ``subject``: the posts that only mention a subject are about it (a short issue of a
+    Kubernetes newsletter on kubeadm), and so is every post about no topic at all, which gets
+    a row of score 0 (a holiday issue with one PR of the same newsletter: a reader files it
+    under the subject). ``posts`` are the posts of ``post_topics``. Rows an earlier pass
+    added or promoted are undone first, so the step can run again with other subjects."""
+    frame = post_topics[~(post_topics["subject"].astype(bool) & (post_topics["score"] == 0))]
+    frame = frame.assign(role=frame["role"].astype(object))
+    frame.loc[frame["subject"].astype(bool), "role"] = "mention"
+    promoted = frame["topic"].isin(subjects) & (frame["role"] == "mention")
+    frame.loc[promoted, "role"] = "about"
+    frame = frame.assign(subject=promoted)
+    about_nothing = posts[~posts["post_id"].isin(frame.loc[frame["role"] == "about", "post_id"])]
+    added = [
+        {
+            "post_id": post_id,
+            "topic": topic_id,
+            "group": taxonomy.topics[topic_id].group,
+            "role": "about",
+            "score": 0.0,
+            "sections": 0,
+            "date": date,
+            "week": week,
+            "in_title": False,
+            "subject": True,
+        }
+        for post_id, date, week in zip(
+            about_nothing["post_id"], about_nothing["date"], about_nothing["week"], strict=True
+        )
+        for topic_id in subjects
+        if topic_id in taxonomy.topics
+    ]
+    if not added:
+        # An empty table keeps its dtypes (a cast would give its categories another dtype).
+        return post_topics if post_topics.empty else schema.conform(frame, "post_topics")
+    merged = pd.concat([frame, pd.DataFrame(added)], ignore_index=True)
+    return _in_order(merged, "post_id", posts["post_id"], taxonomy, "post_topics")
 
 
 def _title_scores(
