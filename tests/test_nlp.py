@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from weeknotes_analysis import schema
+from weeknotes_analysis.layout import country_codes
 from weeknotes_analysis.nlp import (
     WORD_FILTER,
     build_pipeline,
-    country_codes,
     default_gazetteer_path,
     entities,
     entity_rows,
