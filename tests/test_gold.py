@@ -177,3 +177,24 @@ def test_ignoreme_more_held_out_floors(ignoreme_with_model, name):
     assert result.entities["recall"] >= entity_r, result.entity_errors.to_string()
     assert result.sentiment["accuracy"] >= accuracy
     assert result.sentiment["flips"] <= flips
+
+
+def test_gold_ids_written_for_the_posts_folder_match_a_build_of_the_site(tmp_path):
+    site = tmp_path / "site"
+    write(site, "hugo.toml", 'title = "Notes"\n')
+    for month in ("2024-01", "2024-02"):
+        write(
+            site,
+            f"content/posts/{month}/index.md",
+            f"---\ntitle: {month}\ndate: {month}-07\n---\n\n# AWS\n\nAWS opened a region.\n",
+        )
+    gold = write(
+        tmp_path,
+        "gold.jsonl",
+        '{"section_id": "2024-02#1", "about": ["aws"], "entities": [], "sentiment": "neutral"}\n'
+        '{"post_id": "2024-01", "heading": "AWS", "about": ["aws"], "entities": [],'
+        ' "sentiment": "neutral"}\n',
+    )
+    result = evaluate_gold(load_corpus(site, model="none"), gold)
+    assert result.sections == 2 and result.missing == []
+    assert result.topics["recall"] == 1.0

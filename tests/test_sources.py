@@ -193,3 +193,59 @@ def test_a_jekyll_post_is_dated_by_its_name_without_a_warning():
         "date-missing"
     ]
     assert [p.code for p in parse("# A\n\nText.\n", "_posts/2019-03-04.md")[1]] == ["date-missing"]
+
+
+def site_post(title: str, heading: str = "News") -> str:
+    return f"---\nlayout: post\ntitle: {title}\n---\n\n# {heading}\n\nKubernetes 1.30 is out.\n"
+
+
+def test_a_jekyll_site_root_reads_only_its_posts(tmp_path):
+    from weeknotes_analysis import load_corpus
+
+    write(tmp_path, "_config.yml", "title: Notes\n")
+    write(tmp_path, "README.md", "# Notes\n\nThe repository of my blog.\n")
+    write(tmp_path, "about.md", "---\nlayout: page\ntitle: About\n---\n\nAbout me.\n")
+    write(tmp_path, "_drafts/soon.md", site_post("Soon"))
+    write(tmp_path, "vendor/bundle/gems/minima/README.md", "# minima\n\nA theme.\n")
+    write(tmp_path, "_site/index.md", "# Generated\n")
+    write(tmp_path, "_posts/2024-01-07-week-1.md", site_post("Week 1"))
+    write(tmp_path, "golang/_posts/2024-01-14-week-2.markdown", site_post("Week 2"))
+    corpus = load_corpus(tmp_path, model="none")
+    # A post's name is its file's, without the posts folder (a category folder stays).
+    assert corpus.posts["post_id"].tolist() == ["2024-01-07-week-1", "golang/2024-01-14-week-2"]
+    assert corpus.posts["date"].dt.day.tolist() == [7, 14]
+    skipped = corpus.problems.set_index("path")
+    assert sorted(skipped.index) == ["README.md", "_drafts/soon.md", "about.md"]
+    assert set(skipped["code"]) == {"not-a-post"}
+    assert "_posts/" in skipped.loc["about.md", "message"]
+
+
+def test_hugo_and_pelican_site_roots_read_their_content_folder(tmp_path):
+    from weeknotes_analysis import load_corpus
+
+    hugo = tmp_path / "hugo"
+    write(hugo, "hugo.toml", 'title = "Notes"\n')
+    write(hugo, "README.md", "# Notes\n")
+    write(hugo, "themes/paper/README.md", "# Paper\n\nA theme.\n")
+    write(hugo, "content/posts/2024-01/index.md", site_post("Week 1"))
+    corpus = load_corpus(hugo, model="none")
+    assert corpus.posts["post_id"].tolist() == ["content/posts/2024-01"]
+    skipped = corpus.problems[corpus.problems["code"] == "not-a-post"]
+    assert skipped["path"].tolist() == ["README.md"]
+
+    pelican = tmp_path / "pelican"
+    write(pelican, "pelicanconf.py", "AUTHOR = 'me'\n")
+    write(pelican, "content/pages/about.md", "Title: About\n\nAbout me.\n")
+    write(pelican, "content/2024-01-07-week-1.md", "Title: Week 1\nDate: 2024-01-07\n\n# A\n\nB.\n")
+    corpus = load_corpus(pelican, model="none")
+    assert corpus.posts["post_id"].tolist() == ["content/2024-01-07-week-1"]
+    skipped = corpus.problems[corpus.problems["code"] == "not-a-post"]
+    assert skipped["path"].tolist() == ["content/pages/about.md"]
+
+
+def test_a_plain_folder_of_posts_is_read_whole(tmp_path):
+    from weeknotes_analysis.sources import find_site
+
+    write(tmp_path, "2024-01.md", site_post("One"))
+    write(tmp_path, "notes/2024-02.md", site_post("Two"))
+    assert find_site(tmp_path) is None

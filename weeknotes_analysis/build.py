@@ -73,7 +73,7 @@ from .topics import default_taxonomy_path, load_taxonomy, taxonomy_fingerprint
 if TYPE_CHECKING:
     from .settings import ArchiveSettings
 
-PARSER_REVISION = "3"
+PARSER_REVISION = "4"
 SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=5"
 PHRASES_REVISION = "phrases=4"
 TOPICS_REVISION = "topics=5"

@@ -203,26 +203,36 @@ def _gold_key(row: dict[str, Any]) -> str:
     return str(row.get("section_id") or f"{row.get('post_id')}#{row.get('heading')}")
 
 
+def _last_part(section_or_post_id: str) -> str:
+    """The file's own part of an id: ``_posts/2024-01-07-week-1#2`` -> ``2024-01-07-week-1#2``
+    (a gold file written for the posts folder matches a build of the whole site)."""
+    return section_or_post_id.rsplit("/", 1)[-1]
+
+
 def _match_sections(corpus: Corpus, gold: list[dict[str, Any]]) -> tuple[dict[str, str], list]:
-    """Gold section id -> corpus section id (by id, else by post and heading), and misses."""
+    """Gold section id -> corpus section id (by id, else by post and heading), and misses. Ids
+    compare by their last path part when that is unique: a gold file written for the posts
+    folder (``2024-01-07-week-1#2``) matches a build of the whole site (``_posts/...``)."""
+    headings = corpus.sections["heading"].astype(object).where(corpus.sections["heading"].notna())
     known = set(corpus.sections["section_id"])
-    by_heading = {
-        (post, heading if isinstance(heading, str) else None): section
-        for post, heading, section in zip(
-            corpus.sections["post_id"],
-            corpus.sections["heading"].astype(object).where(corpus.sections["heading"].notna()),
-            corpus.sections["section_id"],
-            strict=True,
-        )
-    }
+    keys: dict[Any, set[str]] = {}
+    for post, heading, section in zip(
+        corpus.sections["post_id"], headings, corpus.sections["section_id"], strict=True
+    ):
+        for key in (section, _last_part(section), (post, heading), (_last_part(post), heading)):
+            keys.setdefault(key, set()).add(section)
     matched: dict[str, str] = {}
     missing: list[str] = []
     for row in gold:
         gold_id = _gold_key(row)
-        if gold_id in known:
-            matched[gold_id] = gold_id
-        elif (row.get("post_id"), row.get("heading")) in by_heading:
-            matched[gold_id] = by_heading[(row.get("post_id"), row.get("heading"))]
+        post, heading = str(row.get("post_id")), row.get("heading")
+        tried = [row["section_id"], _last_part(row["section_id"])] if row.get("section_id") else []
+        tried += [(post, heading), (_last_part(post), heading)]
+        found = next((keys[key] for key in tried if len(keys.get(key, ())) == 1), None)
+        if row.get("section_id") in known:
+            matched[gold_id] = row["section_id"]
+        elif found:
+            matched[gold_id] = next(iter(found))
         else:
             missing.append(gold_id)
     return matched, missing

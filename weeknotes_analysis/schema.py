@@ -81,7 +81,12 @@ LINKS = _columns(
 
 PROBLEMS = _columns(
     ("path", STRING, "the file's path relative to the archive root"),
-    ("severity", CATEGORY, "error: file skipped; warning: loaded with a defect"),
+    (
+        "severity",
+        CATEGORY,
+        "error: file skipped, unreadable; warning: loaded with a defect, or left out on "
+        "purpose (a link, a site's page)",
+    ),
     ("code", STRING, "a stable code, e.g. yaml-invalid, not-utf8, date-missing"),
     ("message", STRING, "what is wrong and what to do about it"),
     ("line", "Int64", "1-based line in the file, null when there is none"),

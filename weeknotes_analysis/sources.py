@@ -81,11 +81,68 @@ class PostError(Exception):
 
 
 def post_id_for(relative: Path) -> str:
-    """``2017-45.md`` -> ``2017-45``; ``2018-01/index.md`` -> ``2018-01``."""
+    """``2017-45.md`` -> ``2017-45``; ``2018-01/index.md`` -> ``2018-01``;
+    ``_posts/2024-01-07-week-1.md`` -> ``2024-01-07-week-1`` (Jekyll's posts folder is no part
+    of a post's name, as it is no part of its address)."""
     stem = relative.with_suffix("")
     if stem.name == "index" and len(stem.parts) > 1:
         stem = stem.parent
-    return stem.as_posix()
+    parts = [part for part in stem.parts if part != JEKYLL_POSTS] or [stem.name]
+    return "/".join(parts)
+
+
+# A site's own folder, not an archive of posts: a Jekyll site keeps its posts in ``_posts``
+# folders, a Hugo site in ``content`` (beside its configuration), a Pelican site in ``content``
+# (beside ``pelicanconf.py``; ``content/pages`` are pages). Generated output, dependencies,
+# themes and templates are never read.
+JEKYLL_POSTS = "_posts"
+HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.json", "config.toml", "config.yaml", "config.json")
+SITE_TOOL_FOLDERS = frozenset(
+    {"_site", "_layouts", "_includes", "_sass", "_data", "vendor", "node_modules", "themes"}
+)
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a site's posts are: its generator and its post folders (relative to the root)."""
+
+    generator: str
+    folders: tuple[Path, ...]
+    skip: tuple[Path, ...] = ()
+
+    def holds(self, relative: Path) -> bool:
+        """Whether a file (relative to the root) is one of the site's posts."""
+        inside = any(relative.is_relative_to(folder) for folder in self.folders)
+        return inside and not any(relative.is_relative_to(folder) for folder in self.skip)
+
+
+def find_site(root: str | os.PathLike[str]) -> Site | None:
+    """The site whose root ``root`` is, or None for a plain folder of posts (read whole)."""
+    base = Path(root)
+    jekyll = []
+    for folder, dirnames, _ in os.walk(base):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".") and d not in SITE_TOOL_FOLDERS]
+        if JEKYLL_POSTS in dirnames:
+            jekyll.append(Path(folder).relative_to(base) / JEKYLL_POSTS)
+            dirnames.remove(JEKYLL_POSTS)  # a _posts folder holds posts, not another site
+    if jekyll:
+        return Site("Jekyll", tuple(jekyll))
+    if (base / "content").is_dir() and (base / "pelicanconf.py").is_file():
+        return Site("Pelican", (Path("content"),), (Path("content/pages"),))
+    if (base / "content").is_dir() and any((base / name).is_file() for name in HUGO_CONFIGS):
+        return Site("Hugo", (Path("content"),))
+    return None
+
+
+def _not_a_post(relative: Path, site: Site) -> Problem:
+    folders = ", ".join(f"{folder.as_posix()}/" for folder in site.folders)
+    return Problem(
+        relative.as_posix(),
+        "warning",
+        "not-a-post",
+        f"a page of the {site.generator} site, not one of its posts (those are in {folders}); "
+        "not read",
+    )
 
 
 def find_posts(root: str | os.PathLike[str]) -> tuple[list[Path], list[Problem]]:
@@ -93,7 +150,10 @@ def find_posts(root: str | os.PathLike[str]) -> tuple[list[Path], list[Problem]]
 
     Posts are ``*.md`` and ``*.markdown`` files, page bundles included (``*/index.md``);
     Hugo list pages (``_index.md``) and hidden folders are skipped. Symbolic links are
-    followed only when they point to a file inside ``root``.
+    followed only when they point to a file inside ``root``. At the root of a site
+    (:func:`find_site`), only its post folders are read; its other pages (about, README,
+    drafts) are skipped with a ``not-a-post`` problem each, and its generated output,
+    dependencies and themes are not walked.
     """
     base = Path(root)
     if not base.is_dir():
@@ -101,6 +161,7 @@ def find_posts(root: str | os.PathLike[str]) -> tuple[list[Path], list[Problem]]
     real_base = base.resolve()
     found: dict[Path, Path] = {}
     problems: list[Problem] = []
+    site = find_site(base)
 
     def unreadable_folder(error: OSError) -> None:
         where = Path(error.filename or base)
@@ -118,7 +179,9 @@ def find_posts(root: str | os.PathLike[str]) -> tuple[list[Path], list[Problem]]
     for folder, dirnames, filenames in os.walk(base, followlinks=False, onerror=unreadable_folder):
         here = Path(folder)
         for dirname in list(dirnames):
-            if dirname.startswith(".") or (here / dirname).is_symlink():
+            if site and dirname in SITE_TOOL_FOLDERS:
+                dirnames.remove(dirname)
+            elif dirname.startswith(".") or (here / dirname).is_symlink():
                 dirnames.remove(dirname)
                 if not dirname.startswith("."):
                     problems.append(_skipped_link(base, here / dirname, real_base))
@@ -126,6 +189,9 @@ def find_posts(root: str | os.PathLike[str]) -> tuple[list[Path], list[Problem]]
         for filename in sorted(filenames):
             path = here / filename
             if not filename.lower().endswith(POST_SUFFIXES) or filename.lower() == "_index.md":
+                continue
+            if site and not site.holds(path.relative_to(base)):
+                problems.append(_not_a_post(path.relative_to(base), site))
                 continue
             if path.is_symlink():
                 target = _resolve(path)
