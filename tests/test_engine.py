@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import os
+import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -123,6 +125,22 @@ def test_fork_pool_kills_its_workers_when_the_block_raises():
         workers = list(pool._processes.values())
         raise KeyboardInterrupt
     assert workers and all(not worker.is_alive() for worker in workers)
+
+
+@pytest.mark.skipif(not engine.can_fork(), reason="no fork on this platform")
+def test_a_worker_killed_while_it_sends_a_result_leaves_no_thread_waiting():
+    # A worker killed while it writes a result leaves a message's length and part of its body
+    # in the result pipe: the pool's manager thread waits for the rest, and the interpreter's
+    # exit waits for that thread (a stopped build that never ends). The same bytes, written
+    # here, stand in for that worker.
+    with pytest.raises(KeyboardInterrupt), engine.fork_pool("state", workers=1) as pool:
+        pool.submit(_report, 0).result()
+        manager = pool._executor_manager_thread
+        manager.result_queue._writer._send(struct.pack("!i", 1_000_000) + b"part of a result")
+        time.sleep(0.5)
+        raise KeyboardInterrupt
+    manager.join(timeout=5)
+    assert not manager.is_alive()
 
 
 def test_old_import_paths_still_work():

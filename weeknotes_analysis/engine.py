@@ -164,11 +164,18 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
     # ``_processes``, which ``shutdown`` forgets: take them first.
     workers = list((getattr(pool, "_processes", None) or {}).values())
     manager = getattr(pool, "_executor_manager_thread", None)
+    results = getattr(manager, "result_queue", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for worker in workers:
         worker.kill()
     for worker in workers:
         worker.join(timeout=1)
+    # A worker killed while it wrote a result leaves part of it in the result pipe, and the
+    # manager thread waits for the rest (the interpreter's exit waits for that thread: a
+    # stopped build that never ends). With the workers dead, closing the main process's end
+    # of the pipe, the last one open for writing, turns that wait into an end of file.
+    if results is not None:
+        results._writer.close()
     # Let the pool's manager thread see its workers gone and close its wake-up pipe now: left
     # running, it races the interpreter's exit hook, which may write to that pipe as it closes
     # ("Bad file descriptor" printed after "stopped").
