@@ -60,7 +60,6 @@ from .parts import (
     part_span,
     post_parts,
     post_subjects,
-    promote,
     relabel,
     sort_posts,
     title_subjects,
@@ -68,7 +67,7 @@ from .parts import (
 from .process import Settings, file_hash
 from .settings import apply_settings, load_settings
 from .sources import MAX_FILE_SIZE, PostError, Problem, find_posts, read_bytes
-from .topics import default_taxonomy_path, load_taxonomy, taxonomy_fingerprint
+from .topics import default_taxonomy_path, load_taxonomy, subject_rows, taxonomy_fingerprint
 
 if TYPE_CHECKING:
     from .settings import ArchiveSettings
@@ -206,7 +205,7 @@ def _archive_totals(corpus: Corpus, settings: Settings, span: str) -> dict[str, 
     others: each post's part, the posts about each topic per part, the archive's subjects."""
     posts = corpus.posts
     part_of = post_parts(posts, span)
-    own = promote(corpus.post_topics, set(), posts=posts, taxonomy=settings.taxonomy)
+    own = subject_rows(corpus.post_topics, posts, set(), taxonomy=settings.taxonomy)
     post_about = about_counts(own, part_of)
     return {
         "span": span,
@@ -856,8 +855,8 @@ def _update_parts(
     subjects = post_subjects(post_about, len(years.posts))
     if sorted(subjects) != manifest["post_subjects"]:
         return None
-    tables["post_topics"] = promote(
-        tables["post_topics"], subjects, posts=tables["posts"], taxonomy=settings.taxonomy
+    tables["post_topics"] = subject_rows(
+        tables["post_topics"], tables["posts"], subjects, taxonomy=settings.taxonomy
     )
     parts = _year_parts(tables, years, out, manifest)
     if parts is None:

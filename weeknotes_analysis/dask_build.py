@@ -50,12 +50,12 @@ from .parts import (
     part_span,
     post_parts,
     post_subjects,
-    promote,
     relabel,
     sort_posts,
     title_subjects,
 )
 from .process import Settings
+from .topics import subject_rows
 
 if TYPE_CHECKING:
     from .build import _Files, _Plan
@@ -286,8 +286,8 @@ def _write_part(
     post_topics with the archive's post subjects applied); each table's manifest entry."""
     with (Path(scratch) / FINISHED / f"{job.key}.pickle").open("rb") as stream:
         frames: dict[str, pd.DataFrame] = pickle.load(stream)
-    frames["post_topics"] = promote(
-        frames["post_topics"], subjects, posts=frames["posts"], taxonomy=taxonomy
+    frames["post_topics"] = subject_rows(
+        frames["post_topics"], frames["posts"], subjects, taxonomy=taxonomy
     )
     entries = {}
     for name, frame in frames.items():

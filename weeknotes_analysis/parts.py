@@ -20,7 +20,7 @@ from .nlp import finish_entities
 from .process import Settings
 
 if TYPE_CHECKING:
-    from .topics import Taxonomy
+    pass
 
 UNDATED = "undated"
 
@@ -104,9 +104,9 @@ def finish_rows(
     finishes them, given the archive's posts: in the contract's order, sections flagged
     under ``headings``, entities finished (their labels chosen among these rows only),
     the archive's title subjects applied, post_topics before the archive's post subjects
-    are applied (see :func:`promote`)."""
+    are applied (see :func:`weeknotes_analysis.topics.subject_rows`)."""
     from .settings import excluded_sections
-    from .topics import archive_subjects, post_topics
+    from .topics import archive_subjects, post_topics, subject_rows
 
     names = ("posts", "sections", "links", "problems")
     frames = sort_tables({name: rows[name] for name in names})
@@ -125,9 +125,7 @@ def finish_rows(
     topics_of_posts = post_topics(
         frames["topics"], frames["posts"], taxonomy=taxonomy, gazetteer=gazetteer
     )
-    frames["post_topics"] = promote(
-        topics_of_posts, set(), posts=frames["posts"], taxonomy=taxonomy
-    )
+    frames["post_topics"] = subject_rows(topics_of_posts, frames["posts"], set(), taxonomy=taxonomy)
     frames["sentiment"] = ordered(rows["sentiment"], sections, "sentiment")
     frames["phrases"] = ordered(rows["phrases"], sections, "phrases")
     return frames
@@ -214,14 +212,3 @@ def post_subjects(post_about: dict[str, dict[str, int]], posts: int) -> set[str]
         for topic, count in counts.items():
             totals[topic] = totals.get(topic, 0) + count
     return {topic for topic, count in totals.items() if is_subject(count, posts)}
-
-
-def promote(
-    post_topics: pd.DataFrame, subjects: set[str], *, posts: pd.DataFrame, taxonomy: Taxonomy
-) -> pd.DataFrame:
-    """post_topics of ``posts`` with the archive's ``subjects`` applied (and none other):
-    the rows that only mention one of them are about it, and the posts about no topic get a
-    row about each (see :func:`weeknotes_analysis.topics.subject_rows`, whose rule this is)."""
-    from .topics import subject_rows
-
-    return subject_rows(post_topics, posts, subjects, taxonomy=taxonomy)
