@@ -155,8 +155,20 @@ def kill_rebuilds_at_random(
     subprocess.run(build_command(archive, out), env=ENV, check=True)
     assert versions.of(out) == after
     assert not list(out.glob(".*.partial"))
-    assert len(list((out / ".versions").iterdir())) <= 2, "old versions pile up"
+    assert_versions_do_not_pile_up(out)
     return outcomes
+
+
+def assert_versions_do_not_pile_up(out: Path) -> None:
+    """On disk: the current version, the one before, and older ones only while their
+    readers' grace lasts (the manifest says since when)."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    retired = manifest.get("retired", {})
+    now = time.time()
+    assert all(now - when < output.KEEP_RETIRED_SECONDS for when in retired.values())
+    kept = {manifest["version"], manifest["previous"], *retired}
+    on_disk = {path.name for path in (out / ".versions").iterdir()}
+    assert on_disk <= kept, f"old versions pile up: {sorted(on_disk - kept)}"
 
 
 # Slow: it kills builds of This Week in Rust again and again (about 45 s); `make test` runs it.
@@ -284,6 +296,35 @@ def test_disk_full_names_the_folder_and_keeps_previous(tmp_path, monkeypatch, ca
     assert api_digests(out) == before
     current = json.loads((out / "manifest.json").read_text())["version"]
     assert [path.name for path in (out / ".versions").iterdir()] == [current], "not cleaned"
+
+
+def test_a_reader_on_an_old_version_can_finish_while_rebuilds_follow(tmp_path, monkeypatch):
+    """A plain reader resolved ``posts.parquet`` to a version folder, then stalled while two
+    rebuilds went by: the folder must still be whole when it lists it (a folder removed
+    while listed reads as a part of the table), and must go once the grace is over."""
+    versions = Versions(tmp_path, SAMPLE, edited_copy(SAMPLE, tmp_path / "edited"))
+    archive, out = tmp_path / "archive", tmp_path / "out"
+    switch_archive(archive, versions.paths["old"])
+    first = load_corpus(archive, model="none", out=out)
+    resolved = (out / "posts.parquet").resolve()
+    for name in ("new", "old", "new"):
+        switch_archive(archive, versions.paths[name])
+        load_corpus(archive, model="none", out=out)
+    assert versions.of(out) == "new"
+    pd.testing.assert_frame_equal(
+        output.read_table(resolved, "posts"), first.posts, check_dtype=False
+    )
+    assert_versions_do_not_pile_up(out)
+    later = time.time() + output.KEEP_RETIRED_SECONDS + 1
+    monkeypatch.setattr(output, "_now", lambda: later)
+    switch_archive(archive, versions.paths["old"])
+    load_corpus(archive, model="none", out=out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert not resolved.exists()
+    # Left: the new version, the one before, and the one this write retired (its grace begins).
+    assert len(manifest["retired"]) == 1
+    on_disk = {path.name for path in (out / ".versions").iterdir()}
+    assert on_disk == {manifest["version"], manifest["previous"], *manifest["retired"]}
 
 
 READER_SCRIPT = """

@@ -12,7 +12,10 @@ A write puts every table into a fresh ``.versions/<id>`` folder, then renames a 
 moment leaves the previous version whole, and readers that go by the manifest see one version
 of every table, never a mix. The links are switched after the commit, and the next write
 repairs them (and removes what a killed write left) before anything else. The version before
-the current one is kept, so that a reader that began before the switch can finish.
+the current one is kept, and every older one for ``KEEP_RETIRED_SECONDS`` after it stopped being
+the one before (the manifest's ``retired`` records when), so that a reader that resolved a link or
+listed a folder before a switch can finish even when the next writes follow at once: a folder
+removed while a reader lists it would read as a part of the table.
 
 Each table is a parquet *dataset* (a folder) rather than a file because pyarrow opens a single
 file twice, keeping the footer of the first open: a link switched between the two opens would
@@ -49,6 +52,9 @@ LAYOUT = 2
 LOCK = ".weeknotes.lock"
 # A reader retries when a write replaced the version it was reading (twice in a row is rare).
 READ_ATTEMPTS = 5
+# How long a version that is no longer current (nor the one before) stays for its readers.
+KEEP_RETIRED_SECONDS = 120.0
+_now = time.time  # the clock of the grace above
 
 __all__ = [
     "BuildLockedError",
@@ -265,6 +271,7 @@ def _version_entries(
         "layout": LAYOUT,
         "version": home.name,
         "previous": previous.get("version"),
+        "retired": _retired(previous),
         "tables": {name: f"{VERSIONS}/{home.name}/{name}" for name in parts},
         "parts": parts,
         "rows": {
@@ -272,6 +279,21 @@ def _version_entries(
             for name, entries in parts.items()
         },
     }
+
+
+def _retired(previous: Mapping[str, Any]) -> dict[str, float]:
+    """When each version older than the one before the new one stopped being kept as the
+    one before (unix time), for those that stopped less than ``KEEP_RETIRED_SECONDS`` ago."""
+    now = _now()
+    retired = previous.get("retired")
+    kept = {
+        str(name): float(when)
+        for name, when in (retired.items() if isinstance(retired, dict) else ())
+        if isinstance(when, (int, float)) and now - when < KEEP_RETIRED_SECONDS
+    }
+    if previous.get("previous"):
+        kept[str(previous["previous"])] = now  # it was the one before until now
+    return kept
 
 
 def _reusable(
@@ -369,8 +391,8 @@ def _discard(target: Path, home: Path | None, partial: Path) -> None:
 def repair(folder: str | os.PathLike[str]) -> None:
     """Make the folder as a finished write leaves it: the ``<table>.parquet`` links name the
     current version's files, and what a killed write left (half-written versions, partial
-    files) is removed, as are versions older than the previous one. The caller holds the
-    folder's :func:`lock`."""
+    files) is removed, as are versions older than the previous one retired more than
+    ``KEEP_RETIRED_SECONDS`` ago. The caller holds the folder's :func:`lock`."""
     target = Path(folder)
     manifest = read_manifest(target) or {}
     files = manifest.get("tables")
@@ -378,6 +400,14 @@ def repair(folder: str | os.PathLike[str]) -> None:
         for name, file in files.items():
             _publish(target, f"{name}.parquet", file)
     keep = {manifest.get("version"), manifest.get("previous")}
+    retired = manifest.get("retired")
+    if isinstance(retired, dict):
+        now = _now()
+        keep |= {
+            name
+            for name, when in retired.items()
+            if isinstance(when, (int, float)) and now - when < KEEP_RETIRED_SECONDS
+        }
     versions = target / VERSIONS
     if versions.is_dir() and isinstance(files, dict):
         for entry in versions.iterdir():
