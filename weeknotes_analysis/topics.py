@@ -805,9 +805,9 @@ def subject_rows(
 ) -> pd.DataFrame:
     """post_topics with the archive's ``subjects`` applied (and none other), marked
     ``subject``: the posts that only mention a subject are about it (a short issue of a
-    Kubernetes newsletter on kubeadm), and so is every post without a word of it, which gets
-    a row of score 0 (a holiday issue with one PR of the same newsletter, or a week of
-    Go-version and CVE notes only: a reader files every issue of it under the subject). ``posts`` are the posts of ``post_topics``. Rows an earlier pass
+    Kubernetes newsletter on kubeadm), and so is every post about no topic at all, which gets
+    a row of score 0 (a holiday issue with one PR of the same newsletter: a reader files it
+    under the subject). ``posts`` are the posts of ``post_topics``. Rows an earlier pass
     added or promoted are undone first, so the step can run again with other subjects."""
     frame = post_topics[~(post_topics["subject"].astype(bool) & (post_topics["score"] == 0))]
     frame = frame.assign(role=frame["role"].astype(object))
@@ -815,6 +815,7 @@ def subject_rows(
     promoted = frame["topic"].isin(subjects) & (frame["role"] == "mention")
     frame.loc[promoted, "role"] = "about"
     frame = frame.assign(subject=promoted)
+    about_nothing = posts[~posts["post_id"].isin(frame.loc[frame["role"] == "about", "post_id"])]
     added = [
         {
             "post_id": post_id,
@@ -828,24 +829,17 @@ def subject_rows(
             "in_title": False,
             "subject": True,
         }
+        for post_id, date, week in zip(
+            about_nothing["post_id"], about_nothing["date"], about_nothing["week"], strict=True
+        )
         for topic_id in subjects
         if topic_id in taxonomy.topics
-        for post_id, date, week in _posts_without(posts, frame, topic_id)
     ]
     if not added:
         # An empty table keeps its dtypes (a cast would give its categories another dtype).
         return post_topics if post_topics.empty else schema.conform(frame, "post_topics")
     merged = pd.concat([frame, pd.DataFrame(added)], ignore_index=True)
     return _in_order(merged, "post_id", posts["post_id"], taxonomy, "post_topics")
-
-
-def _posts_without(
-    posts: pd.DataFrame, post_topics: pd.DataFrame, topic_id: str
-) -> Iterator[tuple[str, Any, Any]]:
-    """(post_id, date, week) of the posts that have no row of ``topic_id``."""
-    have = set(post_topics.loc[post_topics["topic"] == topic_id, "post_id"])
-    rest = posts[~posts["post_id"].isin(have)]
-    return zip(rest["post_id"], rest["date"], rest["week"], strict=True)
 
 
 def _title_scores(
