@@ -102,8 +102,9 @@ def rust_with_model():
 def test_rust_dev_gold_entity_floors(rust_with_model):
     result = evaluate_gold(rust_with_model, need(GOLD_RUST))
     # Measured when set: 0.909 / 0.860 (0.744 / 0.660 before the rules for newsletter layout:
-    # event listings, credit lines, handles, commit-style lines).
-    assert_floors(result, entities=(0.89, 0.84))
+    # event listings, credit lines, handles, commit-style lines); 0.910 / 0.878 with the
+    # projects that link texts name.
+    assert_floors(result, entities=(0.89, 0.86))
 
 
 @pytest.mark.slow
@@ -114,8 +115,9 @@ def test_rust_held_out_gold_floors(rust_with_model):
     result = evaluate_gold(rust_with_model, held_out)
     assert result.sections == 60
     # Measured when set: topics 0.984 / 0.954, entities 0.824 / 0.782 (0.679 / 0.591 before
-    # the rules for newsletter layout, which were tuned on the other 60), sentiment 0.817.
-    assert_floors(result, topics=(0.97, 0.94), entities=(0.81, 0.77), sentiment=(0.80, 0))
+    # the rules for newsletter layout, which were tuned on the other 60), sentiment 0.817;
+    # entities 0.829 / 0.809 with the projects that link texts name.
+    assert_floors(result, topics=(0.97, 0.94), entities=(0.81, 0.79), sentiment=(0.80, 0))
 
 
 @pytest.mark.slow

