@@ -146,6 +146,30 @@ def test_notes_on_kubernetes_development_are_about_kubernetes():
     )
 
 
+def test_a_python_newsletter_is_about_python_by_its_ecosystem():
+    # The language's own projects name it, as the ecosystem of Kubernetes names Kubernetes.
+    assert "python" in topics_of(
+        "The long-awaited pandas 2.0 is out, with optional Apache Arrow backed dtypes and "
+        "copy-on-write behind an option. NumPy and Matplotlib users get faster string columns.",
+        heading="pandas 2.0 released",
+    )
+    assert "python" in topics_of(
+        "PEP 701 lands in CPython 3.12, and PyPy follows with a faster global interpreter "
+        "lock.",
+        heading="3.12 alpha 6",
+    )
+    found = topics_of(
+        "Researchers found dozens of typosquatting packages on PyPI that stole browser "
+        "cookies. The malicious uploads were removed within hours.",
+        heading="Bad packages",
+    )
+    assert {"python", "security"} <= found
+    # A language-agnostic notebook tool is not the language.
+    assert "python" not in topics_of(
+        "Evcxr is a Rust REPL and a Rust Jupyter kernel.", heading="Crate of the Week"
+    )
+
+
 def test_users_own_taxonomy_file(tmp_path):
     archive = tmp_path / "archive"
     write(
