@@ -90,3 +90,45 @@ def test_undefined_reference_stays_text():
 
 def test_count_words_ignores_punctuation():
     assert count_words("Hello, world - it's 2017 !") == 4
+
+
+JEKYLL_AND_HUGO = """{% include toc.html %}
+
+Docker Desktop 4.8
+------------------
+
+{% highlight bash %}
+docker extension install portainer/portainer-docker-extension:latest
+{% endhighlight %}
+
+Docker shipped extensions, and I love how simple they are. {% include note.html content="Beta" %}
+
+{{< figure src="/img/docker.png" caption="Docker Desktop extensions" >}}
+
+Terraform 1.2
+-------------
+
+{{% notice info %}}
+HashiCorp released Terraform 1.2 with {{ site.data.features | size }} new checks.
+{{% /notice %}}
+
+{{< highlight go >}}
+resource "aws_instance" "web" {}
+{{< /highlight >}}
+
+Code keeps its braces: `format!("{{}}")` and `{{.Title}}`.
+"""
+
+
+def test_template_markup_of_jekyll_and_hugo_is_no_text_and_lines_keep_their_numbers():
+    parsed = parse_markdown(JEKYLL_AND_HUGO, first_line=5)
+    assert [(s.heading, s.line) for s in parsed.sections] == [
+        ("Docker Desktop 4.8", 7),
+        ("Terraform 1.2", 18),
+    ]
+    docker, terraform = (section.text for section in parsed.sections)
+    assert docker == "Docker shipped extensions, and I love how simple they are."
+    assert terraform == (
+        "HashiCorp released Terraform 1.2 with  new checks.\n\n"
+        'Code keeps its braces: format!("{{}}") and {{.Title}}.'
+    )

@@ -154,8 +154,7 @@ def test_a_python_newsletter_is_about_python_by_its_ecosystem():
         heading="pandas 2.0 released",
     )
     assert "python" in topics_of(
-        "PEP 701 lands in CPython 3.12, and PyPy follows with a faster global interpreter "
-        "lock.",
+        "PEP 701 lands in CPython 3.12, and PyPy follows with a faster global interpreter lock.",
         heading="3.12 alpha 6",
     )
     found = topics_of(

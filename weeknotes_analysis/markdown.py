@@ -324,6 +324,31 @@ def _text_until(children: list[Token], start: int, closing: str) -> str:
     return "".join(parts).strip()
 
 
+# Template markup of static-site generators, which is no prose. Blocks whose inside is code or
+# a comment go whole: Liquid's (Jekyll) {% highlight %}, {% raw %}, {% comment %}, and Hugo's
+# {{< highlight >}} and {{< code >}}.
+_TEMPLATE_BLOCK = re.compile(
+    r"\{%-?\s*(highlight|raw|comment)\b.*?%\}.*?\{%-?\s*end\1\s*-?%\}"
+    r"|\{\{[<%]\s*(highlight|code)\b.*?[>%]\}\}.*?\{\{[<%]\s*/\s*\2\s*[>%]\}\}",
+    flags=re.DOTALL,
+)
+# Other tags go, the text between a pair stays ({{% notice %}}...{{% /notice %}}): Liquid tags
+# ({% include toc.html %}), Hugo shortcodes ({{< figure src=... >}}) and Liquid or Go template
+# output written with spaces inside ({{ page.title }}; not "{{}}" in a format string).
+_TEMPLATE_TAG = re.compile(
+    r"\{%-?[^\n]*?-?%\}|\{\{[<%][^\n]*?[>%]\}\}|\{\{-?[ \t][^{}\n]*?[ \t]-?\}\}"
+)
+
+
+def strip_templates(body: str) -> str:
+    """``body`` without the template markup of Jekyll (Liquid) and Hugo (shortcodes), each
+    removed tag or block leaving its line breaks, so that lines keep their numbers."""
+    if "{%" not in body and "{{" not in body:
+        return body
+    blank = lambda match: "\n" * match.group().count("\n")  # noqa: E731
+    return _TEMPLATE_TAG.sub(blank, _TEMPLATE_BLOCK.sub(blank, body))
+
+
 def parse_markdown(body: str, *, first_line: int = 1) -> ParsedBody:
     """Split a Markdown body into sections and links, noting what had to be degraded.
 
@@ -331,7 +356,8 @@ def parse_markdown(body: str, *, first_line: int = 1) -> ParsedBody:
     and is dropped when it has no words and no links. Links inside a footnote belong to
     the first section that references the footnote (or, when none does, to the section
     where the footnote is defined). Code blocks, raw HTML and footnote markers are left
-    out of the text; link text is kept. Quotes and lists nested deeper than the parser's
+    out of the text, as is the template markup of Jekyll and Hugo (:func:`strip_templates`);
+    link text is kept. Quotes and lists nested deeper than the parser's
     limit are kept as plain paragraphs, with a ``markdown-too-deep`` defect.
 
     Args:
@@ -340,7 +366,7 @@ def parse_markdown(body: str, *, first_line: int = 1) -> ParsedBody:
     """
     walker = _Walker(first_line)
     env: dict[str, Any] = {}
-    walker.walk(parser().parse(body, env))
+    walker.walk(parser().parse(strip_templates(body), env))
     sections, links = walker.sections, walker.links
     intro = sections[0]
     if count_words(intro.text) == 0 and len(sections) > 1:
