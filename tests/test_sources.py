@@ -220,6 +220,32 @@ def test_a_jekyll_site_root_reads_only_its_posts(tmp_path):
     assert "_posts/" in skipped.loc["about.md", "message"]
 
 
+def test_posts_in_other_formats_are_named_in_problems_and_jekylls_extensions_read(tmp_path):
+    from weeknotes_analysis import load_corpus
+
+    write(tmp_path, "_config.yml", "title: Notes\n")
+    write(tmp_path, "_posts/2024-01-07-week-1.mkd", site_post("Week 1"))
+    write(tmp_path, "_posts/2024-01-14-week-2.mdown", site_post("Week 2"))
+    write(tmp_path, "_posts/2024-01-21-week-3.html", "---\ntitle: W3\n---\n<h1>Docker</h1>\n")
+    write(tmp_path, "_posts/2024-01-28-week-4.rst", "Week 4\n######\n\n:date: 2024-01-28\n")
+    write(tmp_path, "_posts/2024-02-04-week-5.textile", "---\ntitle: W5\n---\nh1. Go\n")
+    write(tmp_path, "_posts/2024-02-11-photo.jpg", "not a post at all")
+    write(tmp_path, "index.html", "<html>the home page: a page, not a post</html>")
+    corpus = load_corpus(tmp_path, model="none")
+    assert corpus.posts["post_id"].tolist() == ["2024-01-07-week-1", "2024-01-14-week-2"]
+    skipped = corpus.problems.set_index("path")
+    assert sorted(skipped.index) == [
+        "_posts/2024-01-21-week-3.html",
+        "_posts/2024-01-28-week-4.rst",
+        "_posts/2024-02-04-week-5.textile",
+    ]
+    assert set(skipped["code"]) == {"unsupported-format"}
+    assert set(skipped["severity"]) == {"warning"}
+    message = skipped.loc["_posts/2024-01-28-week-4.rst", "message"]
+    assert message.startswith("a post in reStructuredText, not Markdown; not read")
+    assert "pandoc" in message
+
+
 def test_hugo_and_pelican_site_roots_read_their_content_folder(tmp_path):
     from weeknotes_analysis import load_corpus
 

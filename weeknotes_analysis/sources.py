@@ -17,7 +17,18 @@ import pandas as pd
 import yaml
 from frontmatter.default_handlers import SafeLoader, TOMLHandler, YAMLHandler
 
-POST_SUFFIXES = (".md", ".markdown")
+# Markdown, in every extension Jekyll reads as Markdown by default.
+POST_SUFFIXES = (".md", ".markdown", ".mdown", ".mkdown", ".mkdn", ".mkd")
+# Post formats that generators read but this tool does not: listed as problems, never silent.
+OTHER_FORMATS = {
+    ".html": "HTML",
+    ".htm": "HTML",
+    ".rst": "reStructuredText",
+    ".textile": "Textile",
+    ".adoc": "AsciiDoc",
+    ".asciidoc": "AsciiDoc",
+    ".org": "Org mode",
+}
 KEYWORD_KEYS = ("keywords", "keyword", "tags")
 MAX_FRONT_MATTER_CHARS = 200_000
 # Aliases (``*name``) let a few lines of YAML stand for billions of values ("billion laughs");
@@ -145,11 +156,23 @@ def _not_a_post(relative: Path, site: Site) -> Problem:
     )
 
 
+def _other_format(relative: Path, name: str) -> Problem:
+    return Problem(
+        relative.as_posix(),
+        "warning",
+        "unsupported-format",
+        f"a post in {name}, not Markdown; not read (posts are read from "
+        f"{', '.join(POST_SUFFIXES)} files: convert it, e.g. with pandoc, to include it)",
+    )
+
+
 def find_posts(root: str | os.PathLike[str]) -> tuple[list[Path], list[Problem]]:
     """Every post file under ``root``, sorted, plus problems for links that were not followed.
 
-    Posts are ``*.md`` and ``*.markdown`` files, page bundles included (``*/index.md``);
-    Hugo list pages (``_index.md``) and hidden folders are skipped. Symbolic links are
+    Posts are Markdown files (:data:`POST_SUFFIXES`), page bundles included (``*/index.md``);
+    Hugo list pages (``_index.md``) and hidden folders are skipped; a post in another format
+    a generator reads (HTML, reStructuredText, Textile, AsciiDoc, Org) is listed as an
+    ``unsupported-format`` problem. Symbolic links are
     followed only when they point to a file inside ``root``. At the root of a site
     (:func:`find_site`), only its post folders are read; its other pages (about, README,
     drafts) are skipped with a ``not-a-post`` problem each, and its generated output,
@@ -187,32 +210,40 @@ def find_posts(root: str | os.PathLike[str]) -> tuple[list[Path], list[Problem]]
                     problems.append(_skipped_link(base, here / dirname, real_base))
         dirnames.sort()
         for filename in sorted(filenames):
-            path = here / filename
-            if not filename.lower().endswith(POST_SUFFIXES) or filename.lower() == "_index.md":
-                continue
-            if site and not site.holds(path.relative_to(base)):
-                problems.append(_not_a_post(path.relative_to(base), site))
-                continue
-            if path.is_symlink():
-                target = _resolve(path)
-                if target is None or not target.is_relative_to(real_base):
-                    problems.append(_skipped_link(base, path, real_base))
-                    continue
-            else:
-                target = path.resolve()
-            if not _is_regular_file(target):
-                problems.append(
-                    Problem(
-                        path.relative_to(base).as_posix(),
-                        "error",
-                        "unreadable",
-                        "not a regular file (a named pipe, socket, device or folder); "
-                        "only regular files are read",
-                    )
-                )
-                continue
-            found.setdefault(target, path)
+            target, problem = _post_file(base, here / filename, site, real_base)
+            if problem is not None:
+                problems.append(problem)
+            elif target is not None:
+                found.setdefault(target, here / filename)
     return sorted(found.values()), problems
+
+
+def _post_file(
+    base: Path, path: Path, site: Site | None, real_base: Path
+) -> tuple[Path | None, Problem | None]:
+    """The real file a post file under ``base`` is, or the problem that keeps it unread;
+    ``(None, None)`` for a file that is no post at all."""
+    relative = path.relative_to(base)
+    suffix = path.suffix.lower()
+    if suffix in OTHER_FORMATS and (not site or site.holds(relative)):
+        return None, _other_format(relative, OTHER_FORMATS[suffix])
+    if not path.name.lower().endswith(POST_SUFFIXES) or path.name.lower() == "_index.md":
+        return None, None
+    if site and not site.holds(relative):
+        return None, _not_a_post(relative, site)
+    if path.is_symlink():
+        target = _resolve(path)
+        if target is None or not target.is_relative_to(real_base):
+            return None, _skipped_link(base, path, real_base)
+    else:
+        target = path.resolve()
+    if not _is_regular_file(target):
+        message = (
+            "not a regular file (a named pipe, socket, device or folder); only regular files "
+            "are read"
+        )
+        return None, Problem(relative.as_posix(), "error", "unreadable", message)
+    return target, None
 
 
 def _is_regular_file(path: Path) -> bool:
