@@ -73,6 +73,27 @@ def test_hand_written_sections_get_the_expected_label(text, expected):
     assert score_text(text)["label"] == expected
 
 
+def test_the_problem_a_release_solves_is_not_the_authors_complaint():
+    solved = (
+        "Until now you had to poll an SQS queue yourself, which was slow and painful to "
+        "maintain. Now Lambda reads the queue for you, and it is a great improvement."
+    )
+    assert score_text(solved)["label"] == "positive"
+    assert score_text(solved)["negative_sentences"] == 0
+    # A complaint in the past tense stays a complaint.
+    assert (
+        score_text("The language had to dedicate so much to one ugly, awful problem.")["label"]
+        == "negative"
+    )
+    assert (
+        score_text(
+            "The upgrade broke everything and the migration was an awful mess. "
+            "The release notes are fantastic and the new features a joy."
+        )["label"]
+        == "mixed"
+    )
+
+
 def test_scores_of_clear_cases_point_the_right_way():
     assert score_text(POSITIVE_TEXT)["compound"] > 0.5
     assert score_text(NEGATIVE_TEXT)["compound"] < -0.5
