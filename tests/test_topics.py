@@ -169,6 +169,18 @@ def test_a_python_newsletter_is_about_python_by_its_ecosystem():
     )
 
 
+def test_a_javascript_newsletter_is_about_javascript_by_its_toolchain():
+    vite = tagged_rows(
+        "Vite 5.2 is out with faster cold starts, and Rolldown, the Rust port of Rollup, is "
+        "getting close to replacing esbuild inside Vite. Bundlers keep getting faster.",
+        heading="Vite 5.2 and the state of bundlers",
+    )
+    roles = dict(zip(vite["topic"], vite["role"], strict=True))
+    assert roles["javascript"] == "about"
+    # A bundler's cold start is no serverless function's; a port to Rust is named in passing.
+    assert roles.get("serverless") != "about" and roles.get("rust") != "about"
+
+
 def test_users_own_taxonomy_file(tmp_path):
     archive = tmp_path / "archive"
     write(
