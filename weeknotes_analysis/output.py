@@ -284,16 +284,21 @@ def _version_entries(
 def _retired(previous: Mapping[str, Any]) -> dict[str, float]:
     """When each version older than the one before the new one stopped being kept as the
     one before (unix time), for those that stopped less than ``KEEP_RETIRED_SECONDS`` ago."""
+    kept = _in_grace(previous)
+    if previous.get("previous"):
+        kept[str(previous["previous"])] = _now()  # it was the one before until now
+    return kept
+
+
+def _in_grace(manifest: Mapping[str, Any]) -> dict[str, float]:
+    """The manifest's retired versions whose ``KEEP_RETIRED_SECONDS`` are not over."""
     now = _now()
-    retired = previous.get("retired")
-    kept = {
+    retired = manifest.get("retired")
+    return {
         str(name): float(when)
         for name, when in (retired.items() if isinstance(retired, dict) else ())
         if isinstance(when, (int, float)) and now - when < KEEP_RETIRED_SECONDS
     }
-    if previous.get("previous"):
-        kept[str(previous["previous"])] = now  # it was the one before until now
-    return kept
 
 
 def _reusable(
@@ -399,15 +404,7 @@ def repair(folder: str | os.PathLike[str]) -> None:
     if isinstance(files, dict):
         for name, file in files.items():
             _publish(target, f"{name}.parquet", file)
-    keep = {manifest.get("version"), manifest.get("previous")}
-    retired = manifest.get("retired")
-    if isinstance(retired, dict):
-        now = _now()
-        keep |= {
-            name
-            for name, when in retired.items()
-            if isinstance(when, (int, float)) and now - when < KEEP_RETIRED_SECONDS
-        }
+    keep = {manifest.get("version"), manifest.get("previous"), *_in_grace(manifest)}
     versions = target / VERSIONS
     if versions.is_dir() and isinstance(files, dict):
         for entry in versions.iterdir():

@@ -26,6 +26,7 @@ from .nlp import (
     Gazetteer,
     accepted_entities,
     build_pipeline,
+    dictionary_words,
     entity_frame,
     raw_entities,
     section_texts,
@@ -78,13 +79,15 @@ class Settings:
 
 
 def warm_up(settings: Settings) -> Any:
-    """Load the pipeline and build the sentiment and topic rules once, so that worker
-    processes forked afterwards inherit them instead of each building its own."""
+    """Load the pipeline and build the sentiment and topic rules (and read the dictionary
+    words of the link rule) once, so that worker processes forked afterwards inherit them
+    instead of each building its own."""
     from .sentiment import _analyzer
     from .topics import _tagging_rules
 
     _analyzer()
     _tagging_rules(settings.taxonomy, settings.gazetteer)
+    dictionary_words()
     return settings.pipeline()
 
 
