@@ -484,6 +484,29 @@ def test_a_vendor_name_that_begins_a_longer_name_gives_way_to_it(rules_nlp, gaze
     assert ids(frame, 3) == ["ferrous-systems", "rust core library", "go mobile", "golang"]
 
 
+def test_a_cloud_services_name_that_begins_a_features_name_spans_it_with_its_id(
+    rules_nlp, gazetteer
+):
+    frame = entities(
+        sections_of(
+            "S3 Batch Operations runs one call on billions of objects. ECS Local runs tasks.",
+            "CloudFormation Drift Detection shows what changed by hand, for each stack.",
+            "Pick EC2 Instances with more memory, and S3. After that, S3 for logs.",
+            "New Features In Amazon S3 Batch Operations And More",
+        ),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    texts = [list(frame.loc[frame["section_id"] == f"p{n}#1", "text"]) for n in range(4)]
+    assert texts[0] == ["S3 Batch Operations", "ECS Local"]
+    assert ids(frame, 0) == ["s3", "ecs"], "a feature counts for its service"
+    assert texts[1] == ["CloudFormation Drift Detection"]
+    # One plural word names the service's things; a full stop ends a sentence; "for"
+    # ends a name that nothing capitalised follows; a line in Title Case is a headline.
+    assert texts[2] == ["EC2", "S3", "S3"]
+    assert "S3 Batch Operations And More" not in texts[3]
+
+
 def row(text: str, entity_id: str, label: str, source: str = "model", start: int = 0) -> dict:
     return {"text": text, "label": label, "entity_id": entity_id, "source": source,
             "start_char": start, "end_char": start + len(text)}  # fmt: skip

