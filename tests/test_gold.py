@@ -88,7 +88,8 @@ def assert_floors(
 def test_ignoreme_dev_gold_floors(ignoreme_with_model):
     result = evaluate_gold(ignoreme_with_model, need(GOLD))
     assert result.sections == 120
-    # Measured when these floors were set: topics 0.920 / 0.883 (0.70 / 0.56 before roles),
+    # Measured when these floors were set: topics 0.920 / 0.883 (0.70 / 0.56 before roles;
+    # 0.924 / 0.879 with a side topic's 60% of the leading topic's score),
     # entities 0.937 / 0.934 (0.82 / 0.87), sentiment 0.758 with no flip (0.60); entities
     # 0.940 / 0.937 with the names of cloud services' features ("S3 Batch Operations").
     assert_floors(result, topics=(0.91, 0.875), entities=(0.93, 0.925), sentiment=(0.75, 1))
@@ -166,11 +167,13 @@ def test_ignoreme_held_out_floors(ignoreme_with_model):
 # measured when they were set (in the comments), which are what a reader can expect on posts
 # the rules have not seen.
 HELD_OUT_FLOORS = {
-    # topics 0.890 / 0.850, entities 0.944 / 0.921, sentiment 0.633, no flip
-    "gold-heldout2-ignoreme.jsonl": (60, (0.88, 0.84), (0.93, 0.91), (0.61, 0)),
-    # topics 0.876 / 0.858, entities 0.948 / 0.899 (0.952 / 0.910 with the names of cloud
+    # topics 0.890 / 0.850 (0.903 / 0.842 with a side topic's 60% of the leading one's score),
+    # entities 0.944 / 0.921, sentiment 0.633, no flip
+    "gold-heldout2-ignoreme.jsonl": (60, (0.89, 0.84), (0.93, 0.91), (0.61, 0)),
+    # topics 0.876 / 0.858 (0.896 / 0.858 with a side topic's 60% of the leading one's score),
+    # entities 0.948 / 0.899 (0.952 / 0.910 with the names of cloud
     # services' features), sentiment 0.705, 2 flips
-    "gold-heldout3-ignoreme.jsonl": (88, (0.86, 0.845), (0.94, 0.895), (0.69, 2)),
+    "gold-heldout3-ignoreme.jsonl": (88, (0.885, 0.845), (0.94, 0.895), (0.69, 2)),
 }
 
 
