@@ -220,6 +220,27 @@ def test_a_jekyll_site_root_reads_only_its_posts(tmp_path):
     assert "_posts/" in skipped.loc["about.md", "message"]
 
 
+def test_a_build_written_inside_the_archive_is_not_read_as_part_of_it(tmp_path):
+    from weeknotes_analysis import build_corpus
+
+    write(tmp_path, "_posts/2024-01-07-week-1.md", site_post("Week 1"))
+    write(tmp_path, "_posts/2024-01-14-week-2.md", site_post("Week 2"))
+    out = tmp_path / "out"
+    first = build_corpus(tmp_path, out=out, model="none")
+    assert first.problems.empty
+    # The tables are links into the build's versions: the next build walks past them.
+    assert any(path.is_symlink() for path in out.iterdir())
+    again = build_corpus(tmp_path, out=out, model="none")
+    assert again.problems.empty, again.problems.to_dict("records")
+    assert again.posts["post_id"].tolist() == ["2024-01-07-week-1", "2024-01-14-week-2"]
+    # A folder that only looks like one is read as any other.
+    plain = tmp_path / "plain"
+    write(plain, "2024-01-07.md", "# Week 1\n\nText.\n")
+    write(plain, "notes/manifest.json", "{}")
+    write(plain, "notes/2024-01-14.md", "# Week 2\n\nText.\n")
+    assert len(find_posts(plain)[0]) == 2
+
+
 def test_posts_in_other_formats_are_named_in_problems_and_jekylls_extensions_read(tmp_path):
     from weeknotes_analysis import load_corpus
 

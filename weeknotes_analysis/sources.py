@@ -176,7 +176,8 @@ def find_posts(root: str | os.PathLike[str]) -> tuple[list[Path], list[Problem]]
     followed only when they point to a file inside ``root``. At the root of a site
     (:func:`find_site`), only its post folders are read; its other pages (about, README,
     drafts) are skipped with a ``not-a-post`` problem each, and its generated output,
-    dependencies and themes are not walked.
+    dependencies and themes are not walked; nor is a folder this tool's build wrote its
+    tables to (:func:`is_build_output`).
     """
     base = Path(root)
     if not base.is_dir():
@@ -202,7 +203,7 @@ def find_posts(root: str | os.PathLike[str]) -> tuple[list[Path], list[Problem]]
     for folder, dirnames, filenames in os.walk(base, followlinks=False, onerror=unreadable_folder):
         here = Path(folder)
         for dirname in list(dirnames):
-            if site and dirname in SITE_TOOL_FOLDERS:
+            if (site and dirname in SITE_TOOL_FOLDERS) or is_build_output(here / dirname):
                 dirnames.remove(dirname)
             elif dirname.startswith(".") or (here / dirname).is_symlink():
                 dirnames.remove(dirname)
@@ -216,6 +217,16 @@ def find_posts(root: str | os.PathLike[str]) -> tuple[list[Path], list[Problem]]
             elif target is not None:
                 found.setdefault(target, here / filename)
     return sorted(found.values()), problems
+
+
+# What marks a folder that `weeknotes build --out` wrote (output.MANIFEST, output.VERSIONS).
+_BUILD_MARKS = ("manifest.json", ".versions")
+
+
+def is_build_output(folder: Path) -> bool:
+    """Whether ``folder`` holds a build's tables (``--out`` inside the archive): its links
+    to the current version are no posts, and no problem either."""
+    return (folder / _BUILD_MARKS[0]).is_file() and (folder / _BUILD_MARKS[1]).is_dir()
 
 
 def _post_file(
