@@ -301,6 +301,38 @@ def test_new_topics_tag_what_a_tech_blog_writes_about():
     )
 
 
+def test_fines_laws_personal_data_and_lakehouses_have_their_topics():
+    # Written as a security, a devices and a data newsletter write them (the probes that
+    # found these topics missed: none of the words was evidence).
+    fine = topics_of(
+        "The Irish watchdog fined the company 1.2 billion euros for sending personal "
+        "information to the US. The ruling leaves it six months to stop; the fines under the "
+        "GDPR keep growing, and the penalty is the largest yet.",
+        heading="A record fine",
+    )
+    assert {"policy", "privacy"} <= fine
+    assert "policy" in topics_of(
+        "Apple's plan for the Digital Markets Act makes it a gatekeeper with new duties. The "
+        "DMA lets the Commission open a case when gatekeepers drag their feet.",
+        heading="Apple's plan",
+    )
+    assert "policy" in topics_of(
+        "The company cut jobs again this week. It says 15,000 redundancies follow a weak "
+        "quarter; the funding round of last spring is spent.",
+        heading="Another quarter",
+    )
+    assert "privacy" in topics_of(
+        "The startup sold facial recognition to police from photos scraped off the web. Its "
+        "face database holds billions of images; data brokers sell location data the same way.",
+        heading="Faces for sale",
+    )
+    assert "databases" in topics_of(
+        "Databricks bought the company behind Apache Iceberg, the table format of every "
+        "lakehouse. dbt and DuckDB read Iceberg tables too.",
+        heading="Table formats",
+    )
+
+
 def newsletter(folder, posts: int, title: str) -> None:
     for n in range(1, posts + 1):
         write(
