@@ -94,6 +94,28 @@ def test_the_problem_a_release_solves_is_not_the_authors_complaint():
     )
 
 
+def test_the_authors_own_mixed_verdict_makes_a_section_mixed():
+    verdict = (
+        "The new assistant writes decent code and the demos are impressive. It also invents "
+        "APIs with great confidence. I have mixed feelings about it."
+    )
+    assert score_text(verdict)["label"] == "mixed"
+    equal = (
+        "Impressive and worrying in about equal parts: it answers well, and it is wrong "
+        "with a straight face."
+    )
+    assert score_text(equal)["label"] == "mixed"
+    # A caveat introduced by "on the other hand" is no verdict: the praise carries.
+    caveat = (
+        "The release is excellent and the new tooling a joy to use. On the other hand, the "
+        "docs lag a little."
+    )
+    assert score_text(caveat)["label"] == "positive"
+    # A listing stays informational.
+    listing = "\n".join(["Mixed feelings about Rust in 2024", "Async traits", "New lints"])
+    assert score_text(listing)["label"] == "neutral"
+
+
 def test_scores_of_clear_cases_point_the_right_way():
     assert score_text(POSITIVE_TEXT)["compound"] > 0.5
     assert score_text(NEGATIVE_TEXT)["compound"] < -0.5

@@ -28,6 +28,9 @@ praise ("support", "security", "like", "as well"). Labels, for a section or a po
   beyond +-:data:`HEADING` ("GitHub outage" over a text that praises the post-mortem). The
   heading is not scored otherwise: most headings are names.
 
+A section where the author says the news is both good and bad ("mixed feelings", "in equal
+parts", "the good and the bad") is ``mixed`` whatever its words weigh.
+
 A sentence counts as positive or negative at VADER's +-0.05; a negative sentence that tells
 how things were before the news ("until now", "previously", "you had to") counts as neutral:
 it sets up the problem the news solves. The thresholds were sized on 120
@@ -192,6 +195,15 @@ _BEFORE = re.compile(
     r"|(?:you|we|one|people|users) (?:had|needed|would have|would need|used) to)\b",
     flags=re.IGNORECASE,
 )
+# The author's own verdict that the news is both good and bad ("I have mixed feelings about
+# it", "impressive and worrying in about equal parts"): the words either side of it weigh
+# unevenly, the verdict does not. ("On the other hand" and "a mixed bag" are no verdict: they
+# introduce a caveat or describe a list.)
+_MIXED_VERDICT = re.compile(
+    r"\b(?:mixed (?:feelings|emotions)|in (?:about |roughly |more or less )?equal "
+    r"(?:parts|measure)|(?:the )?good and (?:the )?bad|love-hate|bittersweet)\b",
+    flags=re.IGNORECASE,
+)
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _NEUTRAL = {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
 _PUNCTUATION = string.punctuation
@@ -253,15 +265,19 @@ def score_text(
         compound, pos, neg, neu = (value / words for value in sums)
     positive_share = positive_words / words if words else 0.0
     negative_share = negative_words / words if words else 0.0
+    informational = is_listing(text) if informational is None else informational
+    verdict = label(
+        compound,
+        positive_share,
+        negative_share,
+        informational=informational,
+        heading=polarity(heading)["compound"] if heading else 0.0,
+    )
+    if not informational and _MIXED_VERDICT.search(text):
+        verdict = "mixed"
     return {
         "compound": compound,
-        "label": label(
-            compound,
-            positive_share,
-            negative_share,
-            informational=is_listing(text) if informational is None else informational,
-            heading=polarity(heading)["compound"] if heading else 0.0,
-        ),
+        "label": verdict,
         "pos": pos,
         "neg": neg,
         "neu": neu,
