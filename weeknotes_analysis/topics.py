@@ -467,6 +467,11 @@ def _tag_post(
 ABOUT_COVERAGE = 1 / 3
 ABOUT_SHARE = 0.6
 ABOUT_SHARE_COVERAGE = 0.2
+# The section's leading topic, with a score of three mentions in its text, is its subject in
+# a long text too, where it shows in fewer sentences ("VPC" all through a long item on
+# networking that wanders through its use cases).
+LEAD_SCORE = 3.0
+LEAD_COVERAGE = 0.15
 # In a note of a few sentences, one direct mention in a third of them is enough, unless the
 # note's leading topic has four times its evidence ("Apple HomeKit" in a note on Matter).
 SHORT_SENTENCES = 3
@@ -589,7 +594,10 @@ def _roles(scores: dict[str, TopicScore], sentences: int, taxonomy: Taxonomy) ->
         )
         if score.score < taxonomy.topics[topic_id].min_score and not short:
             continue
-        leading = score.score >= ABOUT_SHARE * top and coverage >= ABOUT_SHARE_COVERAGE
+        if score.score >= top and score.score >= LEAD_SCORE:
+            leading = coverage >= LEAD_COVERAGE
+        else:
+            leading = score.score >= ABOUT_SHARE * top and coverage >= ABOUT_SHARE_COVERAGE
         if score.in_heading or coverage >= ABOUT_COVERAGE or leading:
             about[topic_id] = "about"
     return about
