@@ -243,6 +243,39 @@ def test_a_topic_named_in_passing_is_a_mention_row():
     assert rows.loc["aws", "coverage"] == pytest.approx(1 / 5)
 
 
+def test_a_long_item_keeps_its_subject_and_one_stock_sentence_makes_none():
+    filler = [
+        "The team behind it wrote up how they got there.",
+        "It took them most of a year.",
+        "Their first attempt did not work out.",
+        "The second one was slower than they hoped.",
+        "In the end they kept the simplest design.",
+        "Their write-up is worth the time.",
+    ]
+    long_item = " ".join(
+        [
+            "The new VPC sharing lets several accounts place resources in one VPC.",
+            *filler,
+            *filler,
+            "Each account sees its own subnets, and the VPC owner keeps the route tables.",
+            *filler[:4],
+            "The peering connections of the shared VPC stay where they were.",
+        ]
+    )
+    rows = tagged_rows(long_item).set_index("topic")
+    assert rows.loc["networking", "coverage"] < 0.2
+    assert rows.loc["networking", "role"] == "about", "the leading topic is the subject"
+    stock = " ".join(
+        [
+            "Every week we list calls for participation.",
+            *filler[:4],
+            "Share yours on Twitter or Mastodon, or on our website.",
+        ]
+    )
+    rows = tagged_rows(stock).set_index("topic")
+    assert rows.loc["web", "role"] == "mention", "one sentence of a recurring block"
+
+
 def test_an_intro_is_about_each_item_it_previews():
     rows = tagged_rows(
         "This week Docker gets a new release, AWS opens a region in Milan, and Apple buys a "

@@ -469,9 +469,11 @@ ABOUT_SHARE = 0.6
 ABOUT_SHARE_COVERAGE = 0.2
 # The section's leading topic, with a score of three mentions in its text, is its subject in
 # a long text too, where it shows in fewer sentences ("VPC" all through a long item on
-# networking that wanders through its use cases).
+# networking that wanders through its use cases); in two sentences at least (one sentence of a
+# recurring block, "share it on Mastodon or Twitter", makes no subject).
 LEAD_SCORE = 3.0
 LEAD_COVERAGE = 0.15
+LEAD_SENTENCES = 2
 # In a note of a few sentences, one direct mention in a third of them is enough, unless the
 # note's leading topic has four times its evidence ("Apple HomeKit" in a note on Matter).
 SHORT_SENTENCES = 3
@@ -595,7 +597,7 @@ def _roles(scores: dict[str, TopicScore], sentences: int, taxonomy: Taxonomy) ->
         if score.score < taxonomy.topics[topic_id].min_score and not short:
             continue
         if score.score >= top and score.score >= LEAD_SCORE:
-            leading = coverage >= LEAD_COVERAGE
+            leading = coverage >= LEAD_COVERAGE and len(score.sentences) >= LEAD_SENTENCES
         else:
             leading = score.score >= ABOUT_SHARE * top and coverage >= ABOUT_SHARE_COVERAGE
         if score.in_heading or coverage >= ABOUT_COVERAGE or leading:
