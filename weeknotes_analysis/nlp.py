@@ -751,22 +751,12 @@ def _longer_name(
         return None
     words: list[str] = []
     for word in run.group(1).split(" "):
-        if word in NOT_CONTINUATIONS or generic_key(word) in gazetteer.not_entities:
+        if _ends_name(word, gazetteer):
             break
         words.append(word)
     if not words:
         return None
-    run_end = end + 1 + len(" ".join(words))
-    model_label = None
-    for _other_text, other_label, other_id, other_start, other_end in entities[position + 1 :]:
-        if other_start >= run_end:
-            break
-        if other_id or other_label in PLACE_LABELS:
-            # Another entry or a place ("AWS Sydney region") ends the name.
-            run_end = min(run_end, other_start)
-            break
-        model_label = model_label or other_label
-        run_end = max(run_end, other_end)
+    run_end, model_label = _run_end(entities, position, end + 1 + len(" ".join(words)))
     longer = source_text[start:run_end].rstrip(" ")
     if re.search(r"[a-z]\.$", longer):
         longer = longer[:-1]
@@ -778,6 +768,29 @@ def _longer_name(
         # "Rust Lyon" is a meetup, not a person the model took it for.
         model_label = "ORG"
     return longer, model_label or label, start + len(longer)
+
+
+def _ends_name(word: str, gazetteer: Gazetteer) -> bool:
+    """Whether a capitalised word after a name ends it: a job title or a generic term."""
+    return word in NOT_CONTINUATIONS or generic_key(word) in gazetteer.not_entities
+
+
+def _run_end(
+    entities: list[RawEntity], position: int, run_end: int, *, absorb: bool = True
+) -> tuple[int, str | None]:
+    """Where the longer name that runs from the entity at ``position`` to ``run_end`` ends:
+    another entry or a place in it ends it ("AWS Sydney region"); with ``absorb``, model spans
+    in it are taken in whole (the name runs to their end). Also the first such span's label."""
+    model_label = None
+    for _, other_label, other_id, other_start, other_end in entities[position + 1 :]:
+        if other_start >= run_end:
+            break
+        if other_id or other_label in PLACE_LABELS:
+            return other_start, model_label
+        if absorb:
+            model_label = model_label or other_label
+            run_end = max(run_end, other_end)
+    return run_end, model_label
 
 
 # Kinds whose names begin the names of their features: "S3 Batch Operations", "CloudFormation
@@ -812,10 +825,8 @@ def _feature_name(
     words: list[str] = []
     for word in run.group(1).split(" "):
         bare = word.rstrip(".,:;")
-        if (
-            word in NOT_CONTINUATIONS
-            or generic_key(bare) in gazetteer.not_entities
-            or (bare.lower() in stop_words() and bare not in _CONNECTORS)
+        if _ends_name(bare, gazetteer) or (
+            bare.lower() in stop_words() and bare not in _CONNECTORS
         ):
             break
         words.append(bare)
@@ -827,13 +838,7 @@ def _feature_name(
         return None
     if len(words) == 1 and words[0].endswith("s") and words[0][:-1].lower() in dictionary_words():
         return None
-    run_end = end + 1 + len(" ".join(words))
-    for _, other_label, other_id, other_start, _ in entities[position + 1 :]:
-        if other_start >= run_end:
-            break
-        if other_id or other_label in PLACE_LABELS:
-            run_end = other_start
-            break
+    run_end, _ = _run_end(entities, position, end + 1 + len(" ".join(words)), absorb=False)
     longer = source_text[start:run_end].rstrip(" ")
     for connector in _CONNECTORS:
         longer = longer.removesuffix(f" {connector}")
