@@ -18,16 +18,18 @@ from weeknotes_analysis.evaluate import evaluate_gold, load_gold
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARCHIVES = {
-    # topics 0.910 / 0.789, entities 0.903 / 0.845, sentiment 0.500 with 4 flips
-    # (at the first reading: topics 0.879 / 0.734, entities 0.879 / 0.842)
-    "security_weekly": ("gold-security-weekly.jsonl", (0.88, 0.76), (0.88, 0.82), (0.45, 5)),
-    # topics 0.981 / 0.794, entities 0.925 / 0.832, sentiment 0.533 with 3 flips
+    # topics 0.910 / 0.789, entities 0.903 / 0.845, sentiment 0.500 with 4 flips, 0.538 with
+    # the harm words of security news (zero-day, backdoor...) and the author's sentences
+    # weighing three times (at the first reading: topics 0.879 / 0.734, entities 0.879 / 0.842)
+    "security_weekly": ("gold-security-weekly.jsonl", (0.88, 0.76), (0.88, 0.82), (0.50, 5)),
+    # topics 0.981 / 0.794, entities 0.925 / 0.832, sentiment 0.533 with 3 flips (0.567 with
+    # 2 flips with the author's own sentences weighing three times)
     # (at the first reading: topics 0.969 / 0.710, entities 0.925 / 0.824, sentiment 0.517)
     "devices_data_weekly": (
         "gold-devices-data-weekly.jsonl",
         (0.95, 0.77),
         (0.90, 0.81),
-        (0.48, 4),
+        (0.53, 3),
     ),
 }
 

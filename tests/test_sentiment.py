@@ -116,6 +116,26 @@ def test_the_authors_own_mixed_verdict_makes_a_section_mixed():
     assert score_text(listing)["label"] == "neutral"
 
 
+def test_the_authors_own_sentences_weigh_more_than_the_news_they_comment_on():
+    # The announcement's upbeat words weigh as much as the doubt; the author's doubt carries.
+    news = (
+        "The company announced a premium tier with better dashboards and faster builds, "
+        "available from today in every region. It includes support for single sign-on and "
+        "audit logs. I am not convinced it is worth the price, and I worry about the lock-in."
+    )
+    row = score_text(news)
+    assert row["label"] == "negative", row
+    # The same doubt told as news ("Reviewers were not convinced") weighs its words only.
+    told = news.replace("I am not convinced", "Reviewers were not convinced").replace(
+        "and I worry", "and they worry"
+    )
+    other = score_text(told)
+    assert other["label"] == "mixed", other
+    assert row["compound"] < other["compound"]
+    # Words are still counted once: the weight only changes the scores.
+    assert row["words"] == other["words"]
+
+
 def test_scores_of_clear_cases_point_the_right_way():
     assert score_text(POSITIVE_TEXT)["compound"] > 0.5
     assert score_text(NEGATIVE_TEXT)["compound"] < -0.5
@@ -253,6 +273,7 @@ BAD_NEWS = [
     "A critical vulnerability in the library lets attackers run code on the server.",
     "The old SDK is deprecated and will be discontinued at the end of the year.",
     "Android woes continue: the update drains batteries and reboots phones at random.",
+    "A group used a zero-day in the VPN appliance to plant a backdoor on thousands of gateways.",
     "I don\u2019t see the point of these apps. Setting them up is a fiddly process, and the "
     "whole idea is perplexing.",
 ]

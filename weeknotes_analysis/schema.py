@@ -156,8 +156,8 @@ SENTIMENT = _columns(
     ("positive_sentences", INT, "sentences with compound >= 0.05"),
     ("negative_sentences", INT, "sentences with compound <= -0.05"),
     ("words", INT, "words scored"),
-    ("positive_share", FLOAT, "share of the words that are in positive sentences"),
-    ("negative_share", FLOAT, "share of the words that are in negative sentences"),
+    ("positive_share", FLOAT, "share of words in positive sentences (the author's weigh 3x)"),
+    ("negative_share", FLOAT, "share of words in negative sentences (the author's weigh 3x)"),
 )
 
 PHRASES = _columns(

@@ -31,6 +31,10 @@ praise ("support", "security", "like", "as well"). Labels, for a section or a po
 A section where the author says the news is both good and bad ("mixed feelings", "in equal
 parts", "the good and the bad") is ``mixed`` whatever its words weigh.
 
+A sentence in the author's own voice ("I think", "I'm not convinced", "my advice") weighs
+:data:`AUTHOR_WEIGHT` times its words: the guide asks for the author's tone, and the sentences
+that tell the news ("X released Y with Z") carry the words of the announcement.
+
 A sentence counts as positive or negative at VADER's +-0.05; a negative sentence that tells
 how things were before the news ("until now", "previously", "you had to") counts as neutral:
 it sets up the problem the news solves. The thresholds were sized on 120
@@ -62,6 +66,7 @@ NEGATIVE = -0.15
 MIXED_MIN_SHARE = 0.25
 MIXED_BALANCE = 0.5
 HEADING = 0.3
+AUTHOR_WEIGHT = 3.0
 LISTING_MIN_ITEMS = 3
 LISTING_MAX_WORDS = 12
 LABELS = ("positive", "negative", "neutral", "mixed")
@@ -204,6 +209,9 @@ _MIXED_VERDICT = re.compile(
     r"(?:parts|measure)|(?:the )?good and (?:the )?bad|love-hate|bittersweet)\b",
     flags=re.IGNORECASE,
 )
+# The author speaking in the first person singular (a newsletter's "we" is mostly its team or
+# its readers doing something: no stance of the author's).
+_AUTHOR = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|me|my|mine)(?![\w'])")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _NEUTRAL = {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
 _PUNCTUATION = string.punctuation
@@ -237,34 +245,40 @@ def score_text(
     text: str, *, heading: str | None = None, informational: bool | None = None
 ) -> dict[str, Any]:
     """Scores of one text: compound, label, pos, neg, neu, sentences, positive and negative
-    sentences, words, positive_share and negative_share (shares of words). ``heading`` (not
+    sentences, words, positive_share and negative_share (shares of words, the author's own
+    sentences counted :data:`AUTHOR_WEIGHT` times). ``heading`` (not
     scored) only turns a label that it contradicts into mixed; ``informational`` labels the
     text neutral (default: when it :func:`is_listing`)."""
     compound = pos = neg = 0.0
     neu = 1.0
-    words = positive_words = negative_words = count = positive = negative = 0
-    sums = [0.0, 0.0, 0.0, 0.0]  # compound, pos, neg, neu, each weighted by the words
+    words = count = positive = negative = 0
+    # compound, pos, neg, neu, each weighted by the words (the author's own sentences weigh
+    # more); and the weighted words, in all, in positive and in negative sentences.
+    sums = [0.0, 0.0, 0.0, 0.0]
+    weighted = weighted_positive = weighted_negative = 0.0
     for sentence in sentences(text):
         scores = polarity(sentence)
         if scores["compound"] < 0 and _BEFORE.search(sentence):
             scores = dict(_NEUTRAL)
         size = len(_WORD.findall(sentence))
-        sums[0] += size * scores["compound"]
-        sums[1] += size * scores["pos"]
-        sums[2] += size * scores["neg"]
-        sums[3] += size * scores["neu"]
+        weight = size * (AUTHOR_WEIGHT if _AUTHOR.search(sentence.translate(_QUOTES)) else 1.0)
+        sums[0] += weight * scores["compound"]
+        sums[1] += weight * scores["pos"]
+        sums[2] += weight * scores["neg"]
+        sums[3] += weight * scores["neu"]
         words += size
+        weighted += weight
         count += 1
         if scores["compound"] >= SENTENCE_POSITIVE:
             positive += 1
-            positive_words += size
+            weighted_positive += weight
         elif scores["compound"] <= SENTENCE_NEGATIVE:
             negative += 1
-            negative_words += size
-    if words:
-        compound, pos, neg, neu = (value / words for value in sums)
-    positive_share = positive_words / words if words else 0.0
-    negative_share = negative_words / words if words else 0.0
+            weighted_negative += weight
+    if weighted:
+        compound, pos, neg, neu = (value / weighted for value in sums)
+    positive_share = weighted_positive / weighted if weighted else 0.0
+    negative_share = weighted_negative / weighted if weighted else 0.0
     informational = is_listing(text) if informational is None else informational
     verdict = label(
         compound,
