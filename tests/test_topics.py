@@ -286,6 +286,28 @@ def test_an_intro_is_about_each_item_it_previews():
     assert {"containers", "aws", "apple", "policy"} <= about
 
 
+def test_an_intro_naming_one_product_previews_the_item_about_its_maker():
+    from weeknotes_analysis.nlp import build_pipeline, entities
+
+    intro = section(
+        "Exchange servers are on fire again, and there is yet another Chrome zero-day.", ""
+    ).assign(heading=[None], section_id=["p#0"])
+    item = section(
+        "Google pushed a Chrome update to fix a zero-day in the browser's audio component. "
+        "Google says it is exploited in the wild. Restart Chrome, and Google Chrome on "
+        "Android will follow.",
+        "Another zero-day",
+    )
+    frame = pd.concat([intro, item], ignore_index=True)
+    rows = tag_sections(frame, entities(frame, build_pipeline("none")))
+    about = rows[rows["role"] == "about"]
+    assert "google" in set(about.loc[about["section_id"] == "p#1", "topic"])
+    # One product of Google's in one clause of the intro: the intro previews that item.
+    assert "google" in set(about.loc[about["section_id"] == "p#0", "topic"])
+    # Microsoft is named only in the intro (no later item is about it): a mention.
+    assert "microsoft" not in set(about.loc[about["section_id"] == "p#0", "topic"])
+
+
 def test_a_kubernetes_item_named_in_one_clause_is_about_containers_too():
     rows = tagged_rows(
         "This week brings a Kubernetes release, AWS opens a region in Milan, and Fitbit "

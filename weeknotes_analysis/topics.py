@@ -479,8 +479,9 @@ LEAD_SENTENCES = 2
 SHORT_SENTENCES = 3
 SHORT_SHARE = 0.25
 # An intro names each item it previews once: one direct mention of a topic that a later
-# section is about is enough.
-INTRO_MIN_SCORE = 1.0
+# section is about is enough, or one of the topic's products ("another Chrome zero-day"
+# previews an item about Google).
+INTRO_MIN_SCORE = CHILD_WEIGHT
 # An intro previews a later section when it repeats every word of that heading (the
 # topics that heading names are then the intro's too).
 INTRO_ECHO = 1.0
