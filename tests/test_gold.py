@@ -148,6 +148,20 @@ def test_evaluate_gold_command(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "topics (`about` rows): precision 1.000  recall 1.000" in out
     assert "sentiment (rows: gold, columns: predicted)" in out
+    # A build's output folder scores the tables it holds, the same way.
+    out_dir = tmp_path / "out"
+    code = main(["build", str(archive), "--out", str(out_dir), "--model", "none", "--quiet"])
+    assert code == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(out_dir), "--gold", str(gold)]) == 0
+    assert "topics (`about` rows): precision 1.000  recall 1.000" in capsys.readouterr().out
+    # A folder that holds none of the gold file's sections is an error that says so.
+    other = tmp_path / "other"
+    write(other, "2021-05.md", "---\ntitle: Two\ndate: 2021-05-01\n---\n\n# News\n\nNews.\n")
+    code = main(["evaluate", str(other), "--gold", str(gold), "--model", "none", "--quiet"])
+    assert code == 1
+    error = capsys.readouterr().err
+    assert "none of the 1 sections of" in error and "(posts read: 1)" in error
 
 
 @pytest.mark.slow

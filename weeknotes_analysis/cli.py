@@ -379,20 +379,35 @@ def _check(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from .build import build_corpus
+    from .corpus import Corpus
     from .evaluate import (
         evaluate_gold,
         evaluate_topics,
         format_evaluation,
         format_gold_evaluation,
     )
+    from .sources import is_build_output
 
-    corpus = build_corpus(args.path, options=build_options(args, phrases="off"))
+    if is_build_output(Path(args.path)):
+        # A build's output folder (``--out``): score the tables it holds.
+        corpus = Corpus.read_parquet(args.path)
+    else:
+        corpus = build_corpus(args.path, options=build_options(args, phrases="off"))
     if args.gold:
         try:
-            print(format_gold_evaluation(evaluate_gold(corpus, Path(args.gold))))
+            gold = evaluate_gold(corpus, Path(args.gold))
         except (OSError, ValueError) as error:
             print(f"weeknotes: {error}", file=sys.stderr)
             return 1
+        if not gold.sections:
+            print(
+                f"weeknotes: none of the {len(gold.missing)} sections of {args.gold} is in "
+                f"{args.path} (posts read: {len(corpus.posts)}): give the archive the gold file "
+                "labels, or a build of it (its --out folder)",
+                file=sys.stderr,
+            )
+            return 1
+        print(format_gold_evaluation(gold))
         return 0
     result = evaluate_topics(corpus, mapping=Path(args.mapping) if args.mapping else None)
     print(format_evaluation(result))
