@@ -320,6 +320,41 @@ def test_a_kubernetes_item_named_in_one_clause_is_about_containers_too():
     assert "kubernetes" in list(containers["evidence"])
 
 
+def test_words_of_other_trades_and_projects_are_not_the_topic_they_resemble():
+    css = (
+        "Container queries shipped in every engine: a component can now style itself by the "
+        "width of its parent. Container query units come with them."
+    )
+    assert "containers" not in topics_of(css, heading="Container queries are here")
+    # The same word about software containers still counts.
+    assert "containers" in topics_of(
+        "The container image is smaller, and each container starts in a second.",
+        heading="Faster containers",
+    )
+    # A company's open-source project and a host's framework are not the company or the host.
+    react = "React 19 is out with Actions and a new compiler. Next.js 15 adopts it already."
+    assert {"javascript"} <= topics_of(react, heading="React 19")
+    assert not {"meta", "other-clouds"} & topics_of(react, heading="React 19")
+
+
+def test_supply_chain_incidents_browser_tracking_and_court_remedies_have_their_topics():
+    assert "security" in topics_of(
+        "A maintainer account was hijacked and the package shipped a cryptominer to every "
+        "install. Protestware followed a week later.",
+        heading="Another bad week for packages",
+    )
+    assert "privacy" in topics_of(
+        "The Privacy Sandbox replaces third-party cookies with the Topics API, and "
+        "fingerprinting stays a problem.",
+        heading="Cookies, again",
+    )
+    assert "policy" in topics_of(
+        "The judge ruled it a monopolist, and the remedies could include a divestiture of "
+        "the browser.",
+        heading="The ruling",
+    )
+
+
 def test_devices_and_plumbing_are_not_the_topics_they_sit_beside():
     # A media stick is a device, not the smart home; an API front door or an event bus is
     # not serverless by itself; the internet of things is not the home.

@@ -6,7 +6,7 @@ import os
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -39,6 +39,9 @@ class Topic:
     min_score: float
     pattern: re.Pattern[str] | None
     implies: tuple[str, ...] = ()
+    # Phrases inside which the topic's terms do not count ("container queries" are CSS).
+    not_terms: tuple[str, ...] = ()
+    not_pattern: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -208,13 +211,22 @@ class _TermScanner:
             return
         for topic, pattern, allowed in self.topics:
             end = 0
+            outside = _outside(topic.not_pattern, content)
             for start in starts:
                 if start < end or (allowed is not None and content[start] not in allowed):
                     continue
                 match = pattern.match(content, start)
-                if match is not None:
+                if match is not None and outside(match):
                     yield topic.id, match
                     end = match.end()
+
+
+def _outside(not_pattern: re.Pattern[str] | None, content: str) -> Callable[[re.Match[str]], bool]:
+    """Whether a match lies outside every phrase of ``not_pattern`` in ``content``."""
+    if not_pattern is None:
+        return lambda match: True
+    spans = [(found.start(), found.end()) for found in not_pattern.finditer(content)]
+    return lambda match: not any(a <= match.start() < z for a, z in spans)
 
 
 @cache
@@ -258,6 +270,7 @@ def _read_topics(path: str, data: bytes) -> dict[str, Topic]:
             raise ValueError(f"{path}: topic {number}: the id {topic_id!r} is used twice")
         terms = tuple(str(term) for term in raw.get("terms") or [])
         lemmas = tuple(str(lemma) for lemma in raw.get("lemmas") or [])
+        not_terms = tuple(str(term) for term in raw.get("not_terms") or [])
         topics[topic_id] = Topic(
             id=topic_id,
             label=str(raw.get("label", topic_id)),
@@ -269,6 +282,8 @@ def _read_topics(path: str, data: bytes) -> dict[str, Topic]:
             min_score=float(raw.get("min_score", defaults.get("min_score", DEFAULT_MIN_SCORE))),
             pattern=_compile(terms, lemmas),
             implies=tuple(str(topic) for topic in raw.get("implies") or []),
+            not_terms=not_terms,
+            not_pattern=_compile(not_terms, ()),
         )
     return topics
 
