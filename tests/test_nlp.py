@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -60,6 +61,13 @@ def sections_of(*texts: str, footnotes: tuple[str, ...] = ()) -> pd.DataFrame:
 
 def ids(frame: pd.DataFrame, section: int = 0) -> list[str]:
     return frame.loc[frame["section_id"] == f"p{section}#1", "entity_id"].tolist()
+
+
+def texts_found(nlp: Any, gazetteer: Any, *texts: str) -> tuple[pd.DataFrame, list[list[str]]]:
+    """The entity rows of one section per text, and each section's entity texts in order."""
+    frame = entities(sections_of(*texts), nlp, gazetteer=gazetteer)
+    found = [list(frame.loc[frame["section_id"] == f"p{n}#1", "text"]) for n in range(len(texts))]
+    return frame, found
 
 
 def test_gazetteer_is_large_consistent_and_has_the_required_ids(gazetteer):
@@ -499,17 +507,14 @@ def test_a_vendor_name_that_begins_a_longer_name_gives_way_to_it(rules_nlp, gaze
 def test_a_cloud_services_name_that_begins_a_features_name_spans_it_with_its_id(
     rules_nlp, gazetteer
 ):
-    frame = entities(
-        sections_of(
-            "S3 Batch Operations runs one call on billions of objects. ECS Local runs tasks.",
-            "CloudFormation Drift Detection shows what changed by hand, for each stack.",
-            "Pick EC2 Instances with more memory, and S3. After that, S3 for logs.",
-            "New Features In Amazon S3 Batch Operations And More",
-        ),
+    frame, texts = texts_found(
         rules_nlp,
-        gazetteer=gazetteer,
+        gazetteer,
+        "S3 Batch Operations runs one call on billions of objects. ECS Local runs tasks.",
+        "CloudFormation Drift Detection shows what changed by hand, for each stack.",
+        "Pick EC2 Instances with more memory, and S3. After that, S3 for logs.",
+        "New Features In Amazon S3 Batch Operations And More",
     )
-    texts = [list(frame.loc[frame["section_id"] == f"p{n}#1", "text"]) for n in range(4)]
     assert texts[0] == ["S3 Batch Operations", "ECS Local"]
     assert ids(frame, 0) == ["s3", "ecs"], "a feature counts for its service"
     assert texts[1] == ["CloudFormation Drift Detection"]
@@ -520,17 +525,14 @@ def test_a_cloud_services_name_that_begins_a_features_name_spans_it_with_its_id(
 
 
 def test_a_products_edition_keeps_the_products_id_and_other_words_do_not_join(rules_nlp, gazetteer):
-    frame = entities(
-        sections_of(
-            "We moved the dashboards to Grafana Cloud and run the OpenTelemetry Collector.",
-            "Rancher Desktop replaced it on our laptops.",
-            "Grafana Cloud Pricing Explained For Small Teams",
-            "Grafana dashboards and the Grafana Rust Exporter.",
-        ),
+    frame, texts = texts_found(
         rules_nlp,
-        gazetteer=gazetteer,
+        gazetteer,
+        "We moved the dashboards to Grafana Cloud and run the OpenTelemetry Collector.",
+        "Rancher Desktop replaced it on our laptops.",
+        "Grafana Cloud Pricing Explained For Small Teams",
+        "Grafana dashboards and the Grafana Rust Exporter.",
     )
-    texts = [list(frame.loc[frame["section_id"] == f"p{n}#1", "text"]) for n in range(4)]
     assert texts[0] == ["Grafana Cloud", "OpenTelemetry Collector"]
     assert ids(frame, 0) == ["grafana", "opentelemetry"], "an edition counts for its product"
     assert texts[1] == ["Rancher Desktop"]
