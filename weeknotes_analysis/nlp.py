@@ -634,7 +634,11 @@ def _gazetteer_entity(
         ent_id, source = normalise(text), "model"
     elif entry and entry.kind in FEATURE_KINDS and (feature := _feature_name(*here)):
         text, end = feature
-    elif entry and entry.kind in EDITION_KINDS and (edition := _edition(*here)):
+    elif (
+        entry
+        and entry.kind in EDITION_KINDS
+        and (edition := _edition(entities, position, source_text))
+    ):
         text, end = edition
     elif entry and entry.kind in VERSIONED_KINDS and not text[-1].isdigit():
         version = _version_after(source_text, end)
@@ -871,9 +875,7 @@ def _feature_name(
     return longer, start + len(longer)
 
 
-def _edition(
-    entities: list[RawEntity], position: int, source_text: str, gazetteer: Gazetteer
-) -> tuple[str, int] | None:
+def _edition(entities: list[RawEntity], position: int, source_text: str) -> tuple[str, int] | None:
     """``(text, end)`` of a product's edition or part named with one of
     :data:`EDITION_WORDS` right after its name, no further capitalised word following and not
     on a line in Title Case ("Grafana Cloud"), when no other entity starts there."""

@@ -6,7 +6,7 @@ import os
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -211,22 +211,19 @@ class _TermScanner:
             return
         for topic, pattern, allowed in self.topics:
             end = 0
-            outside = _outside(topic.not_pattern, content)
+            # Where the topic's not_terms are: its terms inside them do not count.
+            excluded = (
+                [found.span() for found in topic.not_pattern.finditer(content)]
+                if topic.not_pattern
+                else []
+            )
             for start in starts:
                 if start < end or (allowed is not None and content[start] not in allowed):
                     continue
                 match = pattern.match(content, start)
-                if match is not None and outside(match):
+                if match is not None and not any(a <= start < z for a, z in excluded):
                     yield topic.id, match
                     end = match.end()
-
-
-def _outside(not_pattern: re.Pattern[str] | None, content: str) -> Callable[[re.Match[str]], bool]:
-    """Whether a match lies outside every phrase of ``not_pattern`` in ``content``."""
-    if not_pattern is None:
-        return lambda match: True
-    spans = [(found.start(), found.end()) for found in not_pattern.finditer(content)]
-    return lambda match: not any(a <= match.start() < z for a, z in spans)
 
 
 @cache
