@@ -355,6 +355,51 @@ def test_supply_chain_incidents_browser_tracking_and_court_remedies_have_their_t
     )
 
 
+def test_a_concern_beside_a_vendor_named_often_is_what_the_item_is_about():
+    text = (
+        "Apple pulled the game from the App Store within hours, and the iPhone and iPad "
+        "versions stopped getting updates. The developer filed lawsuits the same day, calling "
+        "the 30% cut anticompetitive. Apple says the rules of the App Store apply to everyone. "
+        "Apple Arcade and Apple Music compete with apps that pay that cut. Players on the Mac "
+        "keep the old version. Those on an iPhone lose the new season. A court will decide."
+    )
+    rows = tagged_rows(text, heading="Fortnite versus the store").set_index("topic")
+    assert rows.loc["policy", "score"] < 0.6 * rows.loc["apple", "score"]
+    assert 0.2 <= rows.loc["policy", "coverage"] < 1 / 3
+    assert rows.loc["policy", "role"] == "about", "the lawsuit is the news, not a side issue"
+    assert rows.loc["apple", "role"] == "about"
+    passing = tagged_rows(
+        "Apple shipped the iPhone 15 with USB-C. The iPad got it a year earlier. The Mac "
+        "Studio and the MacBook Pro stay as they are. Apple Music gets lossless audio on "
+        "them. The law in Europe required the port anyway, and the cables are cheaper."
+    ).set_index("topic")
+    assert "policy" not in passing.index or passing.loc["policy", "role"] == "mention", (
+        "one clause on the law in five sentences is no concern of the item"
+    )
+
+
+def test_competition_cases_board_fights_and_licence_changes_are_policy():
+    assert "policy" in topics_of(
+        "The streaming company filed a formal complaint with the competition authority, "
+        "calling the store's rules anticompetitive.",
+        heading="A complaint",
+    )
+    assert "policy" in topics_of(
+        "The board ousted the chief executive on Friday, and the interim CEO lasted two days.",
+        heading="A long weekend",
+    )
+    assert "policy" in topics_of(
+        "The cache is no longer open source: new versions are source-available under the "
+        "SSPL and a licence of its own.",
+        heading="A licence change",
+    )
+    assert "privacy" in topics_of(
+        "The messenger's new terms allow data sharing with its parent, which collects data "
+        "on who talks to whom.",
+        heading="New terms",
+    )
+
+
 def test_devices_and_plumbing_are_not_the_topics_they_sit_beside():
     # A media stick is a device, not the smart home; an API front door or an event bus is
     # not serverless by itself; the internet of things is not the home.

@@ -42,6 +42,9 @@ class Topic:
     # Phrases inside which the topic's terms do not count ("container queries" are CSS).
     not_terms: tuple[str, ...] = ()
     not_pattern: re.Pattern[str] | None = None
+    # A concern (security, privacy, policy) is a side of the news beside its vendor: about at
+    # CONCERN_COVERAGE, however much more evidence the vendor's products give.
+    concern: bool = False
 
 
 @dataclass(frozen=True)
@@ -281,6 +284,7 @@ def _read_topics(path: str, data: bytes) -> dict[str, Topic]:
             implies=tuple(str(topic) for topic in raw.get("implies") or []),
             not_terms=not_terms,
             not_pattern=_compile(not_terms, ()),
+            concern=bool(raw.get("concern", False)),
         )
     return topics
 
@@ -479,6 +483,11 @@ def _tag_post(
 ABOUT_COVERAGE = 1 / 3
 ABOUT_SHARE = 0.6
 ABOUT_SHARE_COVERAGE = 0.2
+# A concern topic (``concern: true``: security, privacy, policy) with enough evidence is about
+# when it shows in a fifth of the sentences, whatever the leading topic's evidence: the
+# lawsuit against Apple, the leak of a database, are the news, and the vendor's many product
+# names do not make them side issues.
+CONCERN_COVERAGE = 0.2
 # The section's leading topic, with a score of three mentions in its text, is its subject in
 # a long text too, where it shows in fewer sentences ("VPC" all through a long item on
 # networking that wanders through its use cases); in two sentences at least (one sentence of a
@@ -613,7 +622,10 @@ def _roles(scores: dict[str, TopicScore], sentences: int, taxonomy: Taxonomy) ->
             leading = coverage >= LEAD_COVERAGE and len(score.sentences) >= LEAD_SENTENCES
         else:
             leading = score.score >= ABOUT_SHARE * top and coverage >= ABOUT_SHARE_COVERAGE
-        if score.in_heading or coverage >= ABOUT_COVERAGE or leading:
+        concern = (
+            taxonomy.topics[topic_id].concern and score.direct and coverage >= CONCERN_COVERAGE
+        )
+        if score.in_heading or coverage >= ABOUT_COVERAGE or leading or concern:
             about[topic_id] = "about"
     return about
 
