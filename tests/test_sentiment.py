@@ -15,6 +15,7 @@ from weeknotes_analysis.sentiment import (
     NEGATIVE,
     POSITIVE,
     is_listing,
+    is_sarcastic,
     label,
     lexicon_changes,
     polarity,
@@ -437,3 +438,31 @@ def test_a_negative_heading_over_a_balanced_text_is_negative():
     balanced = score_text(text)
     assert balanced["label"] == "mixed"
     assert score_text(text, heading="Mail app shutting down")["label"] == "negative"
+
+
+def test_ironic_praise_is_negative_and_sincere_praise_is_not():
+    sarcastic = (
+        "The new checkmark is a bold and simple idea: $8 a month and no identity check, so "
+        "everyone can be verified. What could possibly go wrong? Brands will love it."
+    )
+    short = (
+        "The company renamed its app over a weekend and replaced the bird with a letter. "
+        "Truly visionary. The brand that took fifteen years to build is gone, and the new one "
+        "is great for nobody."
+    )
+    assert score_text(sarcastic)["label"] == "negative"
+    assert score_text(sarcastic.replace("What could possibly go wrong? ", ""))["label"] == (
+        "positive"
+    )
+    assert score_text(short)["label"] == "negative"
+    assert score_text(short.replace("Truly visionary.", ""))["label"] != "negative", (
+        "the praise is what made it read positive"
+    )
+    sincere = (
+        "The release adds a debugger and a faster compiler. What a great release! How Rust "
+        "Achieves Thread Safety. is the talk to watch, and I'm sure the docs will improve."
+    )
+    assert score_text(sincere)["label"] == "positive"
+    assert not is_sarcastic("How Rust Achieves Thread Safety.")
+    assert not is_sarcastic("What a mess.")
+    assert is_sarcastic("How generous.")

@@ -29,7 +29,9 @@ praise ("support", "security", "like", "as well"). Labels, for a section or a po
   heading is not scored otherwise: most headings are names.
 
 A section where the author says the news is both good and bad ("mixed feelings", "in equal
-parts", "the good and the bad") is ``mixed`` whatever its words weigh.
+parts", "the good and the bad") is ``mixed`` whatever its words weigh; one with ironic praise
+(:func:`is_sarcastic`: "What could possibly go wrong?", "Truly visionary.") is ``negative``:
+sarcasm counts as what it means.
 
 A sentence in the author's own voice ("I think", "I'm not convinced", "my advice") weighs
 :data:`AUTHOR_WEIGHT` times its words: the guide asks for the author's tone, and the sentences
@@ -209,6 +211,32 @@ _MIXED_VERDICT = re.compile(
     r"(?:parts|measure)|(?:the )?good and (?:the )?bad|love-hate|bittersweet)\b",
     flags=re.IGNORECASE,
 )
+# Sarcasm says the opposite of its words, and the guide counts what it means: the idioms of
+# ironic praise ("What could possibly go wrong?", "I'm sure they'll be back any day now",
+# "Nothing says quality like a recall"), and a short sentence of praise on its own, ending
+# with a full stop ("Truly visionary.", "How generous.", "What a wonderful design.").
+_SARCASM = re.compile(
+    r"\b(?:what could possibly go wrong|any day now|who could have (?:seen|guessed|predicted|"
+    r"known|imagined)|what a surprise|colou?r me (?:surprised|shocked)|shocking, I know|"
+    r"surprise, surprise|yeah, right|because that (?:worked|went) so well|a true masterclass|"
+    r"it's touching|nothing says\b.{1,40}\blike|what an? (?:perfectly|totally|completely|"
+    r"entirely) \w+ (?:way|thing|idea|move)|I'm sure (?:we all|everyone) (?:believes?|trusts?)|"
+    r"I'm sure\b[^.!?]*\bwill (?:love|appreciate|enjoy|be thrilled|be delighted))\b",
+    flags=re.IGNORECASE,
+)
+_SHORT_PRAISE = re.compile(r"(?:Truly|How|What an?)(?:,? [a-z][\w'-]*){1,4}\.")
+
+
+def is_sarcastic(sentence: str) -> bool:
+    """Whether a sentence is ironic praise: one of the idioms of sarcasm, or a short sentence
+    of praise in lower-case words that starts with "Truly", "How" or "What a" and ends with a
+    full stop (not a title: "How Rust Achieves Thread Safety.")."""
+    plain = sentence.translate(_QUOTES).strip()
+    if _SARCASM.search(plain):
+        return True
+    return _SHORT_PRAISE.fullmatch(plain) is not None and polarity(plain)["compound"] > 0
+
+
 # The author speaking in the first person singular (a newsletter's "we" is mostly its team or
 # its readers doing something: no stance of the author's).
 _AUTHOR = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|me|my|mine)(?![\w'])")
@@ -289,6 +317,8 @@ def score_text(
     )
     if not informational and _MIXED_VERDICT.search(text):
         verdict = "mixed"
+    if not informational and any(is_sarcastic(sentence) for sentence in sentences(text)):
+        verdict = "negative"
     return {
         "compound": compound,
         "label": verdict,
