@@ -385,7 +385,9 @@ def test_generic_terms_are_never_entities(model_nlp, gazetteer):
     text = (
         "Our CI pipeline calls the API over IP through the ISP. MFA is on for the CLI, the "
         "SDK is 5 MB, and AI and IoT are everywhere. DNS, VPN and SaaS too, say the APIs. "
-        "The load balancer ends TLS 1.3 and SSL, and the report runs one SQL query."
+        "The load balancer ends TLS 1.3 and SSL, and the report runs one SQL query. "
+        "After the IPO, the ETL job moved to a GPU with more VRAM. The APK leaks user IDs, "
+        "and a BGP leak took the site down in Q4. The phone is rated IP68."
     )
     frame = entities(sections_of(text), model_nlp, gazetteer=gazetteer)
     assert frame.empty, frame[["text", "label", "source"]].to_string()
