@@ -400,6 +400,23 @@ def test_competition_cases_board_fights_and_licence_changes_are_policy():
     )
 
 
+def test_known_databases_distributions_crates_and_model_makers_carry_their_topics():
+    assert "databases" in topics_of(
+        "We moved the graph from Neo4j to ScyllaDB, and the analytics to Apache Spark.",
+        heading="Storage changes",
+    )
+    assert "linux" in topics_of(
+        "Arch Linux and Alpine Linux both ship the new kernel; NixOS follows next week.",
+        heading="Distributions",
+    )
+    assert "rust" in topics_of(
+        "Tokio 1.0 is out, and Serde follows with a release of its own.", heading="Crates"
+    )
+    assert "machine-learning" in topics_of(
+        "DeepSeek released R1, and Ollama runs it on a laptop.", heading="Open weights"
+    )
+
+
 def test_devices_and_plumbing_are_not_the_topics_they_sit_beside():
     # A media stick is a device, not the smart home; an API front door or an event bus is
     # not serverless by itself; the internet of things is not the home.
