@@ -415,6 +415,12 @@ def test_known_databases_distributions_crates_and_model_makers_carry_their_topic
     assert "machine-learning" in topics_of(
         "DeepSeek released R1, and Ollama runs it on a laptop.", heading="Open weights"
     )
+    store = topics_of(
+        "Google Play will require apps to target a recent API level, and the Play Store "
+        "hides the ones that do not.",
+        heading="Google Play raises the floor",
+    )
+    assert "android" in store and "google" not in store, "Android's app store is Android's"
 
 
 def test_devices_and_plumbing_are_not_the_topics_they_sit_beside():
