@@ -543,7 +543,7 @@ def test_a_products_edition_keeps_the_products_id_and_other_words_do_not_join(ru
     assert texts[3][0] == "Grafana"
 
 
-def test_a_devices_model_is_part_of_its_name_and_google_plus_is_not_google(rules_nlp, gazetteer):
+def test_device_models_google_plus_and_the_game_of_go_get_their_own_ids(rules_nlp, gazetteer):
     frame, texts = texts_found(
         rules_nlp,
         gazetteer,
@@ -555,6 +555,13 @@ def test_a_devices_model_is_part_of_its_name_and_google_plus_is_not_google(rules
     assert ids(frame, 0) == ["iphone", "galaxy", "galaxy"], "a model keeps its line's id"
     assert ids(frame, 1) == ["google-plus", "google"]
     assert "Galaxy" not in texts[2], "Galaxy alone is Samsung's only beside phones"
+    frame, texts = texts_found(
+        rules_nlp,
+        gazetteer,
+        "DeepMind's AlphaGo beat Lee Sedol, one of the top Go players in the world.",
+        "Speaking of Go, the next release adds generics and a faster compiler.",
+    )
+    assert "go-game" in ids(frame, 0) and ids(frame, 1) == ["golang"], "Go by what is around"
 
 
 def test_an_advisorys_number_is_no_name_but_a_known_flaws_number_is_the_flaw(model_nlp, gazetteer):
