@@ -564,6 +564,17 @@ def test_device_models_google_plus_and_the_game_of_go_get_their_own_ids(rules_nl
     assert "go-game" in ids(frame, 0) and ids(frame, 1) == ["golang"], "Go by what is around"
 
 
+def test_network_providers_links_and_flaws_have_ids(rules_nlp, gazetteer):
+    frame, _ = texts_found(
+        rules_nlp,
+        gazetteer,
+        "The botnet took down Dyn, and half the web lost its DNS. Cloudbleed came months later.",
+        "We moved the office link from ExpressRoute to a VPN. The MPLS line and NTP stay.",
+    )
+    assert ids(frame, 0) == ["dyn", "cloudbleed"]
+    assert ids(frame, 1) == ["azure-expressroute"]
+
+
 def test_an_advisorys_number_is_no_name_but_a_known_flaws_number_is_the_flaw(model_nlp, gazetteer):
     frame = entities(
         sections_of(

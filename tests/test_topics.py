@@ -423,6 +423,16 @@ def test_known_databases_distributions_crates_and_model_makers_carry_their_topic
     assert "android" in store and "google" not in store, "Android's app store is Android's"
 
 
+def test_routing_incidents_are_networking_and_a_route_leak_is_no_security_leak():
+    found = topics_of(
+        "A small provider leaked thousands of routes to its transit provider, and traffic for "
+        "half of Europe went through its routers for two hours. Route leaks like this are "
+        "why the backbone networks need RPKI.",
+        heading="A bad day for routing",
+    )
+    assert "networking" in found and "security" not in found
+
+
 def test_devices_and_plumbing_are_not_the_topics_they_sit_beside():
     # A media stick is a device, not the smart home; an API front door or an event bus is
     # not serverless by itself; the internet of things is not the home.
