@@ -227,14 +227,17 @@ _SARCASM = re.compile(
 _SHORT_PRAISE = re.compile(r"(?:Truly|How|What an?)(?:,? [a-z][\w'-]*){1,4}\.")
 
 
-def is_sarcastic(sentence: str) -> bool:
+def is_sarcastic(sentence: str, compound: float | None = None) -> bool:
     """Whether a sentence is ironic praise: one of the idioms of sarcasm, or a short sentence
     of praise in lower-case words that starts with "Truly", "How" or "What a" and ends with a
-    full stop (not a title: "How Rust Achieves Thread Safety.")."""
+    full stop (not a title: "How Rust Achieves Thread Safety."). ``compound``: the sentence's
+    VADER score, when known."""
     plain = sentence.translate(_QUOTES).strip()
     if _SARCASM.search(plain):
         return True
-    return _SHORT_PRAISE.fullmatch(plain) is not None and polarity(plain)["compound"] > 0
+    if _SHORT_PRAISE.fullmatch(plain) is None:
+        return False
+    return (polarity(plain)["compound"] if compound is None else compound) > 0
 
 
 # The author speaking in the first person singular (a newsletter's "we" is mostly its team or
@@ -284,8 +287,10 @@ def score_text(
     # more); and the weighted words, in all, in positive and in negative sentences.
     sums = [0.0, 0.0, 0.0, 0.0]
     weighted = weighted_positive = weighted_negative = 0.0
+    sarcastic = False
     for sentence in sentences(text):
         scores = polarity(sentence)
+        sarcastic = sarcastic or is_sarcastic(sentence, scores["compound"])
         if scores["compound"] < 0 and _BEFORE.search(sentence):
             scores = dict(_NEUTRAL)
         size = len(_WORD.findall(sentence))
@@ -317,7 +322,7 @@ def score_text(
     )
     if not informational and _MIXED_VERDICT.search(text):
         verdict = "mixed"
-    if not informational and any(is_sarcastic(sentence) for sentence in sentences(text)):
+    if not informational and sarcastic:
         verdict = "negative"
     return {
         "compound": compound,
