@@ -1,8 +1,9 @@
-"""Six weeklies of other subjects and another generator, written for these tests and labelled
+"""Eight weeklies of other subjects and another generator, written for these tests and labelled
 blind by the labelling guide (../shared/eval/GUIDE.md) before the tool had read them: a
 security-and-privacy newsletter, a personal weekly on devices, chips and data engineering, one
 on the web platform, one of a platform engineer on Azure and Google Cloud, one on AI and data
-engineering and one on mobile apps and the app economy, all
+engineering, one on mobile apps and the app economy, one on programming languages and
+developer tools and one of a cloud consultant on infrastructure and networking, all
 Jekyll ``_posts`` with dates only in the file names, setext headings in half the posts,
 footnotes, lists and first-person opinion. The floors sit under what was measured when they
 were set (in the comments): what a reader can expect of an archive the rules were not written
@@ -52,6 +53,15 @@ ARCHIVES = {
     # with 2 flips (at the first reading: topics 0.845 / 0.657, entities 0.920 / 0.848,
     # sentiment 0.434 with 4 flips, all four sarcasm read as praise)
     "mobile_weekly": ("gold-mobile-weekly.jsonl", (0.82, 0.69), (0.90, 0.83), (0.47, 2)),
+    # Programming languages and developer tools (2017-2025), 50 sections, written with a
+    # natural tone: topics 0.947 / 0.840, entities 0.957 / 0.902, sentiment 0.600 with no flip
+    # (its first reading; nothing tuned on it)
+    "languages_weekly": ("gold-languages-weekly.jsonl", (0.92, 0.81), (0.93, 0.88), (0.57, 0)),
+    # Cloud infrastructure, networking and operations (2016-2024), 48 sections: topics 0.849 /
+    # 0.857 with the words of routing, entities 0.936 / 0.945, sentiment 0.562 with no flip
+    # (at the first reading: topics 0.835 / 0.771, entities 0.927 / 0.941; bad news told
+    # plainly reads neutral)
+    "cloud_weekly": ("gold-cloud-weekly.jsonl", (0.82, 0.83), (0.91, 0.92), (0.53, 0)),
 }
 
 
