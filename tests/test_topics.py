@@ -423,6 +423,21 @@ def test_known_databases_distributions_crates_and_model_makers_carry_their_topic
     assert "android" in store and "google" not in store, "Android's app store is Android's"
 
 
+def test_a_company_named_in_an_item_about_its_cloud_is_a_mention():
+    rows = tagged_rows(
+        "Microsoft opened two Azure regions in Germany, run by a trustee. Microsoft says "
+        "customers keep their data in the country. Azure Active Directory and Azure Storage "
+        "are there on day one. Microsoft will add more services next year."
+    ).set_index("topic")
+    assert rows.loc["azure", "role"] == "about"
+    assert rows.loc["microsoft", "role"] == "mention", "the company is how the cloud is named"
+    windows = tagged_rows(
+        "Microsoft shipped Windows 11 and Azure Virtual Desktop runs it. Microsoft says the "
+        "Windows release is the last. Azure gets a few more regions."
+    ).set_index("topic")
+    assert windows.loc["microsoft", "role"] == "about", "Windows is the company's own product"
+
+
 def test_routing_incidents_are_networking_and_a_route_leak_is_no_security_leak():
     found = topics_of(
         "A small provider leaked thousands of routes to its transit provider, and traffic for "
