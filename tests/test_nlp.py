@@ -572,13 +572,13 @@ def test_network_providers_links_and_flaws_have_ids(rules_nlp, gazetteer):
         "We moved the office link from ExpressRoute to a VPN. The MPLS line and NTP stay.",
     )
     assert ids(frame, 0) == ["dyn", "cloudbleed"]
+    assert ids(frame, 1) == ["azure-expressroute"]
     frame, texts = texts_found(
         rules_nlp,
         gazetteer,
         "Oracle JDK now costs money, so we moved to Eclipse Temurin. Snyk found nothing.",
     )
     assert texts[0] == ["Oracle JDK", "Eclipse Temurin", "Snyk"], "not Oracle and the Eclipse IDE"
-    assert ids(frame, 1) == ["azure-expressroute"]
 
 
 def test_an_advisorys_number_is_no_name_but_a_known_flaws_number_is_the_flaw(model_nlp, gazetteer):
