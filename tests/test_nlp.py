@@ -564,6 +564,19 @@ def test_device_models_google_plus_and_the_game_of_go_get_their_own_ids(rules_nl
     assert "go-game" in ids(frame, 0) and ids(frame, 1) == ["golang"], "Go by what is around"
 
 
+def test_a_package_named_as_one_in_lower_case_is_an_entity(rules_nlp, gazetteer):
+    _, texts = texts_found(
+        rules_nlp,
+        gazetteer,
+        "An issue showed that event-stream, an npm package with two million weekly downloads, "
+        "shipped a backdoor. After the left-pad package vanished, a package called node-ipc "
+        "wiped files.",
+        "The built-in module and the open-source library are fine; the crate re-exports it.",
+    )
+    assert texts[0] == ["event-stream", "npm", "left-pad", "node-ipc"]
+    assert texts[1] == [], "words that describe a package, or a verb after it, name none"
+
+
 def test_network_providers_links_and_flaws_have_ids(rules_nlp, gazetteer):
     frame, _ = texts_found(
         rules_nlp,

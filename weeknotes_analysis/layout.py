@@ -31,11 +31,30 @@ _CREDITS = re.compile(
 )
 _THANKS = re.compile(r"\b[Tt]hanks to ([A-Za-z][\w-]*(?: [A-Z][\w'-]*){0,2}) for\b")
 _CREDIT_ITEM = re.compile(r"[A-Za-z][\w-]*[A-Za-z0-9]|[A-Z][\w'-]*(?: [A-Z][\w'-]*){1,2}")
+# A package named as one, in lower case with a hyphen or an underscore: "the event-stream
+# package", "the left-pad npm module", "a crate called fast-float", "node-ipc, a popular
+# package" (a word such as "open-source" before "package" only describes it, and one after
+# it may be a verb, "the crate re-exports": the article "the", "called" or a comma marks a
+# name).
+_PACKAGE_WORD = r"(?:package|library|crate|module|gem|plugin)"
+_PACKAGE_NAME = r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+"
+_NAMED_PACKAGE = re.compile(
+    rf"\bthe ({_PACKAGE_NAME}) (?:(?:npm|PyPI|Python|Ruby|Rust|Go|JavaScript|Node|Java|PHP) )?"
+    rf"{_PACKAGE_WORD}\b"
+    rf"|\b{_PACKAGE_WORD} (?:called|named) ({_PACKAGE_NAME})\b(?![-.]\w)"
+    rf"|\b({_PACKAGE_NAME}), an? (?:[\w-]+ ){{0,3}}?{_PACKAGE_WORD}\b"
+)
+# Words of the trade in that shape that describe, not name ("the built-in module").
+_NOT_PACKAGES = frozenset(
+    {"open-source", "built-in", "third-party", "first-party", "well-known", "so-called"}
+    | {"cross-platform", "high-level", "low-level", "general-purpose", "no_std", "meta-variable"}
+)
 
 
 def marked_names(text: str) -> Iterator[tuple[int, int, str]]:
     """``(start, end, label)`` of the names that a sigil or a credit line marks: @handles, a
-    subreddit or a chat channel ("r/rust", "#rust-style"), the comma list after "by:"
+    subreddit or a chat channel ("r/rust", "#rust-style"), a package named as one in lower
+    case ("the event-stream package", "node-ipc, an npm package"), the comma list after "by:"
     ("edited by: ana, bo and Cy Dee") and the name in "Thanks to bo for"; function words
     ("thanks to everyone for") left out."""
     from spacy.lang.en.stop_words import STOP_WORDS
@@ -44,6 +63,10 @@ def marked_names(text: str) -> Iterator[tuple[int, int, str]]:
         yield match.start(), match.end(), "PERSON"
     for match in _FORUM.finditer(text):
         yield match.start(), match.end(), "ORG"
+    for match in _NAMED_PACKAGE.finditer(text):
+        group = next(index for index in (1, 2, 3) if match.group(index))
+        if match.group(group) not in _NOT_PACKAGES:
+            yield match.start(group), match.end(group), "PRODUCT"
     spans = [match.span(1) for match in _THANKS.finditer(text)]
     for match in _CREDITS.finditer(text):
         offset = match.start(1)
