@@ -205,13 +205,24 @@ def bigger_archive(folder: Path, copies: int) -> Path:
     return folder
 
 
+def ctrl_c_as_from_a_terminal() -> None:
+    """In the child, before it runs: Ctrl-C back to its default. A shell without job control
+    starts a background command (``pytest &``) with SIGINT ignored, its children inherit that,
+    and Python then never turns SIGINT into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupt_stops_build_and_workers_within_seconds(tmp_path, sig, code):
     archive, out = bigger_archive(tmp_path / "archive", 8), tmp_path / "out"
     load_corpus(SAMPLE, model="none", out=out)
     before = api_digests(out)
     build = subprocess.Popen(
-        build_command(archive, out, "--no-cache"), env=ENV, stderr=subprocess.PIPE, text=True
+        build_command(archive, out, "--no-cache"),
+        env=ENV,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=ctrl_c_as_from_a_terminal,
     )
     parent = psutil.Process(build.pid)
     deadline = time.monotonic() + 60
