@@ -186,6 +186,16 @@ def test_no_cache_rebuilds_everything(archive, tmp_path, monkeypatch):
     assert seen == []
 
 
+def fingerprints_with(monkeypatch, module, name, path):
+    """The build's fingerprints with a module's resource file replaced by ``path``."""
+    monkeypatch.setattr(module, name, path)
+    build_module._lexicon_fingerprint.cache_clear()
+    try:
+        return build_module.Fingerprints.of("none", "g", "t")
+    finally:
+        build_module._lexicon_fingerprint.cache_clear()
+
+
 def test_an_edited_sentiment_lexicon_scores_posts_again(tmp_path, monkeypatch):
     from weeknotes_analysis import sentiment
 
@@ -194,11 +204,36 @@ def test_an_edited_sentiment_lexicon_scores_posts_again(tmp_path, monkeypatch):
     edited.write_text(
         sentiment.LEXICON.read_text(encoding="utf-8") + "\n# one more word\n", encoding="utf-8"
     )
-    monkeypatch.setattr(sentiment, "LEXICON", edited)
-    build_module._lexicon_fingerprint.cache_clear()
-    try:
-        after = build_module.Fingerprints.of("none", "g", "t")
-    finally:
-        build_module._lexicon_fingerprint.cache_clear()
+    after = fingerprints_with(monkeypatch, sentiment, "LEXICON", edited)
     assert after.sentiment != before.sentiment
     assert (after.parse, after.ner, after.topics) == (before.parse, before.ner, before.topics)
+
+
+def test_an_edited_sentiment_model_scores_posts_again(tmp_path, monkeypatch):
+    from weeknotes_analysis import sentiment_model
+
+    before = build_module.Fingerprints.of("none", "g", "t")
+    edited = tmp_path / "model.json"
+    edited.write_text(sentiment_model.MODEL.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    after = fingerprints_with(monkeypatch, sentiment_model, "MODEL", edited)
+    assert after.sentiment != before.sentiment
+    assert (after.parse, after.ner, after.topics) == (before.parse, before.ner, before.topics)
+
+
+def test_tables_of_an_older_release_without_todays_columns_are_built_again(tmp_path, monkeypatch):
+    """An output folder written before the sentiment table had rule_label and confidence:
+    the next release's build scores the posts again and writes the columns, no crash."""
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "out"
+    load_corpus(SAMPLE, model="none", out=out)
+    parts = [path for path in out.rglob("*.parquet") if "sentiment" in path.parts[-2:][0]]
+    assert parts
+    for path in parts:
+        table = pq.read_table(path)
+        pq.write_table(table.drop_columns(["rule_label", "confidence"]), path)
+    monkeypatch.setattr(build_module, "SENTIMENT_REVISION", "an older release")
+    corpus = load_corpus(SAMPLE, model="none", out=out)
+    assert {"rule_label", "confidence"} <= set(corpus.sentiment.columns)
+    again = Corpus.read_parquet(out)
+    assert again.sentiment["confidence"].notna().all()

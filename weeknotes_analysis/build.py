@@ -73,7 +73,7 @@ if TYPE_CHECKING:
     from .settings import ArchiveSettings
 
 PARSER_REVISION = "5"
-SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=10"
+SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=11"
 PHRASES_REVISION = "phrases=4"
 TOPICS_REVISION = "topics=13"
 # ``auto`` is the earlier name of ``parser``.
@@ -99,7 +99,10 @@ __all__ = [
 @functools.cache
 def _lexicon_fingerprint() -> str:
     """The sentiment lexicon's fingerprint: editing its words re-scores every post."""
-    return file_fingerprint(sentiment_rules.LEXICON)
+    from .sentiment_model import MODEL
+
+    model = file_fingerprint(MODEL) if MODEL.exists() else "none"
+    return f"{file_fingerprint(sentiment_rules.LEXICON)};model={model}"
 
 
 @dataclass
@@ -240,8 +243,13 @@ def partition_tables(
 def _unchanged_parts(
     parts: dict[str, dict[str, pd.DataFrame]], old: Corpus, span: str
 ) -> dict[str, set[str]]:
-    """The parts whose rows equal the previous version's (their files are linked)."""
-    old_parts = partition_tables(old.tables(), span)
+    """The parts whose rows equal the previous version's (their files are linked). Tables
+    written by an older release that lack a column of today's contract share no part."""
+    try:
+        old_tables = old.tables()
+    except ValueError:
+        return {name: set() for name in parts}
+    old_parts = partition_tables(old_tables, span)
     same: dict[str, set[str]] = {}
     for name, table_parts in parts.items():
         before = old_parts.get(name, {})
