@@ -358,11 +358,15 @@ SUMMARY = (
 def test_a_posts_untitled_opening_summary_is_neutral_but_a_titled_section_is_not():
     sections = sections_of(SUMMARY, POSITIVE_TEXT, SUMMARY)
     sections["heading"] = [None, "The release", "Summing up"]
-    assert sentiment(sections)["label"].tolist() == ["neutral", "positive", "positive"]
+    # The rules' labels (the learned model reads the summary's upbeat announcement words as
+    # informational wherever it stands).
+    rules = sentiment(sections, method="rules")
+    assert rules["label"].tolist() == ["neutral", "positive", "positive"]
+    assert rules["label"].tolist() == sentiment(sections)["rule_label"].tolist()
     # A post of one untitled section has no summary: its text is the post.
     alone = sections_of(SUMMARY)
     alone["heading"] = [None]
-    assert sentiment(alone)["label"].tolist() == ["positive"]
+    assert sentiment(alone, method="rules")["label"].tolist() == ["positive"]
     # A summary that names an outage among the week's news stays informational; the titled
     # section about the outage reads negative.
     news = "A new tool for notebooks, a long outage at the code host, and a database release."
@@ -384,7 +388,8 @@ def test_a_heading_that_contradicts_the_text_makes_it_mixed():
         "A great week for the support team",
         "The new support desk",
     ]
-    assert sentiment(sections)["label"].tolist() == ["mixed", "positive", "mixed", "negative"]
+    rules = sentiment(sections, method="rules")["label"].tolist()
+    assert rules == ["mixed", "positive", "mixed", "negative"]
     assert score_text(praise, heading="A long outage at the code host")["label"] == "mixed"
 
 

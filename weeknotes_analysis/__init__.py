@@ -49,6 +49,7 @@ MODULES = (
     "report",
     "schema",
     "sentiment",
+    "sentiment_model",
     "settings",
     "sources",
     "takeaways",

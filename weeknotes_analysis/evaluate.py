@@ -144,6 +144,9 @@ class GoldEvaluation:
         sentiment: accuracy, flips (positive for negative or the reverse) and sections scored.
         confusion: gold label (rows) by predicted label (columns), counts.
         role: the topic role that was counted (``about``; ``None`` counts every row).
+        sentiment_fitted: the bundled sentiment model was fitted on this gold file (its
+            sentiment figures are in-sample); ``sentiment`` also holds ``rules_accuracy``
+            and ``rules_flips``, the rules' labels scored alone.
     """
 
     sections: int
@@ -156,6 +159,7 @@ class GoldEvaluation:
     sentiment: dict[str, float]
     confusion: pd.DataFrame
     role: str | None
+    sentiment_fitted: bool = False
 
 
 def load_gold(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -290,6 +294,7 @@ def evaluate_gold(
         sentiment=sentiment,
         confusion=confusion,
         role=role if "role" in corpus.topics.columns else None,
+        sentiment_fitted=fitted_on(path),
     )
 
 
@@ -360,9 +365,39 @@ def _score_sentiment(
         if pairs
         else pd.DataFrame(0, index=list(SENTIMENT_LABELS), columns=list(SENTIMENT_LABELS))
     )
+    scores = {**_agreement(pairs), "sections": len(pairs)}
+    if "rule_label" in corpus.sentiment.columns:
+        rules = dict(
+            zip(
+                corpus.sentiment["section_id"],
+                corpus.sentiment["rule_label"].astype(str),
+                strict=True,
+            )
+        )
+        rule_pairs = [
+            (str(row["sentiment"]), rules.get(matched[_gold_key(row)], "missing"))
+            for row in gold
+            if row.get("sentiment")
+        ]
+        scores.update({f"rules_{k}": v for k, v in _agreement(rule_pairs).items()})
+    return scores, confusion
+
+
+def _agreement(pairs: list[tuple[str, str]]) -> dict[str, float]:
+    """Accuracy and polar flips of (gold, predicted) label pairs."""
     flips = sum(1 for g, p in pairs if {g, p} == {"positive", "negative"})
     accuracy = sum(1 for g, p in pairs if g == p) / len(pairs) if pairs else float("nan")
-    return {"accuracy": accuracy, "flips": flips, "sections": len(pairs)}, confusion
+    return {"accuracy": accuracy, "flips": flips}
+
+
+def fitted_on(path: str | os.PathLike[str]) -> bool:
+    """Whether the bundled sentiment model was fitted on a gold file of this name: its
+    sentiment figures are then in-sample (``scripts/train_sentiment.py`` prints each gold
+    file's figures with the file left out)."""
+    from .sentiment_model import bundled_model
+
+    model = bundled_model()
+    return model is not None and Path(path).name in (model.about.get("gold") or {})
 
 
 def format_gold_evaluation(result: GoldEvaluation) -> str:
@@ -379,7 +414,21 @@ def format_gold_evaluation(result: GoldEvaluation) -> str:
         f"entities: precision {entities['precision']:.3f}  recall {entities['recall']:.3f}"
         f"  ({int(entities['predicted'])} predicted, {int(entities['gold'])} in the gold)",
         f"sentiment: accuracy {sentiment['accuracy']:.3f} over {int(sentiment['sections'])}"
-        f" sections, {int(sentiment['flips'])} flipped between positive and negative",
+        f" sections, {int(sentiment['flips'])} flipped between positive and negative"
+        + (
+            f" (the rules alone: {sentiment['rules_accuracy']:.3f}, "
+            f"{int(sentiment['rules_flips'])} flipped)"
+            if "rules_accuracy" in sentiment
+            else ""
+        ),
+        *(
+            [
+                "  the sentiment model was fitted on this gold file: these sentiment figures "
+                "are in-sample (scripts/train_sentiment.py prints them with the file left out)"
+            ]
+            if result.sentiment_fitted
+            else []
+        ),
         "",
         "per topic:",
         result.per_topic.to_string(index=False, float_format=lambda value: f"{value:.2f}"),

@@ -148,7 +148,7 @@ SENTIMENT = _columns(
     ("post_id", STRING, "the post it belongs to"),
     ("section_id", STRING, "the section scored (every section has a row)"),
     ("compound", FLOAT, "word-weighted mean of the sentences' VADER compound scores, -1 to 1"),
-    ("label", CATEGORY, "positive, negative, neutral or mixed (rule in sentiment.py)"),
+    ("label", CATEGORY, "positive, negative, neutral or mixed (sentiment_model.py)"),
     ("pos", FLOAT, "word-weighted mean of VADER's positive proportion"),
     ("neg", FLOAT, "word-weighted mean of VADER's negative proportion"),
     ("neu", FLOAT, "word-weighted mean of VADER's neutral proportion"),
@@ -158,6 +158,8 @@ SENTIMENT = _columns(
     ("words", INT, "words scored"),
     ("positive_share", FLOAT, "share of words in positive sentences (the author's weigh 3x)"),
     ("negative_share", FLOAT, "share of words in negative sentences (the author's weigh 3x)"),
+    ("rule_label", CATEGORY, "the label of the rules alone (label is the learned model's)"),
+    ("confidence", FLOAT, "the model's probability of label (null when labelled by rules)"),
 )
 
 PHRASES = _columns(

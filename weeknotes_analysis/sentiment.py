@@ -54,6 +54,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -272,33 +273,29 @@ def polarity(sentence: str) -> dict[str, float]:
     return scores
 
 
-def score_text(
-    text: str, *, heading: str | None = None, informational: bool | None = None
-) -> dict[str, Any]:
-    """Scores of one text: compound, label, pos, neg, neu, sentences, positive and negative
-    sentences, words, positive_share and negative_share (shares of words, the author's own
-    sentences counted :data:`AUTHOR_WEIGHT` times). ``heading`` (not
-    scored) only turns a label that it contradicts into mixed; ``informational`` labels the
-    text neutral (default: when it :func:`is_listing`)."""
-    compound = pos = neg = 0.0
-    neu = 1.0
+def _sentence_scores(text: str) -> dict[str, Any]:
+    """The word-weighted sums of a text's sentences (the author's own sentences weigh
+    :data:`AUTHOR_WEIGHT` times their words): the scores of :func:`score_text` before its
+    label, whether a sentence is ironic praise, and ``seen``, each sentence's compound, words
+    and whether the author speaks in it (the model's features)."""
     words = count = positive = negative = 0
-    # compound, pos, neg, neu, each weighted by the words (the author's own sentences weigh
-    # more); and the weighted words, in all, in positive and in negative sentences.
+    # compound, pos, neg, neu, each weighted by the words; and the weighted words, in all,
+    # in positive and in negative sentences.
     sums = [0.0, 0.0, 0.0, 0.0]
     weighted = weighted_positive = weighted_negative = 0.0
     sarcastic = False
+    seen: list[tuple[float, int, bool]] = []
     for sentence in sentences(text):
         scores = polarity(sentence)
         sarcastic = sarcastic or is_sarcastic(sentence, scores["compound"])
         if scores["compound"] < 0 and _BEFORE.search(sentence):
             scores = dict(_NEUTRAL)
         size = len(_WORD.findall(sentence))
-        weight = size * (AUTHOR_WEIGHT if _AUTHOR.search(sentence.translate(_QUOTES)) else 1.0)
-        sums[0] += weight * scores["compound"]
-        sums[1] += weight * scores["pos"]
-        sums[2] += weight * scores["neg"]
-        sums[3] += weight * scores["neu"]
+        author = _AUTHOR.search(sentence.translate(_QUOTES)) is not None
+        seen.append((scores["compound"], size, author))
+        weight = size * (AUTHOR_WEIGHT if author else 1.0)
+        for index, key in enumerate(("compound", "pos", "neg", "neu")):
+            sums[index] += weight * scores[key]
         words += size
         weighted += weight
         count += 1
@@ -308,25 +305,9 @@ def score_text(
         elif scores["compound"] <= SENTENCE_NEGATIVE:
             negative += 1
             weighted_negative += weight
-    if weighted:
-        compound, pos, neg, neu = (value / weighted for value in sums)
-    positive_share = weighted_positive / weighted if weighted else 0.0
-    negative_share = weighted_negative / weighted if weighted else 0.0
-    informational = is_listing(text) if informational is None else informational
-    verdict = label(
-        compound,
-        positive_share,
-        negative_share,
-        informational=informational,
-        heading=polarity(heading)["compound"] if heading else 0.0,
-    )
-    if not informational and _MIXED_VERDICT.search(text):
-        verdict = "mixed"
-    if not informational and sarcastic:
-        verdict = "negative"
+    compound, pos, neg, neu = (v / weighted for v in sums) if weighted else (0.0, 0.0, 0.0, 1.0)
     return {
         "compound": compound,
-        "label": verdict,
         "pos": pos,
         "neg": neg,
         "neu": neu,
@@ -334,9 +315,99 @@ def score_text(
         "positive_sentences": positive,
         "negative_sentences": negative,
         "words": words,
-        "positive_share": positive_share,
-        "negative_share": negative_share,
+        "positive_share": weighted_positive / weighted if weighted else 0.0,
+        "negative_share": weighted_negative / weighted if weighted else 0.0,
+        "sarcastic": sarcastic,
+        "seen": seen,
     }
+
+
+def score_text(
+    text: str, *, heading: str | None = None, informational: bool | None = None
+) -> dict[str, Any]:
+    """Scores of one text: compound, label, pos, neg, neu, sentences, positive and negative
+    sentences, words, positive_share and negative_share (shares of words, the author's own
+    sentences counted :data:`AUTHOR_WEIGHT` times); also sarcastic and mixed_verdict (the
+    marks of irony and of the author's verdict of both) and the model's :data:`FEATURES`.
+    ``heading`` (not scored) only turns a label that it contradicts into mixed;
+    ``informational`` labels the text neutral (default: when it :func:`is_listing`)."""
+    scored = _sentence_scores(text)
+    seen = scored.pop("seen")
+    informational = is_listing(text) if informational is None else informational
+    heading_compound = polarity(heading)["compound"] if heading else 0.0
+    verdict = label(
+        scored["compound"],
+        scored["positive_share"],
+        scored["negative_share"],
+        informational=informational,
+        heading=heading_compound,
+    )
+    mixed_verdict = _MIXED_VERDICT.search(text) is not None
+    if not informational and mixed_verdict:
+        verdict = "mixed"
+    if not informational and scored["sarcastic"]:
+        verdict = "negative"
+    scored.update(label=verdict, mixed_verdict=mixed_verdict)
+    scored["features"] = _features(scored, seen, text, heading_compound, informational)
+    return scored
+
+
+# Words that turn or hedge a text ("but", "however"; "maybe", "seems"): the model weighs
+# how often they come per sentence.
+_CONTRAST = re.compile(
+    r"\b(?:but|however|although|though|yet|unfortunately|sadly|still)\b", re.IGNORECASE
+)
+_HEDGE = re.compile(
+    r"\b(?:hope|hopefully|wonder|curious|interesting|seems?|maybe|perhaps|might)\b",
+    re.IGNORECASE,
+)
+# The numbers :mod:`sentiment_model` reads of each text besides its words, in this order.
+FEATURES = (
+    "compound", "positive_share", "negative_share", "plain_compound", "author_compound",
+    "other_compound", "has_author", "author_share", "max_compound", "min_compound",
+    "spread", "positive_fraction", "negative_fraction", "strong_negatives",
+    "strong_positives", "log_words", "informational", "heading", "contrast", "hedge",
+    "questions", "exclamation", "mixed_verdict", "neg", "pos",
+    "rule_positive", "rule_negative", "rule_mixed", "rule_neutral",
+)  # fmt: skip
+
+
+def _features(
+    scored: dict[str, Any],
+    seen: list[tuple[float, int, bool]],
+    text: str,
+    heading: float,
+    informational: bool,
+) -> list[float]:
+    """The :data:`FEATURES` of a scored text (``seen``: each sentence's compound, words and
+    whether the author speaks in it)."""
+    compounds = np.array([c for c, _, _ in seen] or [0.0])
+    sizes = np.array([float(w) for _, w, _ in seen] or [1.0])
+    author = np.array([a for _, _, a in seen] or [False])
+    total = sizes.sum() or 1.0
+
+    def mean(mask: np.ndarray) -> float:
+        return (
+            float((compounds[mask] * sizes[mask]).sum() / sizes[mask].sum()) if mask.any() else 0.0
+        )
+
+    count = max(1, len(seen))
+    verdict = scored["label"]
+    return [
+        scored["compound"], scored["positive_share"], scored["negative_share"],
+        float((compounds * sizes).sum() / total), mean(author), mean(~author),
+        float(author.any()), float(sizes[author].sum() / total),
+        float(compounds.max()), float(compounds.min()), float(compounds.std()),
+        float((compounds >= SENTENCE_POSITIVE).mean()),
+        float((compounds <= SENTENCE_NEGATIVE).mean()),
+        float((compounds <= -0.5).sum()), float((compounds >= 0.5).sum()),
+        float(np.log1p(scored["words"])), float(informational), heading,
+        len(_CONTRAST.findall(text)) / count, len(_HEDGE.findall(text)) / count,
+        text.count("?") / count, float("!" in text), float(scored["mixed_verdict"]),
+        scored["neg"], scored["pos"],
+        float(verdict == "positive"), float(verdict == "negative"),
+        float(verdict == "mixed"), float(verdict == "neutral"),
+    ]  # fmt: skip
 
 
 def _leads(sections: pd.DataFrame) -> list[bool]:
@@ -349,18 +420,14 @@ def _leads(sections: pd.DataFrame) -> list[bool]:
     return (untitled & several).tolist()
 
 
-def sentiment(sections: pd.DataFrame, *, footnotes: bool = True) -> pd.DataFrame:
-    """The sentiment table: one row for every section of ``sections``, in its order.
-
-    Columns (see ``schema.SENTIMENT``): post_id, section_id, compound (word-weighted mean of
-    the sentences' VADER compound, -1 to 1), label (positive, negative, neutral, mixed), pos,
-    neg, neu (word-weighted means of VADER's proportions), sentences, positive_sentences,
-    negative_sentences, words, positive_share and negative_share (of words). The heading is not
-    scored: it only turns a label that it contradicts into mixed. ``footnotes=False`` scores
-    the text alone. A post's untitled opening followed by titled sections, and a text (without
-    its footnotes) that :func:`is_listing`, are informational: neutral.
-    """
+def scored_sections(
+    sections: pd.DataFrame, *, footnotes: bool = True
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The text scored of each section (its text, then its footnotes) and its
+    :func:`score_text` scores, informational for a post's untitled opening followed by titled
+    sections and for a text (without its footnotes) that :func:`is_listing`."""
     rows = []
+    bodies = []
     leads = _leads(sections)
     headings = sections["heading"] if "heading" in sections else [None] * len(sections)
     for text, notes, heading, lead in zip(
@@ -372,9 +439,60 @@ def sentiment(sections: pd.DataFrame, *, footnotes: bool = True) -> pd.DataFrame
         title = heading if isinstance(heading, str) else None
         informational = lead or is_listing(text if isinstance(text, str) else "")
         rows.append(score_text(body, heading=title, informational=informational))
+        bodies.append(body)
+    return bodies, rows
+
+
+def sentiment(
+    sections: pd.DataFrame, *, footnotes: bool = True, method: str = "model"
+) -> pd.DataFrame:
+    """The sentiment table: one row for every section of ``sections``, in its order.
+
+    Columns (see ``schema.SENTIMENT``): post_id, section_id, compound (word-weighted mean of
+    the sentences' VADER compound, -1 to 1), label (positive, negative, neutral, mixed), pos,
+    neg, neu (word-weighted means of VADER's proportions), sentences, positive_sentences,
+    negative_sentences, words, positive_share and negative_share (of words). The heading is not
+    scored: it only turns a label that it contradicts into mixed. ``footnotes=False`` scores
+    the text alone. A post's untitled opening followed by titled sections, and a text (without
+    its footnotes) that :func:`is_listing`, are informational.
+
+    ``method="model"`` (the default) labels each section with the learned model of
+    :mod:`sentiment_model` (rule_label keeps the rules' label, confidence the model's
+    probability of its label); ``method="rules"`` labels by the rules alone (informational
+    sections neutral, see the module's docstring).
+    """
+    if method not in ("model", "rules"):
+        raise ValueError(f"method must be 'model' or 'rules', not {method!r}")
+    bodies, rows = scored_sections(sections, footnotes=footnotes)
     scores = pd.DataFrame(rows, columns=[c.name for c in schema.SENTIMENT[2:]])
+    scores["rule_label"] = scores["label"]
+    scores["confidence"] = np.nan
+    if method == "model" and rows:
+        scores["label"], scores["confidence"] = _model_labels(bodies, rows)
     frame = pd.concat([sections[["post_id", "section_id"]].reset_index(drop=True), scores], axis=1)
     return schema.conform(frame, "sentiment")
+
+
+def _model_labels(bodies: list[str], rows: list[dict[str, Any]]) -> tuple[list[str], np.ndarray]:
+    """The learned model's label of each scored text and its probability; ironic praise
+    stays negative and the author's verdict of both good and bad stays mixed (outside
+    informational texts)."""
+    from .sentiment_model import bundled_model
+
+    model = bundled_model()
+    if model is None:
+        return [row["label"] for row in rows], np.full(len(rows), np.nan)
+    probabilities = model.probabilities(bodies, np.array([row["features"] for row in rows]))
+    labels = [model.classes[index] for index in probabilities.argmax(axis=1)]
+    informational = FEATURES.index("informational")
+    for number, row in enumerate(rows):
+        if row["features"][informational]:
+            continue
+        if row["sarcastic"]:
+            labels[number] = "negative"
+        elif row["mixed_verdict"]:
+            labels[number] = "mixed"
+    return labels, probabilities.max(axis=1)
 
 
 def post_sentiment(

@@ -1,0 +1,76 @@
+"""Fit the sentiment model on the hand-labelled gold files and write it into the package.
+
+    python scripts/train_sentiment.py            # fit, print the figures, write the model
+    python scripts/train_sentiment.py --check    # fit, print; fail if the bundled model differs
+
+The gold files are the labels of sections of the two real archives in ``../shared/corpora``
+(read, never copied) and of the invented weeklies in ``tests/fixtures``. Before fitting, each
+gold file is labelled by a model fitted on the other files (leave one file out): those are the
+figures to quote for posts the model has not seen, printed beside the rules' figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FIXTURES = REPO / "tests" / "fixtures"
+CORPORA = SHARED / "corpora"
+EVAL = SHARED / "eval"
+
+# (gold file, the archive it labels)
+GOLD = [
+    (EVAL / "gold-dev.jsonl", CORPORA / "ignoreme-weeklynotes"),
+    (FIXTURES / "gold-heldout-ignoreme.jsonl", CORPORA / "ignoreme-weeklynotes"),
+    (FIXTURES / "gold-heldout2-ignoreme.jsonl", CORPORA / "ignoreme-weeklynotes"),
+    (FIXTURES / "gold-heldout3-ignoreme.jsonl", CORPORA / "ignoreme-weeklynotes"),
+    (EVAL / "gold-dev-twir.jsonl", CORPORA / "this-week-in-rust"),
+    (FIXTURES / "gold-heldout-twir.jsonl", CORPORA / "this-week-in-rust"),
+    (FIXTURES / "gold-security-weekly.jsonl", FIXTURES / "security_weekly"),
+    (FIXTURES / "gold-devices-data-weekly.jsonl", FIXTURES / "devices_data_weekly"),
+    (FIXTURES / "gold-web-weekly.jsonl", FIXTURES / "web_weekly"),
+    (FIXTURES / "gold-ops-weekly.jsonl", FIXTURES / "ops_weekly"),
+    (FIXTURES / "gold-ai-weekly.jsonl", FIXTURES / "ai_weekly"),
+    (FIXTURES / "gold-mobile-weekly.jsonl", FIXTURES / "mobile_weekly"),
+    (FIXTURES / "gold-languages-weekly.jsonl", FIXTURES / "languages_weekly"),
+    (FIXTURES / "gold-cloud-weekly.jsonl", FIXTURES / "cloud_weekly"),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare with the bundled model")
+    parser.add_argument("--out", type=Path, default=None, help="where to write the model")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(REPO))
+    from weeknotes_analysis import sentiment_model
+
+    missing = sorted({str(archive) for _, archive in GOLD if not archive.is_dir()})
+    if missing:
+        print("the archives are missing: " + ", ".join(missing), file=sys.stderr)
+        return 2
+    data = sentiment_model.training_data(GOLD)
+    print(sentiment_model.format_cross_validation(data))
+    about = {"gold": {path.name: int((data.groups == path.name).sum()) for path, _ in GOLD}}
+    model = sentiment_model.fit(data.texts, data.numbers, data.labels, about=about)
+    if args.check:
+        bundled = sentiment_model.bundled_model()
+        same = np.mean(
+            np.array(bundled.predict(data.texts, data.numbers))
+            == np.array(model.predict(data.texts, data.numbers))
+        )
+        print(f"the bundled model agrees with a refit on {same:.1%} of the gold sections")
+        return 0 if same >= 0.99 else 1
+    out = args.out or sentiment_model.MODEL
+    model.save(out)
+    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, {len(model.vocabulary)} terms)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

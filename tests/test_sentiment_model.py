@@ -1,0 +1,160 @@
+"""The learned sentiment label: the bundled model, its file, and how it does on gold files it
+has not seen (each gold file left out in turn, beside the rules)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from weeknotes_analysis import sentiment_model
+from weeknotes_analysis.sentiment import FEATURES, LABELS, scored_sections, sentiment
+from weeknotes_analysis.sentiment_model import ModelError, bundled_model, read_model
+
+from .conftest import CORPORA, REPO, need
+
+TEXTS = [
+    "This release is excellent. The new features are fantastic and I love how fast it is.",
+    "The outage was a disaster. Customers were furious and the support was terrible.",
+    "The service runs in three regions. It is written in Go and deployed with Terraform.",
+    "What a bold plan to charge twice as much for the same features. Truly visionary.",
+]
+
+
+def sections_of(*texts: str) -> pd.DataFrame:
+    count = len(texts)
+    return pd.DataFrame(
+        {
+            "post_id": [f"p{i}" for i in range(count)],
+            "section_id": [f"p{i}#1" for i in range(count)],
+            "heading": [f"Item {i}" for i in range(count)],
+            "text": list(texts),
+            "footnotes": [""] * count,
+        }
+    )
+
+
+def test_the_bundled_model_reads_the_features_the_rules_compute():
+    model = bundled_model()
+    assert model is not None
+    assert sorted(model.classes) == sorted(LABELS)
+    assert model.features == FEATURES
+    assert model.coef.shape == (4, len(FEATURES) + len(model.vocabulary))
+    assert len(model.vocabulary) > 1000
+    # It says what it was fitted on: gold files and their sections, no text.
+    assert sum(model.about["gold"].values()) > 800
+
+
+def test_each_section_gets_the_models_label_its_probability_and_the_rules_label():
+    table = sentiment(sections_of(*TEXTS))
+    rules = sentiment(sections_of(*TEXTS), method="rules")
+    assert table["rule_label"].tolist() == rules["label"].tolist()
+    assert table["confidence"].between(0.25, 1.0).all()
+    assert rules["confidence"].isna().all()
+    assert table["label"].tolist()[:3] == ["positive", "negative", "neutral"]
+    # Ironic praise stays negative whatever the model weighs: sarcasm counts as what it means.
+    assert table["label"].tolist()[3] == "negative"
+    with pytest.raises(ValueError, match="method"):
+        sentiment(sections_of(*TEXTS), method="vader")
+
+
+def test_a_broken_model_file_is_named_in_the_error(tmp_path):
+    broken = tmp_path / "model.json"
+    broken.write_text('{"classes": ["positive"', encoding="utf-8")
+    with pytest.raises(ModelError, match=r"model\.json"):
+        read_model(broken)
+    document = json.loads(sentiment_model.MODEL.read_text(encoding="utf-8"))
+    document["features"] = document["features"][:-1]
+    stale = tmp_path / "stale.json"
+    stale.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ModelError, match="retrain"):
+        read_model(stale)
+
+
+def test_without_its_model_file_a_checkout_labels_by_the_rules_and_says_so(monkeypatch, tmp_path):
+    monkeypatch.setattr(sentiment_model, "MODEL", tmp_path / "absent.json")
+    bundled_model.cache_clear()
+    try:
+        with pytest.warns(UserWarning, match="absent.json"):
+            table = sentiment(sections_of(*TEXTS))
+    finally:
+        bundled_model.cache_clear()
+    assert table["label"].tolist() == table["rule_label"].tolist()
+    assert table["confidence"].isna().all()
+
+
+def test_a_saved_model_reads_back_with_the_same_probabilities(tmp_path):
+    model = bundled_model()
+    assert model is not None
+    path = tmp_path / "copy.json"
+    model.save(path)
+    again = read_model(path)
+    bodies, rows = scored_sections(sections_of(*TEXTS))
+    features = np.array([row["features"] for row in rows])
+    assert np.allclose(model.probabilities(bodies, features), again.probabilities(bodies, features))
+
+
+def _train_script():
+    spec = importlib.util.spec_from_file_location(
+        "train_sentiment", REPO / "scripts" / "train_sentiment.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def gold_data():
+    need(CORPORA / "ignoreme-weeklynotes")
+    need(CORPORA / "this-week-in-rust")
+    script = _train_script()
+    return sentiment_model.training_data(script.GOLD)
+
+
+def test_the_bundled_model_is_what_the_training_script_fits(gold_data):
+    model = bundled_model()
+    assert model is not None
+    refit = sentiment_model.fit(gold_data.texts, gold_data.numbers, gold_data.labels)
+    same = np.mean(
+        np.array(model.predict(gold_data.texts, gold_data.numbers), dtype=object)
+        == np.array(refit.predict(gold_data.texts, gold_data.numbers), dtype=object)
+    )
+    assert same >= 0.99, "retrain: python scripts/train_sentiment.py"
+
+
+def test_on_gold_files_it_has_not_seen_the_model_beats_the_rules(gold_data):
+    """Each gold file labelled by a model fitted on the others: better than the rules on
+    average, and on the unseen ig.nore.me files near the rules with few polar flips."""
+    predicted = np.array(
+        sentiment_model.leave_one_group_out(
+            gold_data.texts, gold_data.numbers, gold_data.labels, gold_data.groups
+        ),
+        dtype=object,
+    )
+    gold = np.array(gold_data.labels, dtype=object)
+    rules = np.array(gold_data.rule_labels, dtype=object)
+    model_scores, rule_scores = [], []
+    for group in dict.fromkeys(gold_data.groups.tolist()):
+        held = gold_data.groups == group
+        model_scores.append((predicted[held] == gold[held]).mean())
+        rule_scores.append((rules[held] == gold[held]).mean())
+        flips = ((predicted[held] == "positive") & (gold[held] == "negative")) | (
+            (predicted[held] == "negative") & (gold[held] == "positive")
+        )
+        assert flips.sum() <= 4, group
+        if "ignoreme" in group:
+            assert model_scores[-1] >= 0.60, group
+            assert flips.sum() <= 2, group
+    assert np.mean(model_scores) >= np.mean(rule_scores) + 0.05
+
+
+def test_the_training_script_refuses_to_run_without_the_archives(monkeypatch, tmp_path, capsys):
+    script = _train_script()
+    monkeypatch.setattr(script, "GOLD", [(tmp_path / "gold.jsonl", tmp_path / "absent")])
+    assert script.main(["--out", str(tmp_path / "model.json")]) == 2
+    assert "absent" in capsys.readouterr().err
+    assert not (tmp_path / "model.json").exists()
