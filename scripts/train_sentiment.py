@@ -42,6 +42,53 @@ GOLD = [
 ]
 
 
+RULE_ORDER = ("positive", "negative", "mixed", "neutral")
+
+
+def gold_rows(corpus, gold):
+    """The texts, ``sentiment.FEATURES`` and gold labels of the sections of ``corpus`` that
+    a gold file labels (matched as ``weeknotes evaluate --gold`` matches them)."""
+    from weeknotes_analysis.evaluate import _gold_key, _match_sections, load_gold
+    from weeknotes_analysis.sentiment import scored_sections
+
+    rows = load_gold(gold)
+    matched, _ = _match_sections(corpus, rows)
+    wanted = [(matched[_gold_key(r)], r["sentiment"]) for r in rows if _gold_key(r) in matched]
+    ids = {section for section, _ in wanted}
+    posts = set(corpus.sections.loc[corpus.sections["section_id"].isin(ids), "post_id"])
+    # Leads are told by their post's other sections: score whole posts, keep the gold ones.
+    sections = corpus.sections[corpus.sections["post_id"].isin(posts)]
+    bodies, scored = scored_sections(sections)
+    where = {section: number for number, section in enumerate(sections["section_id"])}
+    texts = [bodies[where[section]] for section, _ in wanted]
+    numbers = np.array([scored[where[section]]["features"] for section, _ in wanted])
+    return texts, numbers, [label for _, label in wanted]
+
+
+def training_data(gold=GOLD):
+    """The labelled sections of the ``(gold file, archive)`` pairs, each archive read once
+    (no language model: the sections alone)."""
+    from weeknotes_analysis.build import build_corpus
+    from weeknotes_analysis.sentiment import FEATURES
+    from weeknotes_analysis.sentiment_model import TrainingData
+
+    corpora = {}
+    texts, numbers, labels, groups = [], [], [], []
+    for path, archive in gold:
+        if str(archive) not in corpora:
+            corpora[str(archive)] = build_corpus(archive, model="none", phrases="off")
+        found = gold_rows(corpora[str(archive)], path)
+        texts += found[0]
+        numbers.append(found[1].reshape(len(found[0]), len(FEATURES)))
+        labels += found[2]
+        groups += [Path(path).name] * len(found[0])
+    matrix = np.vstack(numbers)
+    rules = matrix[:, [FEATURES.index(f"rule_{name}") for name in RULE_ORDER]].argmax(axis=1)
+    return TrainingData(
+        FEATURES, texts, matrix, labels, [RULE_ORDER[i] for i in rules], np.array(groups)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the bundled model")
@@ -54,10 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print("the archives are missing: " + ", ".join(missing), file=sys.stderr)
         return 2
-    data = sentiment_model.training_data(GOLD)
+    data = training_data(GOLD)
     print(sentiment_model.format_cross_validation(data))
     about = {"gold": {path.name: int((data.groups == path.name).sum()) for path, _ in GOLD}}
-    model = sentiment_model.fit(data.texts, data.numbers, data.labels, about=about)
+    model = sentiment_model.fit(
+        data.texts, data.numbers, data.labels, features=data.features, about=about
+    )
     if args.check:
         bundled = sentiment_model.bundled_model()
         same = np.mean(

@@ -71,7 +71,7 @@ def test_a_broken_model_file_is_named_in_the_error(tmp_path):
     stale = tmp_path / "stale.json"
     stale.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(ModelError, match="retrain"):
-        read_model(stale)
+        read_model(stale, features=FEATURES)
 
 
 def test_without_its_model_file_a_checkout_labels_by_the_rules_and_says_so(monkeypatch, tmp_path):
@@ -111,14 +111,15 @@ def _train_script():
 def gold_data():
     need(CORPORA / "ignoreme-weeklynotes")
     need(CORPORA / "this-week-in-rust")
-    script = _train_script()
-    return sentiment_model.training_data(script.GOLD)
+    return _train_script().training_data()
 
 
 def test_the_bundled_model_is_what_the_training_script_fits(gold_data):
     model = bundled_model()
     assert model is not None
-    refit = sentiment_model.fit(gold_data.texts, gold_data.numbers, gold_data.labels)
+    refit = sentiment_model.fit(
+        gold_data.texts, gold_data.numbers, gold_data.labels, features=gold_data.features
+    )
     same = np.mean(
         np.array(model.predict(gold_data.texts, gold_data.numbers), dtype=object)
         == np.array(refit.predict(gold_data.texts, gold_data.numbers), dtype=object)
@@ -131,7 +132,11 @@ def test_on_gold_files_it_has_not_seen_the_model_beats_the_rules(gold_data):
     average, and on the unseen ig.nore.me files near the rules with few polar flips."""
     predicted = np.array(
         sentiment_model.leave_one_group_out(
-            gold_data.texts, gold_data.numbers, gold_data.labels, gold_data.groups
+            gold_data.texts,
+            gold_data.numbers,
+            gold_data.labels,
+            gold_data.groups,
+            features=gold_data.features,
         ),
         dtype=object,
     )

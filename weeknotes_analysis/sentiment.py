@@ -479,7 +479,7 @@ def _model_labels(bodies: list[str], rows: list[dict[str, Any]]) -> tuple[list[s
     informational texts)."""
     from .sentiment_model import bundled_model
 
-    model = bundled_model()
+    model = bundled_model(FEATURES)
     if model is None:
         return [row["label"] for row in rows], np.full(len(rows), np.nan)
     probabilities = model.probabilities(bodies, np.array([row["features"] for row in rows]))

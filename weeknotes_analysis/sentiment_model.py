@@ -135,20 +135,26 @@ def _rounded(values: np.ndarray) -> list[float]:
     return [float(f"{value:.5g}") for value in np.asarray(values, dtype="float64")]
 
 
-def read_model(path: str | os.PathLike[str] = MODEL) -> SentimentModel:
+def read_model(
+    path: str | os.PathLike[str] = MODEL, *, features: Sequence[str] | None = None
+) -> SentimentModel:
     """The model of a JSON file written by :meth:`SentimentModel.save`.
 
-    Raises:
-        ModelError: the file is missing, not JSON, or lacks a part; the message names it.
-    """
-    from .sentiment import FEATURES
+    Args:
+        path: the file.
+        features: the names of the numbers the caller computes (``sentiment.FEATURES``):
+            a model made for others is refused.
 
+    Raises:
+        ModelError: the file is missing, not JSON, lacks a part, or was made for other
+            features; the message names it.
+    """
     try:
         model = SentimentModel.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ModelError(f"{path}: not a sentiment model ({error})") from error
     shapes = (len(model.classes), len(model.features) + len(model.vocabulary))
-    if model.features != FEATURES or model.coef.shape != shapes:
+    if model.coef.shape != shapes or (features is not None and model.features != tuple(features)):
         raise ModelError(
             f"{path}: made for other features (retrain it with scripts/train_sentiment.py)"
         )
@@ -156,7 +162,7 @@ def read_model(path: str | os.PathLike[str] = MODEL) -> SentimentModel:
 
 
 @cache
-def bundled_model() -> SentimentModel | None:
+def bundled_model(features: tuple[str, ...] | None = None) -> SentimentModel | None:
     """The model shipped with the package (read once); None, with a warning, when a source
     checkout lacks it (``scripts/train_sentiment.py`` writes it): the rules label alone."""
     if not MODEL.exists():
@@ -166,7 +172,7 @@ def bundled_model() -> SentimentModel | None:
             stacklevel=2,
         )
         return None
-    return read_model(MODEL)
+    return read_model(MODEL, features=features)
 
 
 def fit(
@@ -174,14 +180,13 @@ def fit(
     numbers: np.ndarray,
     labels: Sequence[str],
     *,
+    features: Sequence[str],
     c: float = C,
     about: dict[str, Any] | None = None,
 ) -> SentimentModel:
-    """A model fitted on ``texts``, their :data:`sentiment.FEATURES` ``numbers`` and gold
-    ``labels``."""
+    """A model fitted on ``texts``, their ``numbers`` (one column per name of ``features``:
+    ``sentiment.FEATURES``) and gold ``labels``."""
     from sklearn.linear_model import LogisticRegression
-
-    from .sentiment import FEATURES
 
     numbers = np.asarray(numbers, dtype="float64")
     mean = numbers.mean(axis=0)
@@ -192,7 +197,7 @@ def fit(
     vocabulary = tuple(sorted(words.vocabulary_, key=words.vocabulary_.__getitem__))
     model = SentimentModel(
         classes=(),
-        features=FEATURES,
+        features=tuple(features),
         mean=mean,
         scale=scale,
         vocabulary=vocabulary,
@@ -217,6 +222,7 @@ def leave_one_group_out(
     labels: Sequence[str],
     groups: Sequence[str] | np.ndarray,
     *,
+    features: Sequence[str],
     c: float = C,
 ) -> list[str]:
     """Each text's label by a model fitted on the other groups (gold files): how the model
@@ -227,7 +233,13 @@ def leave_one_group_out(
     for group in dict.fromkeys(names):
         train = [i for i, name in enumerate(names) if name != group]
         test = [i for i, name in enumerate(names) if name == group]
-        model = fit([texts[i] for i in train], numbers[train], [labels[i] for i in train], c=c)
+        model = fit(
+            [texts[i] for i in train],
+            numbers[train],
+            [labels[i] for i in train],
+            features=features,
+            c=c,
+        )
         for i, label in zip(
             test, model.predict([texts[i] for i in test], numbers[test]), strict=True
         ):
@@ -235,34 +247,13 @@ def leave_one_group_out(
     return predicted
 
 
-def gold_rows(corpus: Any, gold: str | os.PathLike[str]) -> tuple[list[str], np.ndarray, list[str]]:
-    """The texts, :data:`sentiment.FEATURES` and gold labels of the sections of ``corpus``
-    that a gold file labels (matched as ``weeknotes evaluate --gold`` matches them)."""
-    from .evaluate import _gold_key, _match_sections, load_gold
-    from .sentiment import scored_sections
-
-    rows = load_gold(gold)
-    matched, _ = _match_sections(corpus, rows)
-    wanted = [
-        (matched[_gold_key(row)], row["sentiment"]) for row in rows if _gold_key(row) in matched
-    ]
-    sections = corpus.sections.set_index("section_id", drop=False)
-    # Leads are told by their post's other sections: score whole posts, keep the gold ones.
-    posts = corpus.sections[
-        corpus.sections["post_id"].isin(sections.loc[[s for s, _ in wanted], "post_id"])
-    ]
-    bodies, scored = scored_sections(posts)
-    where = {section: number for number, section in enumerate(posts["section_id"])}
-    texts = [bodies[where[section]] for section, _ in wanted]
-    numbers = np.array([scored[where[section]]["features"] for section, _ in wanted])
-    return texts, numbers, [label for _, label in wanted]
-
-
 @dataclass
 class TrainingData:
-    """Gold sections: their texts, :data:`sentiment.FEATURES`, labels, the rules' labels and
-    the name of the gold file each comes from."""
+    """Gold sections: their texts, numbers (one column per name of ``features``), labels,
+    the rules' labels and the name of the gold file each comes from
+    (``scripts/train_sentiment.py`` gathers them)."""
 
+    features: tuple[str, ...]
     texts: list[str]
     numbers: np.ndarray
     labels: list[str]
@@ -270,40 +261,13 @@ class TrainingData:
     groups: np.ndarray
 
 
-def training_data(
-    gold: Sequence[tuple[str | os.PathLike[str], str | os.PathLike[str]]],
-) -> TrainingData:
-    """The labelled sections of ``(gold file, archive)`` pairs, each archive read once (no
-    model: the sections alone)."""
-    from .build import build_corpus
-    from .sentiment import FEATURES
-
-    corpora: dict[str, Any] = {}
-    texts: list[str] = []
-    numbers: list[np.ndarray] = []
-    labels: list[str] = []
-    groups: list[str] = []
-    for path, archive in gold:
-        if str(archive) not in corpora:
-            corpora[str(archive)] = build_corpus(archive, model="none", phrases="off")
-        found = gold_rows(corpora[str(archive)], path)
-        texts += found[0]
-        numbers.append(found[1].reshape(len(found[0]), len(FEATURES)))
-        labels += found[2]
-        groups += [Path(path).name] * len(found[0])
-    matrix = np.vstack(numbers)
-    rule = matrix[:, [FEATURES.index(f"rule_{name}") for name in RULE_ORDER]].argmax(axis=1)
-    return TrainingData(texts, matrix, labels, [RULE_ORDER[i] for i in rule], np.array(groups))
-
-
-RULE_ORDER = ("positive", "negative", "mixed", "neutral")
-
-
 def format_cross_validation(data: TrainingData, *, c: float = C) -> str:
     """Accuracy and polar flips of each gold file labelled by a model fitted on the others,
     beside the rules'."""
     predicted = np.array(
-        leave_one_group_out(data.texts, data.numbers, data.labels, data.groups, c=c)
+        leave_one_group_out(
+            data.texts, data.numbers, data.labels, data.groups, features=data.features, c=c
+        )
     )
     gold = np.array(data.labels, dtype=object)
     rules = np.array(data.rule_labels, dtype=object)
