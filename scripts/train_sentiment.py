@@ -39,6 +39,8 @@ GOLD = [
     (FIXTURES / "gold-mobile-weekly.jsonl", FIXTURES / "mobile_weekly"),
     (FIXTURES / "gold-languages-weekly.jsonl", FIXTURES / "languages_weekly"),
     (FIXTURES / "gold-cloud-weekly.jsonl", FIXTURES / "cloud_weekly"),
+    (FIXTURES / "gold-data-weekly.jsonl", FIXTURES / "data_weekly"),
+    (FIXTURES / "gold-hugo-blog.jsonl", FIXTURES / "hugo_blog"),
 ]
 
 

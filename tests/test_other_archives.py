@@ -1,13 +1,17 @@
-"""Eight weeklies of other subjects and another generator, written for these tests and labelled
+"""Ten weeklies of other subjects and other generators, written for these tests and labelled
 blind by the labelling guide (../shared/eval/GUIDE.md) before the tool had read them: a
 security-and-privacy newsletter, a personal weekly on devices, chips and data engineering, one
 on the web platform, one of a platform engineer on Azure and Google Cloud, one on AI and data
 engineering, one on mobile apps and the app economy, one on programming languages and
-developer tools and one of a cloud consultant on infrastructure and networking, all
-Jekyll ``_posts`` with dates only in the file names, setext headings in half the posts,
-footnotes, lists and first-person opinion. The floors sit under what was measured when they
-were set (in the comments): what a reader can expect of an archive the rules were not written
-for. The labels are their writers' reading; a few are arguable (see each line's ``note``)."""
+developer tools, one of a cloud consultant on infrastructure and networking and one on
+databases and data engineering, all Jekyll ``_posts`` with dates only in the file names,
+setext headings in half the posts, footnotes, lists and first-person opinion; and a Hugo blog
+of a cloud consultant (TOML front matter, ``#`` headings). The floors sit under what was
+measured when they were set (in the comments): what a reader can expect of an archive the
+rules were not written for. The sentiment floors hold the rules' label (``rule_label``): the
+learned model was fitted on these files, and ``test_sentiment_model.py`` checks it on each
+file left out. The labels are their writers' reading; a few are arguable (see each line's
+``note``)."""
 
 from __future__ import annotations
 
@@ -62,7 +66,16 @@ ARCHIVES = {
     # (at the first reading: topics 0.835 / 0.771, entities 0.927 / 0.941; bad news told
     # plainly reads neutral)
     "cloud_weekly": ("gold-cloud-weekly.jsonl", (0.82, 0.83), (0.91, 0.92), (0.53, 0)),
+    # Databases and data engineering (2024), 55 sections, natural tone, link lists, Kafka
+    # filed under databases by its writer: at its first reading (blind for every rule and the
+    # model) topics 0.864 / 0.717, entities 0.912 / 0.815, sentiment 0.673 with 5 flips
+    # (the rules alone 0.418 with 5 flips)
+    "data_weekly": ("gold-data-weekly.jsonl", (0.84, 0.69), (0.89, 0.79), (0.39, 5)),
 }
+# A Hugo blog (content/post, TOML front matter with dates) of a cloud consultant, 60 sections:
+# at its first reading (blind) topics 0.903 / 0.858, entities 0.955 / 0.890, sentiment 0.750
+# with 1 flip (the rules alone 0.633, no flip)
+HUGO = {"hugo_blog": ("gold-hugo-blog.jsonl", (0.88, 0.83), (0.93, 0.86), (0.60, 1))}
 
 
 @pytest.mark.parametrize("name", sorted(ARCHIVES))
@@ -81,13 +94,26 @@ def test_the_archive_loads_whole_with_dates_from_file_names(name):
     assert {row["section_id"] for row in gold} == set(corpus.sections["section_id"])
 
 
+def test_the_hugo_blog_loads_whole_with_dates_from_its_front_matter():
+    posts = sorted((FIXTURES / "hugo_blog" / "content" / "post").glob("*.md"))
+    corpus = load_corpus(FIXTURES / "hugo_blog", model="none")
+    assert corpus.problems.empty, corpus.problems.to_dict("records")
+    assert len(corpus.posts) == len(posts) == 12
+    assert corpus.posts["date"].notna().all() and corpus.posts["title"].notna().all()
+    gold = load_gold(FIXTURES / HUGO["hugo_blog"][0])
+    # The build's ids carry the folder ("content/post/2021-week-07#1"); the gold's are the file's.
+    ids = {section.rsplit("/", 1)[-1] for section in corpus.sections["section_id"]}
+    assert {row["section_id"] for row in gold} == ids
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(ARCHIVES))
+@pytest.mark.parametrize("name", sorted({**ARCHIVES, **HUGO}))
 def test_tags_on_an_archive_of_another_subject_stay_above_their_floors(name):
-    gold, topics, entities, (sentiment, flips) = ARCHIVES[name]
+    gold, topics, entities, (sentiment, flips) = {**ARCHIVES, **HUGO}[name]
     result = evaluate_gold(load_corpus(FIXTURES / name, model="auto"), FIXTURES / gold)
     assert result.missing == []
     assert result.topics["precision"] >= topics[0] and result.topics["recall"] >= topics[1]
     assert result.entities["precision"] >= entities[0]
     assert result.entities["recall"] >= entities[1]
-    assert result.sentiment["accuracy"] >= sentiment and result.sentiment["flips"] <= flips
+    rules = result.sentiment["rules_accuracy"], result.sentiment["rules_flips"]
+    assert rules[0] >= sentiment and rules[1] <= flips

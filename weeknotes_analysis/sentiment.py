@@ -482,8 +482,10 @@ def _model_labels(bodies: list[str], rows: list[dict[str, Any]]) -> tuple[list[s
     model = bundled_model(FEATURES)
     if model is None:
         return [row["label"] for row in rows], np.full(len(rows), np.nan)
-    probabilities = model.probabilities(bodies, np.array([row["features"] for row in rows]))
-    labels = [model.classes[index] for index in probabilities.argmax(axis=1)]
+    numbers = np.array([row["features"] for row in rows])
+    probabilities = model.probabilities(bodies, numbers)
+    chosen = model.choose(probabilities, numbers)
+    labels = [model.classes[index] for index in chosen]
     informational = FEATURES.index("informational")
     for number, row in enumerate(rows):
         if row["features"][informational]:
@@ -492,7 +494,7 @@ def _model_labels(bodies: list[str], rows: list[dict[str, Any]]) -> tuple[list[s
             labels[number] = "negative"
         elif row["mixed_verdict"]:
             labels[number] = "mixed"
-    return labels, probabilities.max(axis=1)
+    return labels, probabilities[np.arange(len(rows)), chosen]
 
 
 def post_sentiment(

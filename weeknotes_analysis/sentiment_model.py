@@ -41,6 +41,11 @@ TEXT_WEIGHT = 3.0
 # sections, alone and in pairs. Chosen by leaving one gold file out (scripts/train_sentiment.py).
 C = 1.0
 MIN_DF = 3
+# The rules' label, hand-tuned on the dev gold, tips a close call: it adds this much to the
+# probability of its class. With each gold file left out it keeps the ig.nore.me files at the
+# rules' accuracy with at most two polar flips per file (0 would give three on the dev file),
+# at a point less on the other archives.
+RULE_WEIGHT = 0.1
 NGRAMS = (1, 2)
 
 
@@ -91,9 +96,19 @@ class SentimentModel:
         odds = np.exp(scores)
         return np.asarray(odds / odds.sum(axis=1, keepdims=True))
 
+    def choose(self, probabilities: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+        """The index of each row's label: the likeliest, the rules' label (the features
+        ``rule_<label>``, when the model has them) adding :data:`RULE_WEIGHT` to its class."""
+        votes = np.zeros_like(probabilities)
+        numbers = np.asarray(numbers, dtype="float64").reshape(len(probabilities), -1)
+        for index, name in enumerate(self.classes):
+            if f"rule_{name}" in self.features:
+                votes[:, index] = numbers[:, self.features.index(f"rule_{name}")]
+        return np.asarray((probabilities + RULE_WEIGHT * votes).argmax(axis=1))
+
     def predict(self, texts: Sequence[str], numbers: np.ndarray) -> list[str]:
-        """The likeliest label of each text."""
-        chosen = self.probabilities(texts, numbers).argmax(axis=1)
+        """The label of each text (see :meth:`choose`)."""
+        chosen = self.choose(self.probabilities(texts, numbers), numbers)
         return [self.classes[index] for index in chosen]
 
     def to_dict(self) -> dict[str, Any]:
