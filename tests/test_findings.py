@@ -89,6 +89,13 @@ def test_readable_tables_show_dates_rounded_numbers_joined_lists_and_none():
     assert repr(empty) == "New entities: none"
 
 
+def test_readable_tables_write_years_without_a_thousands_separator():
+    by_year = pd.DataFrame({"sections": [1200, 7]}, index=pd.Index([2015, 2016], name="year"))
+    html = readable(by_year, "Sections by year")._repr_html_()
+    assert "<td>2015</td>" in html and "2,015" not in html
+    assert "1,200" in html
+
+
 def test_excluded_sections_stay_out_of_the_takeaways():
     from weeknotes_analysis.takeaways import most_linked
 

@@ -112,7 +112,9 @@ def readable(
     text = pd.DataFrame(index=range(len(frame)))
     for column in frame.columns:
         values = frame[column].tolist()
-        if column in percent:
+        if str(column) == "year":  # 2019, not 2,019
+            text[column] = ["" if pd.isna(v) else str(v) for v in values]
+        elif column in percent:
             text[column] = [
                 "" if pd.isna(v) else f"{100 * float(v):.{max(0, digits - 1)}f}%" for v in values
             ]
