@@ -927,3 +927,23 @@ def test_a_link_text_names_the_project_it_points_at(tmp_path):
     known = rows[rows["entity_id"] == "kubernetes"]
     assert known["text"].tolist() == ["Kubernetes 1.31"], "a known name keeps its entry, once"
     assert known["source"].tolist() == ["gazetteer"]
+
+
+def test_database_and_system_projects_are_names_with_their_topics(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "The pgvector extension got faster HNSW builds, and AlloyDB Omni ships it too.",
+            "Azure Database for PostgreSQL now supports the extension as well.",
+            "Mistral released Mixtral 8x22B under an open licence.",
+            "The backdoor in xz reached sshd through liblzma and systemd.",
+            "rust-installer: Stream the parallel xz/gz tarball generation",
+        ),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    assert {"pgvector", "alloydb"} <= set(ids(frame, 0))
+    assert "azure-database-for-postgresql" in ids(frame, 1)
+    assert "mixtral" in ids(frame, 2)
+    assert {"xz-utils", "systemd"} <= set(ids(frame, 3))
+    # The compression format in a changelog line is no project name without its context.
+    assert "xz-utils" not in ids(frame, 4)
