@@ -947,3 +947,18 @@ def test_database_and_system_projects_are_names_with_their_topics(rules_nlp, gaz
     assert {"xz-utils", "systemd"} <= set(ids(frame, 3))
     # The compression format in a changelog line is no project name without its context.
     assert "xz-utils" not in ids(frame, 4)
+
+
+def test_kubernetes_parts_and_platform_projects_are_names(rules_nlp, gazetteer):
+    frame = entities(
+        sections_of(
+            "Kubernetes 1.24 removes dockershim, and PodSecurityPolicy goes in 1.25.",
+            "Sign the image with cosign and push it; WasmEdge runs the module.",
+            "I cosign the letter with my colleagues.",
+        ),
+        rules_nlp,
+        gazetteer=gazetteer,
+    )
+    assert {"kubernetes", "dockershim", "pod-security-policy"} <= set(ids(frame, 0))
+    assert {"cosign", "wasmedge"} <= set(ids(frame, 1))
+    assert "cosign" not in ids(frame, 2)
