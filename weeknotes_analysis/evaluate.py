@@ -346,14 +346,7 @@ def _score_entities(
 def _score_sentiment(
     corpus: Corpus, gold: list[dict[str, Any]], matched: dict[str, str]
 ) -> tuple[dict[str, float], pd.DataFrame]:
-    labels = dict(
-        zip(corpus.sentiment["section_id"], corpus.sentiment["label"].astype(str), strict=True)
-    )
-    pairs = [
-        (str(row["sentiment"]), labels.get(matched[_gold_key(row)], "missing"))
-        for row in gold
-        if row.get("sentiment")
-    ]
+    pairs = _label_pairs(corpus, "label", gold, matched)
     confusion = (
         pd.crosstab(
             pd.Categorical([g for g, _ in pairs], categories=SENTIMENT_LABELS),
@@ -367,20 +360,22 @@ def _score_sentiment(
     )
     scores = {**_agreement(pairs), "sections": len(pairs)}
     if "rule_label" in corpus.sentiment.columns:
-        rules = dict(
-            zip(
-                corpus.sentiment["section_id"],
-                corpus.sentiment["rule_label"].astype(str),
-                strict=True,
-            )
-        )
-        rule_pairs = [
-            (str(row["sentiment"]), rules.get(matched[_gold_key(row)], "missing"))
-            for row in gold
-            if row.get("sentiment")
-        ]
-        scores.update({f"rules_{k}": v for k, v in _agreement(rule_pairs).items()})
+        rules = _agreement(_label_pairs(corpus, "rule_label", gold, matched))
+        scores.update({f"rules_{key}": value for key, value in rules.items()})
     return scores, confusion
+
+
+def _label_pairs(
+    corpus: Corpus, column: str, gold: list[dict[str, Any]], matched: dict[str, str]
+) -> list[tuple[str, str]]:
+    """(gold sentiment, the sentiment table's ``column``) of every gold section labelled."""
+    table = corpus.sentiment
+    labels = dict(zip(table["section_id"], table[column].astype(str), strict=True))
+    return [
+        (str(row["sentiment"]), labels.get(matched[_gold_key(row)], "missing"))
+        for row in gold
+        if row.get("sentiment")
+    ]
 
 
 def _agreement(pairs: list[tuple[str, str]]) -> dict[str, float]:
