@@ -962,3 +962,33 @@ def test_kubernetes_parts_and_platform_projects_are_names(rules_nlp, gazetteer):
     assert {"kubernetes", "dockershim", "pod-security-policy"} <= set(ids(frame, 0))
     assert {"cosign", "wasmedge"} <= set(ids(frame, 1))
     assert "cosign" not in ids(frame, 2)
+
+
+def test_chip_models_keep_their_part_numbers_and_a_next_name_stays_apart(rules_nlp, gazetteer):
+    frame, texts = texts_found(
+        rules_nlp,
+        gazetteer,
+        "The Ryzen 9 7950X3D beats the RTX 4070 Ti build, and the Galaxy S23 has an Exynos.",
+        "ASML ships its scanners to TSMC; SK Hynix and Tokyo Electron report next week.",
+        "Nvidia sells the H100 and the A100; AMD answers with the Instinct MI300.",
+        "Our Lambda S3 triggers fire twice.",
+    )
+    assert texts[0][:3] == ["Ryzen 9 7950X3D", "RTX 4070 Ti", "Galaxy S23"]
+    assert "samsung-exynos" in ids(frame, 0)
+    assert {"asml", "tsmc", "sk-hynix", "tokyo-electron"} <= set(ids(frame, 1))
+    assert {"nvidia-h100", "nvidia-a100", "amd-instinct"} <= set(ids(frame, 2))
+    assert "Instinct MI300" in texts[2], "a designation of letters and digits joins its line"
+    assert "Lambda S3" not in texts[3], "one digit after a name starts the next name"
+
+
+def test_roles_and_measures_are_no_names_but_named_standards_are(rules_nlp, gazetteer):
+    frame, texts = texts_found(
+        rules_nlp,
+        gazetteer,
+        "Our SRE team set an SLO, lowered the TTL and put a WAF in front of the API.",
+        "The board has Wi-Fi 6E and HDMI 2.1, and Google rents TPUs by the hour.",
+        "The kubelet crashed; Tempo and Grafana showed the OTLP traces of Spring4Shell probes.",
+    )
+    assert texts[0] == []
+    assert {"wi-fi", "hdmi", "tpu"} <= set(ids(frame, 1))
+    assert {"kubelet", "grafana-tempo", "otlp", "spring4shell"} <= set(ids(frame, 2))

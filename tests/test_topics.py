@@ -400,6 +400,27 @@ def test_competition_cases_board_fights_and_licence_changes_are_policy():
     )
 
 
+def test_rule_makers_job_cuts_and_a_changed_licence_are_policy():
+    assert "policy" in topics_of(
+        "The EU finally settled the charger question: Brussels wants USB-C on every phone "
+        "sold from 2024.",
+        heading="One charger",
+    )
+    assert "policy" in topics_of(
+        "The company lays off a tenth of its staff, and the new CEO calls it a reset.",
+        heading="A bad week to work there",
+    )
+    assert "policy" in topics_of(
+        "The database changed its licence this week; the next release is no longer free to "
+        "host as a service.",
+        heading="Licensing",
+    )
+    assert "policy" not in topics_of(
+        "We moved the app to the eu-west-1 region and the latency halved.",
+        heading="Moving house",
+    )
+
+
 def test_known_databases_distributions_crates_and_model_makers_carry_their_topics():
     assert "databases" in topics_of(
         "We moved the graph from Neo4j to ScyllaDB, and the analytics to Apache Spark.",

