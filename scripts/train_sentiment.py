@@ -41,6 +41,8 @@ GOLD = [
     (FIXTURES / "gold-cloud-weekly.jsonl", FIXTURES / "cloud_weekly"),
     (FIXTURES / "gold-data-weekly.jsonl", FIXTURES / "data_weekly"),
     (FIXTURES / "gold-hugo-blog.jsonl", FIXTURES / "hugo_blog"),
+    (FIXTURES / "gold-chips-weekly.jsonl", FIXTURES / "chips_weekly"),
+    (FIXTURES / "gold-weeknotes-blog.jsonl", FIXTURES / "weeknotes_blog"),
 ]
 
 
