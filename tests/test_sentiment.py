@@ -10,6 +10,7 @@ import pytest
 from weeknotes_analysis import schema
 from weeknotes_analysis.evaluate import evaluate_gold
 from weeknotes_analysis.sentiment import (
+    LABELS,
     LEXICON,
     MIXED_MIN_SHARE,
     NEGATIVE,
@@ -222,6 +223,13 @@ def test_post_rollup_is_word_weighted_and_labels_by_the_same_rule():
     # p0 is the praise and the plain description: the praise carries it.
     assert row["label"] == "positive"
     assert posts.set_index("post_id").loc["p1", "label"] == "negative"
+    # Each post counts its sections by their own labels (the learned model's).
+    counted = posts.set_index("post_id")[[f"{name}_sections" for name in LABELS]]
+    expected_counts = pd.crosstab(table["post_id"], table["label"]).reindex(
+        columns=list(LABELS), fill_value=0
+    )
+    assert (counted.to_numpy() == expected_counts.loc[counted.index].to_numpy()).all()
+    assert (counted.sum(axis=1) == posts.set_index("post_id")["sections"]).all()
 
 
 def test_post_rollup_with_posts_adds_title_and_date():

@@ -502,9 +502,11 @@ def post_sentiment(
 ) -> pd.DataFrame:
     """One row per post: the word-weighted rollup of its sections' rows and the label by the
     same rule. Columns: post_id, compound, label, pos, neg, neu, sections, sentences,
-    positive_sentences, negative_sentences, words, positive_share, negative_share; with a
-    corpus (or a sentiment table and ``posts``) also title, date and week (every post, in
-    the posts' order)."""
+    positive_sentences, negative_sentences, words, positive_share, negative_share, and how
+    many of its sections carry each label (positive_sections, negative_sections,
+    neutral_sections, mixed_sections: the sections' own ``label``); with a corpus (or a
+    sentiment table and ``posts``) also title, date and week (every post, in the posts'
+    order)."""
     if isinstance(sentiment, Corpus):
         sentiment, posts = sentiment.sentiment, sentiment.posts
     words = sentiment["words"].astype("float64")
@@ -534,6 +536,11 @@ def post_sentiment(
     ]
     columns = ["compound", "label", "pos", "neg", "neu", "sections", *counts]
     columns += ["positive_share", "negative_share"]
+    labels = pd.crosstab(sentiment["post_id"], sentiment["label"])
+    labels = labels.reindex(index=table.index, columns=list(LABELS), fill_value=0)
+    for name in LABELS:
+        table[f"{name}_sections"] = labels[name].astype("int64")
+    columns += [f"{name}_sections" for name in LABELS]
     table = table[columns].reset_index()
     if posts is None:
         return table
