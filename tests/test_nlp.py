@@ -992,3 +992,20 @@ def test_roles_and_measures_are_no_names_but_named_standards_are(rules_nlp, gaze
     assert texts[0] == []
     assert {"wi-fi", "hdmi", "tpu"} <= set(ids(frame, 1))
     assert {"kubelet", "grafana-tempo", "otlp", "spring4shell"} <= set(ids(frame, 2))
+
+
+def test_a_colleague_named_like_a_product_is_a_person(rules_nlp, gazetteer):
+    frame, _ = texts_found(
+        rules_nlp,
+        gazetteer,
+        "The database fell over at two. Alexa was on call and paged me, and Ruby wrote the "
+        "postmortem the next morning.",
+        "I asked Alexa on the kitchen Echo to set a timer; the new skills API is out.",
+        "Ruby 3.3 ships a faster YJIT, and the Rails test suite runs in half the time.",
+        "Alexa and Siri still cannot agree on what a light switch is.",
+    )
+    assert ids(frame, 0) == ["alexa-person", "ruby-person"]
+    assert set(frame.loc[frame["section_id"] == "p0#1", "label"]) == {"PERSON"}
+    assert "alexa" in ids(frame, 1), "a voice assistant beside an Echo is Amazon's"
+    assert "ruby" in ids(frame, 2), "a language beside its gems and Rails is the language"
+    assert "alexa-person" not in ids(frame, 3)

