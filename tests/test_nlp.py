@@ -992,6 +992,17 @@ def test_roles_and_measures_are_no_names_but_named_standards_are(rules_nlp, gaze
     assert texts[0] == []
     assert {"wi-fi", "hdmi", "tpu"} <= set(ids(frame, 1))
     assert {"kubelet", "grafana-tempo", "otlp", "spring4shell"} <= set(ids(frame, 2))
+    frame, _ = texts_found(
+        rules_nlp,
+        gazetteer,
+        "The Commerce Department and NIST wrote the rules, The Verge reported; the board takes "
+        "DDR5 over PCIe and Ethernet.",
+        "The wired keyboard is fine.",
+    )
+    assert {"us-commerce-department", "nist", "the-verge", "ddr5", "pcie", "ethernet"} <= set(
+        ids(frame, 0)
+    )
+    assert ids(frame, 1) == [], "a word that names an outlet only beside its reporting"
 
 
 def test_a_colleague_named_like_a_product_is_a_person(rules_nlp, gazetteer):
