@@ -76,7 +76,7 @@ ARCHIVES = {
     # Chips, devices and tech policy (2023), 56 sections, hardware model numbers, export
     # controls, sarcasm: at its first reading (blind) topics 0.923 / 0.889, entities 0.926 /
     # 0.844, sentiment 0.625 with 5 flips (the rules alone 0.393 with 4); with the chip makers
-    # and model numbers ("Ryzen 9 7950X3D") entities 0.934 / 0.889
+    # and model numbers ("Ryzen 9 7950X3D"), standards and regulators entities 0.929 / 0.898
     "chips_weekly": ("gold-chips-weekly.jsonl", (0.89, 0.87), (0.91, 0.86), (0.36, 4)),
 }
 # A Hugo blog (content/post, TOML front matter with dates) of a cloud consultant, 60 sections:
