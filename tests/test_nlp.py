@@ -930,16 +930,14 @@ def test_a_link_text_names_the_project_it_points_at(tmp_path):
 
 
 def test_database_and_system_projects_are_names_with_their_topics(rules_nlp, gazetteer):
-    frame = entities(
-        sections_of(
-            "The pgvector extension got faster HNSW builds, and AlloyDB Omni ships it too.",
-            "Azure Database for PostgreSQL now supports the extension as well.",
-            "Mistral released Mixtral 8x22B under an open licence.",
-            "The backdoor in xz reached sshd through liblzma and systemd.",
-            "rust-installer: Stream the parallel xz/gz tarball generation",
-        ),
+    frame, _ = texts_found(
         rules_nlp,
-        gazetteer=gazetteer,
+        gazetteer,
+        "The pgvector extension got faster HNSW builds, and AlloyDB Omni ships it too.",
+        "Azure Database for PostgreSQL now supports the extension as well.",
+        "Mistral released Mixtral 8x22B under an open licence.",
+        "The backdoor in xz reached sshd through liblzma and systemd.",
+        "rust-installer: Stream the parallel xz/gz tarball generation",
     )
     assert {"pgvector", "alloydb"} <= set(ids(frame, 0))
     assert "azure-database-for-postgresql" in ids(frame, 1)
@@ -950,14 +948,12 @@ def test_database_and_system_projects_are_names_with_their_topics(rules_nlp, gaz
 
 
 def test_kubernetes_parts_and_platform_projects_are_names(rules_nlp, gazetteer):
-    frame = entities(
-        sections_of(
-            "Kubernetes 1.24 removes dockershim, and PodSecurityPolicy goes in 1.25.",
-            "Sign the image with cosign and push it; WasmEdge runs the module.",
-            "I cosign the letter with my colleagues.",
-        ),
+    frame, _ = texts_found(
         rules_nlp,
-        gazetteer=gazetteer,
+        gazetteer,
+        "Kubernetes 1.24 removes dockershim, and PodSecurityPolicy goes in 1.25.",
+        "Sign the image with cosign and push it; WasmEdge runs the module.",
+        "I cosign the letter with my colleagues.",
     )
     assert {"kubernetes", "dockershim", "pod-security-policy"} <= set(ids(frame, 0))
     assert {"cosign", "wasmedge"} <= set(ids(frame, 1))

@@ -9,7 +9,7 @@ import re
 import sys
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
@@ -65,6 +65,15 @@ class Gazetteer:
     path: str
     not_entities: frozenset[str] = frozenset()
     ambiguous_forms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @cached_property
+    def ambiguous_ids(self) -> frozenset[str]:
+        """The ids of the entries that have an ambiguous form."""
+        return frozenset(entry_id for ids in self.ambiguous_forms.values() for entry_id in ids)
+
+    def candidates(self, text: str, ent_id: str) -> tuple[str, ...]:
+        """The entries an ambiguous form ``text`` (matched as ``ent_id``) may stand for."""
+        return self.ambiguous_forms.get(text, (ent_id.removesuffix(AMBIGUOUS),))
 
     def ancestors(self, entity_id: str) -> list[str]:
         """``entity_id`` and its parents, nearest first (``eks`` -> eks, aws)."""
@@ -633,7 +642,7 @@ def _resolve_ambiguous(
     where: tuple[str, int, int],
 ) -> str | None:
     """The entry an ambiguous form stands for here, or None when no entry fits."""
-    candidates = gazetteer.ambiguous_forms.get(text, (ent_id.removesuffix(AMBIGUOUS),))
+    candidates = gazetteer.candidates(text, ent_id)
     chosen = [c for c in candidates if _in_context(gazetteer.entries[c], context, *where)]
     if not chosen:
         return None
@@ -663,8 +672,7 @@ def _given_name(
     """An ambiguous form no entry fits here, as a person when it is a given name and what
     is around it is what people do; None otherwise. Its id is no product's (``alexa-person``):
     a colleague named Alexa counts for no topic."""
-    candidates = gazetteer.ambiguous_forms.get(text, (ent_id.removesuffix(AMBIGUOUS),))
-    if not any(gazetteer.entries[c].given_name for c in candidates):
+    if not any(gazetteer.entries[c].given_name for c in gazetteer.candidates(text, ent_id)):
         return None
     after = _PERSON_AFTER.match(source_text, end)
     before = _PERSON_BEFORE.search(source_text[max(0, start - 40) : start])
@@ -1157,9 +1165,9 @@ def _one_sense_per_post(
     """Add, in place, the ambiguous forms that a text's own section left unresolved and
     another section of its post resolved: a post means one thing by one name. What a section
     resolved on its own stays."""
-    ambiguous = {entry.id for entry in gazetteer.entries.values() if entry.ambiguous}
     for positions in groups.values():
-        found = {row.get("entity_id") for p in positions for row in found_rows[p]} & ambiguous
+        found = {row.get("entity_id") for p in positions for row in found_rows[p]}
+        found &= gazetteer.ambiguous_ids
         if not found:
             continue
         marks = {f"{IN_POST}{entity_id}" for entity_id in found}
