@@ -35,7 +35,7 @@ HUGE_SECTIONS = 20_000
 
 # path -> (severity, code, line) for every file of the committed fixture.
 EXPECTED = {
-    "2020-04-13-no-date.md": ("warning", "date-missing", 1),
+    "2020-04-13.md": ("warning", "date-missing", 1),
     "2020-04-20-bad-date.md": ("warning", "date-invalid", 1),
     "2020-04-27-ancient-date.md": ("warning", "date-invalid", 1),
     "2020-05-04-front-matter-only.md": ("warning", "no-body", 5),
@@ -80,7 +80,7 @@ GOOD = {
     "2020-02-17-hostile-html": 2,
 }
 WITH_WARNINGS = {
-    "2020-04-13-no-date": 1,
+    "2020-04-13": 1,
     "2020-04-20-bad-date": 1,
     "2020-04-27-ancient-date": 1,
     "2020-05-04-front-matter-only": 0,
@@ -233,7 +233,7 @@ def test_a_post_of_megabytes_with_tens_of_thousands_of_sections_is_kept_whole(ho
 
 def test_missing_or_bad_dates_load_with_a_warning_and_the_file_name_date(hostile_corpus):
     posts = hostile_corpus.posts.set_index("post_id")
-    for post_id in ("2020-04-13-no-date", "2020-04-20-bad-date", "2020-04-27-ancient-date"):
+    for post_id in ("2020-04-13", "2020-04-20-bad-date", "2020-04-27-ancient-date"):
         assert posts.loc[post_id, "date_source"] == "filename"
         assert posts.loc[post_id, "date"] == pd.Timestamp(post_id[:10], tz="UTC")
     assert posts.loc["2020-01-06", "date_source"] == "front-matter"
@@ -408,7 +408,7 @@ def test_build_exits_0_and_strict_stops_at_the_first_problem(hostile_small, tmp_
     strict = ["build", str(HOSTILE), "--out", str(tmp_path / "strict"), "--model", "none"]
     assert main([*strict, "--strict", "--quiet"]) == 1
     error = capsys.readouterr().err
-    assert error.startswith("weeknotes: 2020-04-13-no-date.md:1: warning date-missing:")
+    assert error.startswith("weeknotes: 2020-04-13.md:1: warning date-missing:")
 
 
 def test_peak_memory_of_a_hostile_build_is_bounded(hostile_build):

@@ -89,7 +89,7 @@ def test_keywords_keyword_and_tags_merge_lower_case_without_duplicates():
 
 
 def test_plain_markdown_without_front_matter_takes_date_from_file_name():
-    post, problems = parse("# Heading\n\nJust text.\n", "2019-03-04-notes.md")
+    post, problems = parse("# Heading\n\nJust text.\n", "notes/2019-03-04.md")
     assert post.format == "none"
     assert post.date == pd.Timestamp("2019-03-04", tz="UTC")
     assert post.date_source == "filename"
@@ -188,11 +188,17 @@ def test_a_jekyll_post_is_dated_by_its_name_without_a_warning():
     assert post.date == pd.Timestamp("2019-03-04", tz="UTC")
     assert post.date_source == "filename"
     assert problems == []
-    # Outside _posts, or without a title after the date, a missing date is still named.
-    assert [p.code for p in parse("# A\n\nText.\n", "posts/2019-03-04-notes.md")[1]] == [
-        "date-missing"
-    ]
+    # A _posts folder handed over on its own is read the same way: its files bear Jekyll's names.
+    post, problems = parse("# A\n\nText.\n", "2019-03-04-notes.md")
+    assert (post.date, post.date_source, problems) == (
+        pd.Timestamp("2019-03-04", tz="UTC"),
+        "filename",
+        [],
+    )
+    # Without a title after the date, or with a week number, the name is no Jekyll name: a
+    # missing date is named.
     assert [p.code for p in parse("# A\n\nText.\n", "_posts/2019-03-04.md")[1]] == ["date-missing"]
+    assert [p.code for p in parse("# A\n\nText.\n", "2019-09.md")[1]] == ["date-missing"]
 
 
 def site_post(title: str, heading: str = "News") -> str:

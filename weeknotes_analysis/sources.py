@@ -418,8 +418,9 @@ def parse_post(data: bytes, relative: Path) -> tuple[Post, list[Problem]]:
         post.date = date_from_filename(rel)
         if post.date is not None:
             post.date_source = "filename"
-        # A Jekyll post (``_posts/YYYY-MM-DD-title.md``) is dated by its name: no warning.
-        if raw_date is None and not (post.date is not None and is_jekyll_post(rel)):
+        # A post named as Jekyll names its posts (``YYYY-MM-DD-title.md``) is dated by its
+        # name, in a ``_posts`` folder or in that folder handed over on its own: no warning.
+        if raw_date is None and not (post.date is not None and is_jekyll_name(rel)):
             fallback = "taken from the file name" if post.date is not None else "left empty"
             warn("date-missing", f"no date in the front matter; the date is {fallback}", 1)
     if not body.strip():
@@ -678,11 +679,10 @@ def _timestamp(value: Any) -> pd.Timestamp | None:
 _JEKYLL_NAME = re.compile(r"\d{4}-\d{2}-\d{2}-[^/]+$")
 
 
-def is_jekyll_post(relative: str | Path) -> bool:
-    """Whether a path is a Jekyll post: under a ``_posts`` folder, named ``YYYY-MM-DD-title``
-    (Jekyll takes the post's date from that name)."""
-    parts = Path(relative).parts
-    return "_posts" in parts[:-1] and _JEKYLL_NAME.match(parts[-1]) is not None
+def is_jekyll_name(relative: str | Path) -> bool:
+    """Whether a file is named as Jekyll names its posts, ``YYYY-MM-DD-title.md`` (Jekyll takes
+    the post's date from that name), wherever it is."""
+    return _JEKYLL_NAME.match(Path(relative).name) is not None
 
 
 def date_from_filename(relative: str) -> pd.Timestamp | None:
