@@ -484,11 +484,12 @@ BODIES = frozenset({"Foundation", "Society", "Consortium", "Alliance"})
 VENDOR_KINDS = frozenset({"vendor", "organisation", "place", "language"})
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC", "NORP", "DATE", "TIME"})
 # Words after a vendor's name that start a job title or a new sentence, not a longer name.
-NOT_CONTINUATIONS = frozenset(
-    {"CEO", "CTO", "CFO", "COO", "CIO", "CISO", "VP", "SVP", "EVP", "I", "President"}
-    | {"Chairman", "Founder", "Co-founder", "Chief", "Senior", "Principal", "Director", "Head"}
-)
+# The job titles also start no name when they come first ("CTO Mira Murati").
 JOB_TITLES = frozenset({"CEO", "CTO", "CFO", "COO", "CIO", "CISO", "VP", "SVP", "EVP"})
+NOT_CONTINUATIONS = JOB_TITLES | frozenset(
+    {"I", "President", "Chairman", "Founder", "Co-founder", "Chief", "Senior", "Principal"}
+    | {"Director", "Head"}
+)
 
 
 def trimmed_span(text: str, start: int) -> tuple[str, int] | None:
@@ -612,9 +613,10 @@ LEGAL_FORMS = frozenset({"inc", "ltd", "llc", "corp", "co", "gmbh", "plc", "ag",
 
 
 # A full stop after a word of two lower-case letters or more ends a sentence ("the Elastic
-# License. Banon wrote"), unless the word is an abbreviation that names hold ("Warner Bros.").
+# License. Banon wrote"), unless the word is an abbreviation that names hold: a legal form
+# (:data:`LEGAL_FORMS`) or one of these ("Warner Bros.").
 _SENTENCE_END = re.compile(r"(?<=[a-z]{2})\. (?=[A-Z])")
-NAME_ABBREVIATIONS = frozenset({"Bros", "Inc", "Corp", "Ltd", "Co", "Jr", "Sr", "vs", "Ave"})
+NAME_ABBREVIATIONS = frozenset({"bros", "vs", "ave"}) | LEGAL_FORMS
 # Labels of the model whose spans name one party: two names joined by "and" are two parties
 # ("Automattic and Mullenweg"); products keep theirs ("Standard and Premium" tiers are read
 # with the product's name).
@@ -627,7 +629,7 @@ def _list_cuts(text: str, label: str) -> list[tuple[int, int]]:
     cuts = [
         (m.start(), m.end())
         for m in _SENTENCE_END.finditer(text)
-        if text[: m.start()].rsplit(" ", 1)[-1] not in NAME_ABBREVIATIONS
+        if text[: m.start()].rsplit(" ", 1)[-1].lower() not in NAME_ABBREVIATIONS
     ]
     if label not in LIST_LABELS:
         return cuts
@@ -638,11 +640,11 @@ def _list_cuts(text: str, label: str) -> list[tuple[int, int]]:
         return sorted(cuts + commas + tail)
     # Only between names of capitalised words that are no English words: "Department of
     # Health and Human Services" and "Identity and Access Management" are one body's name.
+    names = [word for word in text.split(" ") if word != "and"]
     if (
         label in PARTY_LABELS
         and text.count(" and ") == 1
-        and not re.search(r"\b(?!and\b)[a-z]", text)
-        and not any(word.lower() in dictionary_words() for word in text.split(" "))
+        and all(word[:1].isupper() and word.lower() not in dictionary_words() for word in names)
     ):
         middle = text.index(" and ")
         cuts.append((middle, middle + len(" and ")))
