@@ -101,7 +101,9 @@ Docker Desktop 4.8
 docker extension install portainer/portainer-docker-extension:latest
 {% endhighlight %}
 
-Docker shipped extensions, and I love how simple they are. {% include note.html content="Beta" %}
+Docker shipped [extensions](https://docs.docker.com/extensions/){:target="_blank"}, and I love how
+simple they are. {% include note.html content="Beta" %}
+{: .note}
 
 {{< figure src="/img/docker.png" caption="Docker Desktop extensions" >}}
 
@@ -116,7 +118,7 @@ HashiCorp released Terraform 1.2 with {{ site.data.features | size }} new checks
 resource "aws_instance" "web" {}
 {{< /highlight >}}
 
-Code keeps its braces: `format!("{{}}")` and `{{.Title}}`.
+Code keeps its braces: `format!("{{}}")` and `{{.Title}}`, and Rust's {:?} stays.
 """
 
 
@@ -124,11 +126,11 @@ def test_template_markup_of_jekyll_and_hugo_is_no_text_and_lines_keep_their_numb
     parsed = parse_markdown(JEKYLL_AND_HUGO, first_line=5)
     assert [(s.heading, s.line) for s in parsed.sections] == [
         ("Docker Desktop 4.8", 7),
-        ("Terraform 1.2", 18),
+        ("Terraform 1.2", 20),
     ]
     docker, terraform = (section.text for section in parsed.sections)
     assert docker == "Docker shipped extensions, and I love how simple they are."
     assert terraform == (
         "HashiCorp released Terraform 1.2 with  new checks.\n\n"
-        'Code keeps its braces: format!("{{}}") and {{.Title}}.'
+        'Code keeps its braces: format!("{{}}") and {{.Title}}, and Rust\'s {:?} stays.'
     )

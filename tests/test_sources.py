@@ -88,6 +88,20 @@ def test_keywords_keyword_and_tags_merge_lower_case_without_duplicates():
     assert post.keywords == ["aws", "lambda", "s3"]
 
 
+def test_a_jekyll_post_reads_a_string_of_tags_as_words_separated_by_spaces():
+    text = "---\ntitle: T\ncategories: weekly cloud\ntags: aws lambda\n---\nx\n"
+    post, _ = parse(text, "_posts/2020-01-06-week-2.md")
+    assert (post.keywords, post.categories) == (["aws", "lambda"], ["weekly", "cloud"])
+    post, _ = parse(text.replace("aws lambda", "aws, machine learning"), "2020-01-06-week-2.md")
+    assert post.keywords == ["aws", "machine learning"], "commas separate when there are any"
+    post, _ = parse(text, "posts/week-2.md")
+    assert post.keywords == ["aws lambda"], "elsewhere a string is one tag (Hugo's reading)"
+    post, _ = parse(
+        "Title: T\nDate: 2013-06-07\nTags: machine learning\n\nx\n", "2013-06-07-week.markdown"
+    )
+    assert post.keywords == ["machine learning"], "Pelican separates its tags by commas only"
+
+
 def test_plain_markdown_without_front_matter_takes_date_from_file_name():
     post, problems = parse("# Heading\n\nJust text.\n", "notes/2019-03-04.md")
     assert post.format == "none"

@@ -332,18 +332,24 @@ _TEMPLATE_BLOCK = re.compile(
     r"|\{\{[<%]\s*(highlight|code)\b.*?[>%]\}\}.*?\{\{[<%]\s*/\s*\2\s*[>%]\}\}",
     flags=re.DOTALL,
 )
+# One part of a kramdown attribute list: a class, an id or a key and its value (not Rust's
+# "{:?}" or "{:#?}", written in prose as often as in code).
+_IAL_PART = r"""(?:[.#][A-Za-z][\w-]*|[A-Za-z][\w-]*=(?:"[^"\n]*"|'[^'\n]*'|[^\s}]+))"""
 # Other tags go, the text between a pair stays ({{% notice %}}...{{% /notice %}}): Liquid tags
-# ({% include toc.html %}), Hugo shortcodes ({{< figure src=... >}}) and Liquid or Go template
-# output written with spaces inside ({{ page.title }}; not "{{}}" in a format string).
+# ({% include toc.html %}), Hugo shortcodes ({{< figure src=... >}}), Liquid or Go template
+# output written with spaces inside ({{ page.title }}; not "{{}}" in a format string), and
+# kramdown's attribute lists (Jekyll's Markdown: [a link](url){:target="_blank"}, {: .note}).
 _TEMPLATE_TAG = re.compile(
     r"\{%-?[^\n]*?-?%\}|\{\{[<%][^\n]*?[>%]\}\}|\{\{-?[ \t][^{}\n]*?[ \t]-?\}\}"
+    rf"|\{{:\s*{_IAL_PART}(?:\s+{_IAL_PART})*\s*\}}"
 )
 
 
 def strip_templates(body: str) -> str:
-    """``body`` without the template markup of Jekyll (Liquid) and Hugo (shortcodes), each
-    removed tag or block leaving its line breaks, so that lines keep their numbers."""
-    if "{%" not in body and "{{" not in body:
+    """``body`` without the template markup of Jekyll (Liquid, kramdown's attribute lists) and
+    Hugo (shortcodes), each removed tag or block leaving its line breaks, so that lines keep
+    their numbers."""
+    if "{%" not in body and "{{" not in body and "{:" not in body:
         return body
     blank = lambda match: "\n" * match.group().count("\n")  # noqa: E731
     return _TEMPLATE_TAG.sub(blank, _TEMPLATE_BLOCK.sub(blank, body))

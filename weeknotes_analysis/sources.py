@@ -397,10 +397,13 @@ def parse_post(data: bytes, relative: Path) -> tuple[Post, list[Problem]]:
     post.slug = _text(meta.get("slug"))
     post.description = _text(meta.get("description", meta.get("summary")))
     post.author = _text(meta.get("author", meta.get("authors")))
-    post.categories = _string_list(meta.get("categories", meta.get("category")), lower=False)
+    # Jekyll reads a string of tags or categories in its YAML as words separated by spaces.
+    words = fmt == "yaml" and (is_jekyll_name(rel) or JEKYLL_POSTS in relative.parts)
+    categories = meta.get("categories", meta.get("category"))
+    post.categories = _string_list(categories, lower=False, words=words)
     keywords: list[str] = []
     for key in KEYWORD_KEYS:
-        keywords.extend(_string_list(meta.get(key), lower=True))
+        keywords.extend(_string_list(meta.get(key), lower=True, words=words))
     post.keywords = list(dict.fromkeys(keywords))
     raw_date = meta.get("date")
     if raw_date is not None:
@@ -641,10 +644,17 @@ def _preview(value: Any) -> str:
     return f"(a {type(value).__name__})"
 
 
-def _string_list(value: Any, *, lower: bool) -> list[str]:
+def _string_list(value: Any, *, lower: bool, words: bool = False) -> list[str]:
+    """The items of a list, or of a string separated by commas (``words``: by commas, or by
+    spaces when it has no comma, as Jekyll reads ``tags: aws lambda``)."""
     if not isinstance(value, (list, *_SCALARS)):
         return []
-    items: list[Any] = value if isinstance(value, list) else str(value).split(",")
+    if isinstance(value, list):
+        items: list[Any] = value
+    elif words and "," not in str(value):
+        items = str(value).split()
+    else:
+        items = str(value).split(",")
     result = []
     for item in items:
         if isinstance(item, str | int | float) and not isinstance(item, bool):
