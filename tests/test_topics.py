@@ -438,6 +438,28 @@ def test_a_bankruptcy_is_policy_and_a_coding_assistant_is_a_developer_tool():
     )
 
 
+def test_tls_termination_and_https_redirects_are_plumbing_not_security():
+    found = topics_of(
+        "The Network Load Balancer can now terminate TLS, so the instances behind it no "
+        "longer handle it. Redirects from HTTP to HTTPS are a rule on the listener. TLS on "
+        "the load balancer, HTTPS everywhere, and one less thing for the application.",
+        heading="TLS for NLBs",
+    )
+    assert "security" not in found and "networking" in found
+
+
+def test_alexa_and_echo_are_the_smart_home_and_amazon_the_company_a_mention():
+    text = (
+        "Amazon announced a new Echo with a Zigbee hub built in. Alexa can now pair lights "
+        "and plugs without a bridge, and the Echo Plus costs 150 dollars. Amazon says the "
+        "hub works with Philips Hue bulbs too."
+    )
+    found = topics_of(text, heading="A hub in the speaker")
+    assert "smart-home" in found and "amazon" not in found
+    assert "amazon" in topics_of(text, role="mention", heading="A hub in the speaker")
+    assert "amazon" in topics_of(text, heading="Amazon launches a new Echo"), "in the heading"
+
+
 def test_a_colleague_named_like_a_product_brings_no_topic():
     found = topics_of(
         "The database fell over at two. Alexa was on call and paged me, and Ruby wrote the "

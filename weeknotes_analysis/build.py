@@ -75,7 +75,7 @@ if TYPE_CHECKING:
 PARSER_REVISION = "6"
 SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=11"
 PHRASES_REVISION = "phrases=4"
-TOPICS_REVISION = "topics=13"
+TOPICS_REVISION = "topics=14"
 # ``auto`` is the earlier name of ``parser``.
 PHRASE_MODES = (*process.PHRASE_MODES, "auto")
 LOCAL_PARTITION_BYTES = 400_000

@@ -488,9 +488,10 @@ ABOUT_SHARE_COVERAGE = 0.2
 # lawsuit against Apple, the leak of a database, are the news, and the vendor's many product
 # names do not make them side issues.
 CONCERN_COVERAGE = 0.2
-# The group of the cloud vendors' topics (aws, azure, google-cloud): a company named in an item
-# about its cloud is a mention (see _only_the_company_of_its_cloud).
-CLOUD_GROUP = "cloud-vendors"
+# The groups of topics that a company's own lines of business make (the cloud vendors, the
+# smart home): a company named in an item about its cloud, or about its smart speakers and
+# doorbells, is a mention (see _only_the_company_of_its_line).
+COMPANY_LINE_GROUPS = frozenset({"cloud-vendors", "smart-home"})
 # The section's leading topic, with a score of three mentions in its text, is its subject in
 # a long text too, where it shows in fewer sentences ("VPC" all through a long item on
 # networking that wanders through its use cases); in two sentences at least (one sentence of a
@@ -630,24 +631,23 @@ def _roles(scores: dict[str, TopicScore], sentences: int, taxonomy: Taxonomy) ->
         )
         if score.in_heading or coverage >= ABOUT_COVERAGE or leading or concern:
             about[topic_id] = "about"
-    for topic_id in [
-        t for t in about if _only_the_company_of_its_cloud(t, scores, about, taxonomy)
-    ]:
+    for topic_id in [t for t in about if _only_the_company_of_its_line(t, scores, about, taxonomy)]:
         del about[topic_id]
     return about
 
 
-def _only_the_company_of_its_cloud(
+def _only_the_company_of_its_line(
     topic_id: str, scores: dict[str, TopicScore], about: dict[str, str], taxonomy: Taxonomy
 ) -> bool:
     """Whether a company's topic has only the company's own name for evidence, outside the
-    heading, in a section about the cloud it excludes ("Microsoft opened two regions" in an
-    item about Azure is about azure; the company is a mention)."""
+    heading, in a section about the cloud or the smart-home devices it excludes ("Microsoft
+    opened two regions" in an item about Azure is about azure, "Amazon's new Echo" in an item
+    on smart speakers is about smart-home; the company is a mention)."""
     topic, score = taxonomy.topics[topic_id], scores[topic_id]
     if not topic.exclude or score.in_heading or not score.evidence <= topic.entities:
         return False
     return any(
-        taxonomy.topics[other].group == CLOUD_GROUP
+        taxonomy.topics[other].group in COMPANY_LINE_GROUPS
         and taxonomy.topics[other].entities & topic.exclude
         for other in about
         if other != topic_id
