@@ -879,6 +879,19 @@ def test_a_model_span_across_a_sentence_end_or_two_parties_or_a_job_title_is_cut
     ], "an abbreviation's full stop and a body whose name holds English words stay whole"
 
 
+def test_arm_is_the_architecture_beside_x86_and_the_company_beside_softbank(rules_nlp, gazetteer):
+    frame, _ = texts_found(
+        rules_nlp,
+        gazetteer,
+        "Lambda now runs on Arm: Graviton2 processors, so build your binaries for Arm, not x86.",
+        "Nvidia wants to buy Arm from SoftBank, and Arm licensing would change for everyone.",
+        "I hurt my arm.",
+    )
+    assert set(ids(frame, 0)) >= {"arm-architecture", "x86"} and "arm-holdings" not in ids(frame, 0)
+    assert "arm-holdings" in ids(frame, 1) and "arm-architecture" not in ids(frame, 1)
+    assert ids(frame, 2) == []
+
+
 def test_an_institution_of_a_union_or_a_country_is_one_name(model_nlp, gazetteer):
     _, found = texts_found(
         model_nlp,
