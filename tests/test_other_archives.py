@@ -12,10 +12,10 @@ news and personal items); three folders of posts handed over on their own (Jekyl
 Pelican and Hugo) on internet policy, open source and games; and two sites as their
 generators lay them out (Hugo, Jekyll) on the smart home and on serverless and the web. The
 floors sit under what was measured when they were set (in the comments): what a reader can
-expect of an archive the rules were not written for. The sentiment floors hold the rules' label (``rule_label``): the
-learned model was fitted on these files, and ``test_sentiment_model.py`` checks it on each
-file left out. The labels are their writers' reading; a few are arguable (see each line's
-``note``)."""
+expect of an archive the rules were not written for. The sentiment floors hold the rules'
+label (``rule_label``): the learned model was fitted on the first twelve, and
+``test_sentiment_model.py`` checks it on each file left out. The labels are their writers'
+reading; a few are arguable (see each line's ``note``)."""
 
 from __future__ import annotations
 
