@@ -460,6 +460,19 @@ def test_alexa_and_echo_are_the_smart_home_and_amazon_the_company_a_mention():
     assert "amazon" in topics_of(text, heading="Amazon launches a new Echo"), "in the heading"
 
 
+def test_a_web_frameworks_router_is_no_network_and_an_office_router_is():
+    assert "networking" not in topics_of(
+        "Next.js 13.4 marks the App Router as stable; the pages router stays supported.",
+        heading="A stable App Router",
+        role=None,
+    )
+    assert "networking" in topics_of(
+        "The office router died and the network went down; routing through the spare router "
+        "worked.",
+        heading="A router",
+    )
+
+
 def test_a_colleague_named_like_a_product_brings_no_topic():
     found = topics_of(
         "The database fell over at two. Alexa was on call and paged me, and Ruby wrote the "
