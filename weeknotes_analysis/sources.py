@@ -107,6 +107,7 @@ def post_id_for(relative: Path) -> str:
 # (beside ``pelicanconf.py``; ``content/pages`` are pages). Generated output, dependencies,
 # themes and templates are never read.
 JEKYLL_POSTS = "_posts"
+HUGO_CONTENT = "content"
 HUGO_CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.json", "config.toml", "config.yaml", "config.json")
 SITE_TOOL_FOLDERS = frozenset(
     {"_site", "_layouts", "_includes", "_sass", "_data", "vendor", "node_modules", "themes"}
@@ -140,8 +141,8 @@ def find_site(root: str | os.PathLike[str]) -> Site | None:
         return Site("Jekyll", tuple(jekyll))
     if (base / "content").is_dir() and (base / "pelicanconf.py").is_file():
         return Site("Pelican", (Path("content"),), (Path("content/pages"),))
-    if (base / "content").is_dir() and any((base / name).is_file() for name in HUGO_CONFIGS):
-        return Site("Hugo", (Path("content"),))
+    if (base / HUGO_CONTENT).is_dir() and any((base / name).is_file() for name in HUGO_CONFIGS):
+        return Site("Hugo", (Path(HUGO_CONTENT),))
     return None
 
 
@@ -397,13 +398,21 @@ def parse_post(data: bytes, relative: Path) -> tuple[Post, list[Problem]]:
     post.slug = _text(meta.get("slug"))
     post.description = _text(meta.get("description", meta.get("summary")))
     post.author = _text(meta.get("author", meta.get("authors")))
-    # Jekyll reads a string of tags or categories in its YAML as words separated by spaces.
-    words = fmt == "yaml" and (is_jekyll_name(rel) or JEKYLL_POSTS in relative.parts)
-    categories = meta.get("categories", meta.get("category"))
-    post.categories = _string_list(categories, lower=False, words=words)
+    # Jekyll reads a string of `tags` or `categories` as words separated by spaces (not the
+    # singular `category`); a post named as Jekyll names them in a Hugo content folder is Hugo's.
+    jekyll = JEKYLL_POSTS in relative.parts or (
+        is_jekyll_name(rel) and HUGO_CONTENT not in relative.parts
+    )
+    words = fmt == "yaml" and jekyll
+    categories = meta.get("categories")
+    post.categories = _string_list(
+        meta.get("category") if categories is None else categories,
+        lower=False,
+        words=words and categories is not None,
+    )
     keywords: list[str] = []
     for key in KEYWORD_KEYS:
-        keywords.extend(_string_list(meta.get(key), lower=True, words=words))
+        keywords.extend(_string_list(meta.get(key), lower=True, words=words and key == "tags"))
     post.keywords = list(dict.fromkeys(keywords))
     raw_date = meta.get("date")
     if raw_date is not None:

@@ -489,8 +489,9 @@ ABOUT_SHARE_COVERAGE = 0.2
 # names do not make them side issues.
 CONCERN_COVERAGE = 0.2
 # The groups of topics that a company's own lines of business make (the cloud vendors, the
-# smart home): a company named in an item about its cloud, or about its smart speakers and
-# doorbells, is a mention (see _only_the_company_of_its_line).
+# smart home): a company whose topic excludes them (``exclude``: amazon its cloud and its
+# Alexa, Echo and Ring; microsoft and google their clouds), named in an item about them, is
+# a mention (see _only_the_company_of_its_line).
 COMPANY_LINE_GROUPS = frozenset({"cloud-vendors", "smart-home"})
 # The section's leading topic, with a score of three mentions in its text, is its subject in
 # a long text too, where it shows in fewer sentences ("VPC" all through a long item on
