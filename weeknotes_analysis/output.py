@@ -19,7 +19,11 @@ removed while a reader lists it would read as a part of the table.
 
 Each table is a parquet *dataset* (a folder) rather than a file because pyarrow opens a single
 file twice, keeping the footer of the first open: a link switched between the two opens would
-mix two files and fail. A folder is listed, and each file in it then opened once.
+mix two files and fail. A folder is listed, and each file in it then opened once. What a
+plain reader of ``FOLDER/<table>.parquet`` cannot be spared: pyarrow looks at each listed file
+again by name (through the link) and skips the ones that are gone, so a listing at the instant
+of a switch reads the parts the two versions share without those that changed. Readers that
+go by the manifest (:func:`read_version`) read a version's own folder, which never changes.
 """
 
 from __future__ import annotations
