@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,21 @@ def gold_rows(corpus, gold):
     return texts, numbers, [label for _, label in wanted]
 
 
+@contextmanager
+def without_bundled_model():
+    """The fit needs the sections and their features only: the bundled model, which may be
+    made for other features (the ones being changed), labels nothing while the archives are
+    read (build workers are forked, so they see this too)."""
+    from weeknotes_analysis import sentiment_model
+
+    bundled = sentiment_model.bundled_model
+    sentiment_model.bundled_model = lambda features=None: None
+    try:
+        yield
+    finally:
+        sentiment_model.bundled_model = bundled
+
+
 def training_data(gold=GOLD):
     """The labelled sections of the ``(gold file, archive)`` pairs, each archive read once
     (no language model: the sections alone)."""
@@ -78,14 +94,15 @@ def training_data(gold=GOLD):
 
     corpora = {}
     texts, numbers, labels, groups = [], [], [], []
-    for path, archive in gold:
-        if str(archive) not in corpora:
-            corpora[str(archive)] = build_corpus(archive, model="none", phrases="off")
-        found = gold_rows(corpora[str(archive)], path)
-        texts += found[0]
-        numbers.append(found[1].reshape(len(found[0]), len(FEATURES)))
-        labels += found[2]
-        groups += [Path(path).name] * len(found[0])
+    with without_bundled_model():
+        for path, archive in gold:
+            if str(archive) not in corpora:
+                corpora[str(archive)] = build_corpus(archive, model="none", phrases="off")
+            found = gold_rows(corpora[str(archive)], path)
+            texts += found[0]
+            numbers.append(found[1].reshape(len(found[0]), len(FEATURES)))
+            labels += found[2]
+            groups += [Path(path).name] * len(found[0])
     matrix = np.vstack(numbers)
     rules = matrix[:, [FEATURES.index(f"rule_{name}") for name in RULE_ORDER]].argmax(axis=1)
     return TrainingData(

@@ -10,6 +10,7 @@ import pytest
 from weeknotes_analysis import schema
 from weeknotes_analysis.evaluate import evaluate_gold
 from weeknotes_analysis.sentiment import (
+    FEATURES,
     LABELS,
     LEXICON,
     MIXED_MIN_SHARE,
@@ -479,3 +480,26 @@ def test_ironic_praise_is_negative_and_sincere_praise_is_not():
     assert not is_sarcastic("How Rust Achieves Thread Safety.")
     assert not is_sarcastic("What a mess.")
     assert is_sarcastic("How generous.")
+
+
+def test_the_authors_short_verdicts_are_features_of_their_own():
+    # Tone in the long sentences, the verdict in a short one of its own: the model reads
+    # the short verdicts' mean compound and the last one's apart from the rest.
+    def verdicts(text: str) -> tuple[float, float]:
+        named = dict(zip(FEATURES, score_text(text)["features"], strict=True))
+        return named["verdict_compound"], named["last_verdict"]
+
+    news = (
+        "The studio in Montreal closes, and about 150 developers lose their jobs this week, "
+        "the head of the division told the staff in a short video call on Monday morning."
+    )
+    assert verdicts(news) == (0.0, 0.0)  # a long sentence tells the news: no verdict
+    bad = verdicts(news + " This is bad news.")
+    assert bad[0] < -0.3 and bad[1] == bad[0]
+    both = verdicts(news + " I love the new games. Sadly, this is a terrible way to end it.")
+    assert both[0] < 0 < verdicts(news + " I love the new games.")[1]
+    assert both[1] < -0.3  # the last verdict is the closing one
+    # A short sentence without a stance, or a strong one neither the author's nor on the
+    # news, is no verdict.
+    assert verdicts(news + " It ships on Friday.") == (0.0, 0.0)
+    assert verdicts(news + " Players love the new games.") == (0.0, 0.0)

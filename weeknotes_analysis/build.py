@@ -73,7 +73,7 @@ if TYPE_CHECKING:
     from .settings import ArchiveSettings
 
 PARSER_REVISION = "7"
-SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=11"
+SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=12"
 PHRASES_REVISION = "phrases=4"
 TOPICS_REVISION = "topics=14"
 # ``auto`` is the earlier name of ``parser``.

@@ -243,6 +243,18 @@ def is_sarcastic(sentence: str, compound: float | None = None) -> bool:
 
 # The author speaking in the first person singular (a newsletter's "we" is mostly its team or
 # its readers doing something: no stance of the author's).
+# The author's verdict on the news, in a short sentence of its own: "I love this.", "This is
+# bad news, and the way it happened makes it worse.", "Good idea.", "I think this is a good
+# ruling". A sentence of at most VERDICT_WORDS words that VADER scores at least
+# VERDICT_STRENGTH either way, in the author's voice or opening with what points at the news
+# or judges it; the model weighs their mean compound and the last one's (the closing word).
+VERDICT_WORDS = 16
+VERDICT_STRENGTH = 0.3
+_VERDICT_OPENER = re.compile(
+    r"[\"'\u201c(]*(?:this|that|it|what an?|good|great|bad|nice|well done|congratulations"
+    r"|kudos|sadly|unfortunately|fortunately|thankfully)\b",
+    flags=re.IGNORECASE,
+)
 _AUTHOR = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|me|my|mine)(?![\w'])")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _NEUTRAL = {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}
@@ -276,15 +288,15 @@ def polarity(sentence: str) -> dict[str, float]:
 def _sentence_scores(text: str) -> dict[str, Any]:
     """The word-weighted sums of a text's sentences (the author's own sentences weigh
     :data:`AUTHOR_WEIGHT` times their words): the scores of :func:`score_text` before its
-    label, whether a sentence is ironic praise, and ``seen``, each sentence's compound, words
-    and whether the author speaks in it (the model's features)."""
+    label, whether a sentence is ironic praise, and ``seen``, each sentence's compound, words,
+    whether the author speaks in it and whether it is a verdict (the model's features)."""
     words = count = positive = negative = 0
     # compound, pos, neg, neu, each weighted by the words; and the weighted words, in all,
     # in positive and in negative sentences.
     sums = [0.0, 0.0, 0.0, 0.0]
     weighted = weighted_positive = weighted_negative = 0.0
     sarcastic = False
-    seen: list[tuple[float, int, bool]] = []
+    seen: list[tuple[float, int, bool, bool]] = []
     for sentence in sentences(text):
         scores = polarity(sentence)
         sarcastic = sarcastic or is_sarcastic(sentence, scores["compound"])
@@ -292,7 +304,12 @@ def _sentence_scores(text: str) -> dict[str, Any]:
             scores = dict(_NEUTRAL)
         size = len(_WORD.findall(sentence))
         author = _AUTHOR.search(sentence.translate(_QUOTES)) is not None
-        seen.append((scores["compound"], size, author))
+        verdict = (
+            size <= VERDICT_WORDS
+            and abs(scores["compound"]) >= VERDICT_STRENGTH
+            and (author or _VERDICT_OPENER.match(sentence) is not None)
+        )
+        seen.append((scores["compound"], size, author, verdict))
         weight = size * (AUTHOR_WEIGHT if author else 1.0)
         for index, key in enumerate(("compound", "pos", "neg", "neu")):
             sums[index] += weight * scores[key]
@@ -369,21 +386,23 @@ FEATURES = (
     "strong_positives", "log_words", "informational", "heading", "contrast", "hedge",
     "questions", "exclamation", "mixed_verdict", "neg", "pos",
     "rule_positive", "rule_negative", "rule_mixed", "rule_neutral",
+    "verdict_compound", "last_verdict",
 )  # fmt: skip
 
 
 def _features(
     scored: dict[str, Any],
-    seen: list[tuple[float, int, bool]],
+    seen: list[tuple[float, int, bool, bool]],
     text: str,
     heading: float,
     informational: bool,
 ) -> list[float]:
-    """The :data:`FEATURES` of a scored text (``seen``: each sentence's compound, words and
-    whether the author speaks in it)."""
-    compounds = np.array([c for c, _, _ in seen] or [0.0])
-    sizes = np.array([float(w) for _, w, _ in seen] or [1.0])
-    author = np.array([a for _, _, a in seen] or [False])
+    """The :data:`FEATURES` of a scored text (``seen``: each sentence's compound, words,
+    whether the author speaks in it and whether it is a short verdict)."""
+    compounds = np.array([c for c, _, _, _ in seen] or [0.0])
+    sizes = np.array([float(w) for _, w, _, _ in seen] or [1.0])
+    author = np.array([a for _, _, a, _ in seen] or [False])
+    verdicts = [c for c, _, _, v in seen if v]
     total = sizes.sum() or 1.0
 
     def mean(mask: np.ndarray) -> float:
@@ -407,6 +426,7 @@ def _features(
         scored["neg"], scored["pos"],
         float(verdict == "positive"), float(verdict == "negative"),
         float(verdict == "mixed"), float(verdict == "neutral"),
+        float(np.mean(verdicts)) if verdicts else 0.0, verdicts[-1] if verdicts else 0.0,
     ]  # fmt: skip
 
 
