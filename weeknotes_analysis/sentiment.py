@@ -241,8 +241,6 @@ def is_sarcastic(sentence: str, compound: float | None = None) -> bool:
     return (polarity(plain)["compound"] if compound is None else compound) > 0
 
 
-# The author speaking in the first person singular (a newsletter's "we" is mostly its team or
-# its readers doing something: no stance of the author's).
 # The author's verdict on the news, in a short sentence of its own: "I love this.", "This is
 # bad news, and the way it happened makes it worse.", "Good idea.", "I think this is a good
 # ruling". A sentence of at most VERDICT_WORDS words that VADER scores at least
@@ -255,6 +253,9 @@ _VERDICT_OPENER = re.compile(
     r"|kudos|sadly|unfortunately|fortunately|thankfully)\b",
     flags=re.IGNORECASE,
 )
+
+# The author speaking in the first person singular (a newsletter's "we" is mostly its team or
+# its readers doing something: no stance of the author's).
 _AUTHOR = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|me|my|mine)(?![\w'])")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _NEUTRAL = {"neg": 0.0, "neu": 1.0, "pos": 0.0, "compound": 0.0}

@@ -5,10 +5,11 @@ labelling guide counts: bad news told plainly ("the vaults are out", "slipped ag
 2023") reads neutral, reservations without negative words read positive, and an item that only
 describes a service reads positive on "new", "easy" and "support". The model reads the same
 scores as :data:`sentiment.FEATURES` (the rule's compound, shares of words in positive and
-negative sentences, the author's sentences apart, extremes, spread, hedges, contrast words and
-the rule's own label) and the section's words and word pairs (TF-IDF), and gives each label
-a probability. :func:`sentiment.sentiment` takes the likeliest label; a section with ironic
-praise stays ``negative`` and one whose author says it is both good and bad stays ``mixed``.
+negative sentences, the author's sentences apart, extremes, spread, hedges, contrast words,
+the rule's own label and the author's short verdicts) and the section's words and word pairs
+(TF-IDF), and gives each label a probability. :func:`sentiment.sentiment` takes the likeliest
+label; a section with ironic praise stays ``negative`` and one whose author says it is both
+good and bad stays ``mixed``.
 
 The bundled model (``resources/sentiment-model.json``) is fitted by
 ``scripts/train_sentiment.py`` on the hand-labelled gold files (sections of two real archives
