@@ -340,6 +340,17 @@ def test_words_of_other_trades_and_projects_are_not_the_topic_they_resemble():
     react = "React 19 is out with Actions and a new compiler. Next.js 15 adopts it already."
     assert {"javascript"} <= topics_of(react, heading="React 19")
     assert not {"meta", "other-clouds"} & topics_of(react, heading="React 19")
+    tensorflow = (
+        "TensorFlow 2.16 makes Keras 3 the default and drops support for Python 3.8. "
+        "The TensorFlow team also moved the Windows builds to the community."
+    )
+    assert "machine-learning" in topics_of(tensorflow, heading="TensorFlow 2.16")
+    assert "google" not in topics_of(tensorflow, heading="TensorFlow 2.16")
+    # Google itself still counts, beside its project.
+    assert "google" in topics_of(
+        "Google laid off part of the team behind TensorFlow, and Google says JAX is its future.",
+        heading="Google and TensorFlow",
+    )
 
 
 def test_supply_chain_incidents_browser_tracking_and_court_remedies_have_their_topics():
