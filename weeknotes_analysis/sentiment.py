@@ -52,7 +52,7 @@ from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -286,6 +286,15 @@ def polarity(sentence: str) -> dict[str, float]:
     return scores
 
 
+class _Seen(NamedTuple):
+    """One sentence as the model's features see it."""
+
+    compound: float
+    words: int
+    author: bool
+    verdict: bool
+
+
 def _sentence_scores(text: str) -> dict[str, Any]:
     """The word-weighted sums of a text's sentences (the author's own sentences weigh
     :data:`AUTHOR_WEIGHT` times their words): the scores of :func:`score_text` before its
@@ -297,7 +306,7 @@ def _sentence_scores(text: str) -> dict[str, Any]:
     sums = [0.0, 0.0, 0.0, 0.0]
     weighted = weighted_positive = weighted_negative = 0.0
     sarcastic = False
-    seen: list[tuple[float, int, bool, bool]] = []
+    seen: list[_Seen] = []
     for sentence in sentences(text):
         scores = polarity(sentence)
         sarcastic = sarcastic or is_sarcastic(sentence, scores["compound"])
@@ -310,7 +319,7 @@ def _sentence_scores(text: str) -> dict[str, Any]:
             and abs(scores["compound"]) >= VERDICT_STRENGTH
             and (author or _VERDICT_OPENER.match(sentence) is not None)
         )
-        seen.append((scores["compound"], size, author, verdict))
+        seen.append(_Seen(scores["compound"], size, author, verdict))
         weight = size * (AUTHOR_WEIGHT if author else 1.0)
         for index, key in enumerate(("compound", "pos", "neg", "neu")):
             sums[index] += weight * scores[key]
@@ -393,17 +402,17 @@ FEATURES = (
 
 def _features(
     scored: dict[str, Any],
-    seen: list[tuple[float, int, bool, bool]],
+    seen: list[_Seen],
     text: str,
     heading: float,
     informational: bool,
 ) -> list[float]:
     """The :data:`FEATURES` of a scored text (``seen``: each sentence's compound, words,
     whether the author speaks in it and whether it is a short verdict)."""
-    compounds = np.array([c for c, _, _, _ in seen] or [0.0])
-    sizes = np.array([float(w) for _, w, _, _ in seen] or [1.0])
-    author = np.array([a for _, _, a, _ in seen] or [False])
-    verdicts = [c for c, _, _, v in seen if v]
+    compounds = np.array([one.compound for one in seen] or [0.0])
+    sizes = np.array([float(one.words) for one in seen] or [1.0])
+    author = np.array([one.author for one in seen] or [False])
+    verdicts = [one.compound for one in seen if one.verdict]
     total = sizes.sum() or 1.0
 
     def mean(mask: np.ndarray) -> float:
