@@ -353,6 +353,25 @@ def test_words_of_other_trades_and_projects_are_not_the_topic_they_resemble():
     )
 
 
+def test_leaked_customer_records_and_what_a_speaker_sends_home_are_privacy():
+    leak = (
+        "A telco said an open API endpoint returned customer records to anyone who asked: "
+        "names, dates of birth and passport numbers of up to nine million people. "
+        "Every one of them now has to watch for fraud in their name."
+    )
+    assert "privacy" in topics_of(leak, heading="Nine million customers")
+    assert "privacy" in topics_of(
+        "Contractors transcribe audio snippets that the assistant sends home to improve it, "
+        "and some started without the wake word. You can opt out in the app.",
+        heading="Who listens to the speaker",
+    )
+    # A recording of a talk is not personal data.
+    assert "privacy" not in topics_of(
+        "The recordings of every talk of the conference are up, with slides.",
+        heading="Conference videos",
+    )
+
+
 def test_supply_chain_incidents_browser_tracking_and_court_remedies_have_their_topics():
     assert "security" in topics_of(
         "A maintainer account was hijacked and the package shipped a cryptominer to every "
