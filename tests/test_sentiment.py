@@ -337,6 +337,19 @@ def test_phrases_count_as_one_word_and_leave_word_counts_alone():
     assert score_text("It supports JSON as well as YAML.")["words"] == 7
 
 
+def test_the_authors_liking_is_praise_and_like_meaning_such_as_is_not():
+    # "like" is out of the lexicon (it mostly means "such as"); "I like" is the author's praise.
+    assert polarity("I like it a lot.")["compound"] > 0.3
+    assert polarity("I really like this release.")["compound"] > 0.3
+    assert polarity("I don't like the new flags.")["compound"] < -0.3
+    assert polarity("Tools like Terraform and Pulumi manage the state.")["compound"] == 0.0
+    assert polarity("I'd like to see more regions.")["compound"] == 0.0
+    row = score_text(
+        "Kubernetes 1.17 ships volume snapshots in beta. I like it a lot. The kubelet got faster."
+    )
+    assert row["label"] == "positive", row
+
+
 LINKS = (
     "Announcing the 1.4 release\n\nBuilding a great parser with combinators\n\n"
     "How we made our CI 40% faster\n\nA tour of the new async traits\n\n"
