@@ -885,7 +885,8 @@ def test_a_name_stops_at_its_sentence_end_and_at_a_verb_of_the_news(model_nlp, g
         gazetteer,
         # A vendor's name that begins a longer one: the longer name ends with its sentence.
         "Elasticsearch moved under Elastic's own Elastic License. Shay Banon explained it. "
-        "The proposal now sits with the WebAssembly Community Group. It's a portable set.",
+        "The proposal now sits with the WebAssembly Community Group. The W3C Working Group "
+        "agreed.",
         # The model's spans that take in the verb beside a name.
         "The team at Oven released Bun 1.0 on 8 September. After three delays, CD Projekt Red "
         "released Cyberpunk 2077. Finished Will Larson's Staff Engineer on the train.",
@@ -894,6 +895,31 @@ def test_a_name_stops_at_its_sentence_end_and_at_a_verb_of_the_news(model_nlp, g
     assert not [text for text in found[0] if ". " in text], found[0]
     assert {"Oven", "Will Larson's"} <= set(found[1])
     assert not [text for text in found[1] if "released" in text or "Finished" in text], found[1]
+
+
+def test_a_model_span_is_cut_at_a_verb_of_the_news_and_loses_one_at_its_ends(gazetteer):
+    # The model's spans, as en_core_web_sm gives them on such text.
+    names = (
+        ("Oven released", "ORG"),
+        ("Projekt Red released Cyberpunk", "ORG"),
+        ("Finished Will Larson's", "PERSON"),
+        ("Stripe acquired npm", "ORG"),
+        ("Said Business School", "ORG"),
+    )
+    text = (
+        "The team at Oven released Bun 1.0. CD Projekt Red released Cyberpunk 2077 at last. "
+        "Finished Will Larson's book. Stripe acquired npm today. She teaches at Said Business "
+        "School."
+    )
+    rows = _rows_of(text, names, gazetteer)
+    assert [(row["text"], row["start_char"]) for row in rows] == [
+        ("Oven", text.index("Oven")),
+        ("Projekt Red", text.index("Projekt")),
+        ("Cyberpunk", text.index("Cyberpunk")),
+        ("Will Larson's", text.index("Will")),
+        ("Stripe", text.index("Stripe")),
+        ("Said Business School", text.index("Said")),
+    ], "the part in lower case after a verb is no name of the model's; 'Said' begins one"
 
 
 def test_arm_is_the_architecture_beside_x86_and_the_company_beside_softbank(rules_nlp, gazetteer):

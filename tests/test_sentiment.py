@@ -342,6 +342,7 @@ def test_the_authors_liking_is_praise_and_like_meaning_such_as_is_not():
     assert polarity("I like it a lot.")["compound"] > 0.3
     assert polarity("I really like this release.")["compound"] > 0.3
     assert polarity("I don't like the new flags.")["compound"] < -0.3
+    assert polarity("I don\u2019t like the new flags.") == polarity("I don't like the new flags.")
     assert polarity("Tools like Terraform and Pulumi manage the state.")["compound"] == 0.0
     assert polarity("I'd like to see more regions.")["compound"] == 0.0
     row = score_text(

@@ -462,13 +462,14 @@ TRAILING_WORDS = frozenset(
 # capitalised ones are part of a name ("Alibaba Group").
 TRAILING_KINDS = frozenset({"group", "gang", "crew"})
 # Verbs of the news that the model sometimes takes into a name beside it ("Oven released",
-# "Projekt Red released Cyberpunk", "Finished Will Larson's"): no name holds one, so a span
-# is cut at them.
+# "Projekt Red released Cyberpunk", "Finished Will Larson's"): a span is cut where one sits in
+# lower case inside it, and loses one at either end (capitalised too at the start, where a
+# sentence begins with it). "Said" is left out: it begins names ("Said Business School").
 NEWS_VERBS = frozenset(
     {"released", "releases", "launched", "launches", "announced", "announces", "unveiled"}
     | {"unveils", "shipped", "ships", "acquired", "acquires", "introduced", "introduces"}
-    | {"published", "publishes", "said", "says", "added", "adds", "finished", "joined"}
-    | {"joins", "raised", "raises", "open-sourced", "open-sources", "sued", "sues", "fired"}
+    | {"published", "publishes", "added", "adds", "finished", "joined", "joins", "raised"}
+    | {"raises", "open-sourced", "open-sources", "sued", "sues", "fired"}
 )
 # Characters of code, not of names ("a[b", "LateContext::get_def_path", "clobber_abi").
 _CODE = re.compile(r"[\[\]{}<>^=;_|\\@]|::|\(\)")
@@ -503,9 +504,10 @@ NOT_CONTINUATIONS = JOB_TITLES | frozenset(
 
 def trimmed_span(text: str, start: int) -> tuple[str, int] | None:
     """A model span without what no name holds: anything after a line break, leading quotes,
-    trailing joining words, kinds and dashes ("Prefix List for" -> "Prefix List", "Lapsus$
-    group" -> "Lapsus$"), an aside whose bracket it does not close ("Kraken (Remote" ->
-    "Kraken"); None when nothing is left, as for a call cut short ("repr(C")."""
+    a verb of the news at either end ("Oven released" -> "Oven"), trailing joining words,
+    kinds and dashes ("Prefix List for" -> "Prefix List", "Lapsus$ group" -> "Lapsus$"), an
+    aside whose bracket it does not close ("Kraken (Remote" -> "Kraken"); None when nothing
+    is left, as for a call cut short ("repr(C")."""
     text = re.split(r"\s*\n", text, maxsplit=1)[0]
     stripped = text.lstrip(_LEADING_PUNCTUATION)
     start += len(text) - len(stripped)
@@ -580,7 +582,8 @@ def entity_rows(
       number follows in ``source_text`` ("Go 1.6"); else it is dropped (and still keeps the
       model off those words).
     - Generic terms and acronyms (the gazetteer's ``not_entities``: "API", "CI", "IoT") are
-      never entities; model spans lose trailing joining words and what follows a line break,
+      never entities; model spans are cut at the verbs of the news in them ("Projekt Red
+      released Cyberpunk"), lose trailing joining words and what follows a line break,
       and are dropped when they hold no capital, code, or one character.
     - A product's version is part of its text ("iOS 10"; the id stays ``ios``).
     - A vendor's or a language's name followed by capitalised words that no entry knows is
@@ -644,9 +647,8 @@ def _list_cuts(text: str, label: str) -> list[tuple[int, int]]:
     cuts = [
         (m.start(), m.end())
         for m in _SENTENCE_END.finditer(text)
-        if text[: m.start()].rsplit(" ", 1)[-1].lower() not in NAME_ABBREVIATIONS
+        if _ends_sentence(text[: m.start() + 1].rsplit(" ", 1)[-1])
     ]
-    cuts += [(m.start(), m.end()) for m in _NEWS_VERB.finditer(text)]
     if label not in LIST_LABELS:
         return cuts
     commas = [(m.start(), m.end()) for m in re.finditer(", ", text)]
@@ -667,14 +669,33 @@ def _list_cuts(text: str, label: str) -> list[tuple[int, int]]:
     return sorted(cuts)
 
 
+def _cut_at_news_verbs(entities: list[RawEntity]) -> list[RawEntity]:
+    """The spans with each model span cut at the verbs of the news in it (:data:`NEWS_VERBS`):
+    "Projekt Red released Cyberpunk" is two names, "GitHub acquired npm" is GitHub (the part
+    in lower case is left out: the gazetteer or the layout rules name it)."""
+    result: list[RawEntity] = []
+    for entity in entities:
+        text, label, ent_id, start, _ = entity
+        verbs = [] if ent_id else list(_NEWS_VERB.finditer(text))
+        if not verbs:
+            result.append(entity)
+            continue
+        bounds = [0, *[offset for verb in verbs for offset in verb.span()], len(text)]
+        for begin, end in zip(bounds[::2], bounds[1::2], strict=True):
+            if text[begin:end][:1].isupper():
+                result.append((text[begin:end], label, ent_id, start + begin, start + end))
+    return result
+
+
 def split_lists(entities: list[RawEntity]) -> list[RawEntity]:
     """The spans with each model span split into the names it runs over, each a span of its
     own with its offsets, when every name begins with a capital: a list of names ("A, B",
     "A, B and C", of :data:`LIST_LABELS`), two parties ("A and B", of :data:`PARTY_LABELS`),
     and names across a sentence's end; a company's legal form after a comma is left out.
+    First each span is cut at the verbs of the news in it (:func:`_cut_at_news_verbs`).
     Gazetteer spans and places stay whole."""
     result: list[RawEntity] = []
-    for entity in entities:
+    for entity in _cut_at_news_verbs(entities):
         text, label, ent_id, start, _ = entity
         cuts = [] if ent_id else _list_cuts(text, label)
         if not cuts:
@@ -951,30 +972,31 @@ def _longer_name(
 ) -> tuple[str, str, int] | None:
     """``(text, label, end)`` of the longer name that a vendor's, a place's or a language's
     name begins, when capitalised words that no gazetteer entry covers follow it ("Microsoft
-    Reactor", "Rust Core Library", "Go Mobile"), up to a generic term or a job title ("NVidia
-    GPUs", "Microsoft CEO"); the model's label of those words wins (PERSON for "Arlo
-    Siemsen"). Any other name begins a body's name ("Bevy Foundation": :data:`BODIES`).
-    None otherwise."""
+    Reactor", "Rust Core Library", "Go Mobile"), up to a generic term, a job title ("NVidia
+    GPUs", "Microsoft CEO") or the end of its sentence; the model's label of those words wins
+    (PERSON for "Arlo Siemsen"). Any other name begins a body's name ("Bevy Foundation":
+    :data:`BODIES`). None otherwise."""
     text, label, _, start, end = entities[position]
     if not text[:1].isupper() or not source_text:
         return None
     run = _CAPITALISED_RUN.match(source_text, end)
     if entry.kind not in VENDOR_KINDS and (run is None or run.group(1) not in BODIES):
         return None
-    if (
-        run is None
-        or sum(word[0].isupper() for word in run.group(1).split(" ")) > LONGEST_CONTINUATION
-        or in_title(source_text, start)
+    if run is None:
+        return None
+    # "Elastic License. Shay Banon": the name ends with its sentence.
+    sentence = run.group(1).split(" ")
+    ends = [number for number, word in enumerate(sentence) if _ends_sentence(word)]
+    sentence = sentence[: ends[0] + 1] if ends else sentence
+    if sum(word[0].isupper() for word in sentence) > LONGEST_CONTINUATION or in_title(
+        source_text, start
     ):
         return None
     words: list[str] = []
-    for word in run.group(1).split(" "):
+    for word in sentence:
         if _ends_name(word, gazetteer):
             break
         words.append(word)
-        # "Elastic License. Shay Banon": the name ends with its sentence.
-        if _ends_sentence(word):
-            break
     if not words:
         return None
     run_end, model_label = _run_end(entities, position, end + 1 + len(" ".join(words)))
