@@ -680,11 +680,17 @@ def _cut_at_news_verbs(entities: list[RawEntity]) -> list[RawEntity]:
         if not verbs:
             result.append(entity)
             continue
-        bounds = [0, *[offset for verb in verbs for offset in verb.span()], len(text)]
-        for begin, end in zip(bounds[::2], bounds[1::2], strict=True):
-            if text[begin:end][:1].isupper():
-                result.append((text[begin:end], label, ent_id, start + begin, start + end))
+        for begin, part in _parts(text, [verb.span() for verb in verbs]):
+            if part[:1].isupper():
+                result.append((part, label, ent_id, start + begin, start + begin + len(part)))
     return result
+
+
+def _parts(text: str, cuts: list[tuple[int, int]]) -> list[tuple[int, str]]:
+    """The parts of ``text`` between its ``cuts`` (sorted ``(start, end)`` offsets), each with
+    its offset."""
+    bounds = [0, *[offset for cut in cuts for offset in cut], len(text)]
+    return [(begin, text[begin:end]) for begin, end in zip(bounds[::2], bounds[1::2], strict=True)]
 
 
 def split_lists(entities: list[RawEntity]) -> list[RawEntity]:
@@ -701,10 +707,7 @@ def split_lists(entities: list[RawEntity]) -> list[RawEntity]:
         if not cuts:
             result.append(entity)
             continue
-        bounds = [0, *[offset for cut in cuts for offset in cut], len(text)]
-        parts = [
-            (begin, text[begin:end]) for begin, end in zip(bounds[::2], bounds[1::2], strict=True)
-        ]
+        parts = _parts(text, cuts)
         if not all(part[:1].isupper() for _, part in parts):
             result.append(entity)
             continue
