@@ -21,6 +21,7 @@ from weeknotes_analysis.sentiment import (
     label,
     lexicon_changes,
     polarity,
+    post_label,
     post_sentiment,
     score_text,
     sentences,
@@ -233,6 +234,24 @@ def test_post_rollup_is_word_weighted_and_labels_by_the_same_rule():
     assert (counted.sum(axis=1) == posts.set_index("post_id")["sections"]).all()
 
 
+def test_a_posts_label_is_the_stance_its_sections_carry():
+    # Words of its sections labelled positive, negative, neutral, mixed.
+    assert post_label(300, 0, 500, 0) == "positive"  # one item praised among plain ones
+    assert post_label(0, 250, 400, 0) == "negative"
+    assert post_label(100, 0, 500, 0) == "neutral"  # the plain items outweigh it five to one
+    assert post_label(0, 0, 0, 0) == "neutral"
+    assert post_label(300, 200, 100, 0) == "mixed"  # praise and criticism in like weight
+    assert post_label(300, 100, 100, 0) == "positive"
+    assert post_label(100, 100, 0, 300) == "mixed"
+    # One praised item and two criticised ones, at more length: the post reads negative.
+    sections = sections_of(POSITIVE_TEXT, NEGATIVE_TEXT, NEGATIVE_TEXT + " " + NEGATIVE_TEXT)
+    table = sentiment(sections)
+    assert table["label"].tolist() == ["positive", "negative", "negative"]
+    row = post_sentiment(table).iloc[0]
+    assert row["label"] == "negative"
+    assert row["rule_label"] in LABELS
+
+
 def test_post_rollup_with_posts_adds_title_and_date():
     sections = sections_of(POSITIVE_TEXT, NEGATIVE_TEXT)
     info = pd.DataFrame(
@@ -265,6 +284,19 @@ def test_every_section_of_ignoreme_has_a_sentiment_row(ignoreme_corpus):
     assert set(table["label"]) <= {"positive", "negative", "neutral", "mixed"}
     by_year = sentiment_by_year(table, sections)
     assert by_year["sections"].sum() == sections["date"].notna().sum()
+    # A post is never labelled against all of its sections: praise only where some section
+    # praises, criticism only where some section criticises, mixed where both or a mixed one.
+    posts = post_sentiment(table).set_index("post_id")
+    assert len(posts) == sections["post_id"].nunique()
+    for name in ("positive", "negative"):
+        assert (posts.loc[posts["label"] == name, f"{name}_sections"] > 0).all(), name
+    mixed = posts[posts["label"] == "mixed"]
+    both = (mixed["positive_sections"] > 0) & (mixed["negative_sections"] > 0)
+    assert (both | (mixed["mixed_sections"] > 0)).all()
+    single = posts[posts[[f"{n}_sections" for n in LABELS]].max(axis=1) == posts["sections"]]
+    assert len(single) > 0
+    for post_id, row in single.iterrows():
+        assert row[f"{row['label']}_sections"] == row["sections"], post_id
 
 
 def test_every_section_of_the_sample_has_a_sentiment_row(sample_corpus):

@@ -527,16 +527,38 @@ def _model_labels(bodies: list[str], rows: list[dict[str, Any]]) -> tuple[list[s
     return labels, probabilities[np.arange(len(rows)), chosen]
 
 
+# A post reads neutral only when its informational sections outweigh (in words) those with a
+# stance this many times; positive and negative sections read mixed when the lighter side has
+# at least this share of the heavier one's words.
+NEUTRAL_POST = 2.0
+MIXED_POST = 0.5
+
+
+def post_label(positive: float, negative: float, neutral: float, mixed: float) -> str:
+    """A post's label from the words of its sections of each label (in :data:`LABELS`'
+    order): the stance its sections carry most, ``mixed`` when praise and criticism weigh
+    alike (:data:`MIXED_POST`) or mixed sections outweigh both, ``neutral`` when there is no
+    stance or the plain sections outweigh the others :data:`NEUTRAL_POST` to one."""
+    stance = positive + negative + mixed
+    if stance <= 0 or neutral >= NEUTRAL_POST * stance:
+        return "neutral"
+    if mixed >= max(positive, negative):
+        return "mixed"
+    if min(positive, negative) >= MIXED_POST * max(positive, negative):
+        return "mixed"
+    return "positive" if positive > negative else "negative"
+
+
 def post_sentiment(
     sentiment: Corpus | pd.DataFrame, posts: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """One row per post: the word-weighted rollup of its sections' rows and the label by the
-    same rule. Columns: post_id, compound, label, pos, neg, neu, sections, sentences,
-    positive_sentences, negative_sentences, words, positive_share, negative_share, and how
-    many of its sections carry each label (positive_sections, negative_sections,
-    neutral_sections, mixed_sections: the sections' own ``label``); with a corpus (or a
-    sentiment table and ``posts``) also title, date and week (every post, in the posts'
-    order)."""
+    """One row per post: the word-weighted rollup of its sections' rows, labelled by its
+    sections' labels (:func:`post_label`). Columns: post_id, compound, label, pos, neg, neu,
+    sections, sentences, positive_sentences, negative_sentences, words, positive_share,
+    negative_share, rule_label (the rules' label of the rolled-up scores), and how many of its
+    sections carry each label (positive_sections, negative_sections, neutral_sections,
+    mixed_sections: the sections' own ``label``); with a corpus (or a sentiment table and
+    ``posts``) also title, date and week (every post, in the posts' order)."""
     if isinstance(sentiment, Corpus):
         sentiment, posts = sentiment.sentiment, sentiment.posts
     words = sentiment["words"].astype("float64")
@@ -558,14 +580,19 @@ def post_sentiment(
         .assign(neu=lambda t: t["neu"].where(total.notna(), 1.0))
     )
     table = table.join(sums[["sections", *counts]].astype("int64"))
-    table["label"] = [
+    table["rule_label"] = [
         label(*values)
         for values in table[["compound", "positive_share", "negative_share"]].itertuples(
             index=False, name=None
         )
     ]
+    weights = pd.crosstab(
+        sentiment["post_id"], sentiment["label"], values=words.clip(lower=1.0), aggfunc="sum"
+    )
+    weights = weights.reindex(index=table.index, columns=list(LABELS)).fillna(0.0)
+    table["label"] = [post_label(*row) for row in weights.itertuples(index=False, name=None)]
     columns = ["compound", "label", "pos", "neg", "neu", "sections", *counts]
-    columns += ["positive_share", "negative_share"]
+    columns += ["positive_share", "negative_share", "rule_label"]
     labels = pd.crosstab(sentiment["post_id"], sentiment["label"])
     labels = labels.reindex(index=table.index, columns=list(LABELS), fill_value=0)
     for name in LABELS:
