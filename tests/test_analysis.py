@@ -24,6 +24,7 @@ from weeknotes_analysis.analysis import (
     period_starts,
     row_shares,
     section_totals,
+    subject_topics,
     suggest_freq,
     top_cell,
     top_columns,
@@ -435,6 +436,51 @@ def test_topics_count_about_by_default_and_mentions_one_parameter_away(corpus):
     assert item_totals(corpus, "topic", role="mention").empty
     with pytest.raises(ValueError, match="role must be"):
         item_totals(mixed, "topic", role="named")  # type: ignore[arg-type]
+
+
+def with_subject(corpus: Corpus, topic: str = "rust", group: str = "languages") -> Corpus:
+    """``corpus`` as the build leaves an archive whose titles all name ``topic``: every section
+    is about it too, its rows marked ``subject``."""
+    dates = corpus.sections.set_index("section_id")["date"]
+    rows = pd.DataFrame(
+        {
+            "post_id": [post_of(s) for s in SECTIONS],
+            "section_id": SECTIONS,
+            "topic": topic,
+            "group": group,
+            "mentions": 0,
+            "evidence": [[] for _ in SECTIONS],
+            "date": [dates[s] for s in SECTIONS],
+            "week": None,
+            "score": 0.0,
+            "subject": True,
+        }
+    )
+    topics = pd.concat([corpus.topics, table("topics", rows)], ignore_index=True)
+    return replace(corpus, topics=schema.conform(topics, "topics"))
+
+
+def test_the_archives_subject_is_found_and_left_out_of_counts_on_request(corpus):
+    assert subject_topics(corpus) == []  # no section is about a topic only as the subject
+    rusty = with_subject(corpus)
+    assert subject_topics(rusty) == ["rust"]
+    assert subject_topics(rusty.topics) == ["rust"]
+    assert item_totals(rusty, "topic").to_dict() == {"rust": 6, "kubernetes": 4, "aws": 2}
+    assert item_totals(rusty, "topic", exclude=["rust"]).to_dict() == {"kubernetes": 4, "aws": 2}
+    assert top_items(rusty, "topic", n=1, exclude=subject_topics(rusty)) == ["kubernetes"]
+    # A group counts its other topics; shares stay of every section of the period.
+    groups = period_counts(rusty, "group", freq="week", exclude=["rust"])
+    assert "languages" not in groups.columns
+    assert as_lists(groups) == as_lists(period_counts(corpus, "group", freq="week"))
+    shares = period_counts(
+        rusty.topics, "topic", sections=rusty.sections, share=True, exclude=["rust"]
+    )
+    assert shares["kubernetes"].tolist()[0] == pytest.approx(2 / 3)
+    assert top_cell(period_counts(rusty, "topic", freq="week")) == ("rust", "2024-W01")
+    assert top_cell(period_counts(rusty, "topic", freq="week", exclude=["rust"])) == (
+        "kubernetes",
+        "2024-W01",
+    )
 
 
 def test_excluded_sections_are_left_out_of_counts_shares_and_drill_down(corpus):

@@ -13,7 +13,7 @@ from weeknotes_analysis.display import readable
 from weeknotes_analysis.pages import page_path, render_item_page
 from weeknotes_analysis.takeaways import findings
 
-from .test_analysis import make_corpus
+from .test_analysis import make_corpus, with_subject
 
 
 def test_findings_on_the_sample_carry_numbers_charts_and_items(sample_corpus):
@@ -32,6 +32,29 @@ def test_findings_name_the_gap_of_ignoreme(ignoreme_corpus):
     texts = [f.text for f in findings(ignoreme_corpus, freq="quarter")]
     assert any("2020-03 to 2021-12" in text for text in texts)
     assert texts[0].startswith("AWS is the most written-about topic")
+
+
+def test_the_leading_topic_is_named_after_the_archives_subject():
+    found = findings(with_subject(make_corpus()), freq="week")[0]
+    assert found.text.startswith(
+        "Every section is about Rust, the archive's subject. After it, Kubernetes is the most "
+        "written-about topic: 4 sections of 6 (67%)."
+    )
+    assert found.items == ("kubernetes",)
+
+
+@pytest.mark.corpora
+def test_this_week_in_rusts_findings_and_charts_look_past_rust(rust_corpus):
+    from weeknotes_analysis.analysis import subject_topics
+
+    assert subject_topics(rust_corpus) == ["rust"]
+    totals = item_totals(rust_corpus, "topic")
+    assert totals.index[0] == "rust" and totals["rust"] == len(rust_corpus.sections)
+    leading = findings(rust_corpus, freq="quarter")[0]
+    after = item_totals(rust_corpus, "topic", exclude=["rust"])
+    assert leading.items == (after.index[0],)
+    assert leading.text.startswith("Every section is about Rust, the archive's subject.")
+    assert f"{int(after.iloc[0]):,} sections of {len(rust_corpus.sections):,}" in leading.text
 
 
 def test_a_topic_page_lists_every_section_newest_period_first_with_anchors():

@@ -24,6 +24,7 @@ from weeknotes_analysis.plots import (
     group_colors,
     period_heatmap,
     recall_bars,
+    subject_note,
     top_bars,
     topic_colors,
     topic_heatmap,
@@ -83,6 +84,34 @@ def test_heatmap_has_a_row_per_topic_seen_in_taxonomy_order(weekly):
     strip = ax.figure.axes[1]
     assert [bar.get_height() for bar in strip.patches] == [3, 0, 2]
     assert "grey: no posts" in strip.get_xlabel()
+
+
+def test_the_archives_subject_is_marked_and_out_of_the_heatmaps_colour_scale(weekly):
+    # Rust in every section of every week, as This Week in Rust's subject is.
+    rusty = weekly.assign(rust=weekly["aws"].notna().map({True: 1.0, False: float("nan")}))
+    rusty.attrs = dict(weekly.attrs)
+    plain = topic_heatmap(rusty)
+    ax = topic_heatmap(rusty, subjects=["rust"])
+    labels = [tick.get_text() for tick in ax.get_yticklabels()]
+    assert labels == ["AWS", "Kubernetes", "Rust (the archive's subject)"]
+    cells = next(c for c in ax.collections if isinstance(c, PolyCollection))
+    other = float(weekly[["aws", "kubernetes"]].max().max())
+    assert cells.norm.vmax == pytest.approx(other) and other < 1.0
+    before = next(c for c in plain.collections if isinstance(c, PolyCollection))
+    assert before.norm.vmax == 1.0
+    assert "Rust (the archive's subject)" not in [t.get_text() for t in plain.get_yticklabels()]
+    # Above the scale is drawn in its darkest colour, and the colour bar says so.
+    darkest = cells.cmap(1.0)
+    assert tuple(cells.to_rgba(np.array([1.0]))[0]) == pytest.approx(darkest)
+    assert cells.colorbar.extend == "max"
+
+
+def test_a_chart_without_the_subject_says_so_in_its_title():
+    totals = pd.Series({"rust": 14185, "web": 287}, name="sections")
+    assert subject_note([], None, totals) == ""
+    note = subject_note(["rust"], None, totals)
+    assert note == "\nbesides Rust (14,185 sections), the archive's subject"
+    assert subject_note(["rust", "golang"]).endswith("Rust and Go, the archive's subjects")
 
 
 def test_lines_draw_one_rolling_line_per_topic_in_its_colour(weekly):

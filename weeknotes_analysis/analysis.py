@@ -228,16 +228,41 @@ def between(
     return replace(corpus, **cut)
 
 
-def tagged_sections(corpus: Corpus, by: By = "topic", *, role: Role = "about") -> pd.DataFrame:
+def subject_topics(data: Corpus | pd.DataFrame) -> list[str]:
+    """The archive's subjects: the topics its build gave every section because the archive
+    as a whole is about them (a "This Week in Rust" is about Rust), most sections first.
+
+    They are rows of the topics table marked ``subject`` (none for an archive of many
+    subjects, and none for a table written before the mark). A chart of every topic is best
+    drawn without them (``exclude=``): a topic in every section leaves the others no room.
+    """
+    topics = data.topics if isinstance(data, Corpus) else data
+    if "subject" not in topics.columns or topics.empty:
+        return []
+    marked = topics.loc[topics["subject"].fillna(False).astype(bool), "topic"].astype(str)
+    counts = marked.value_counts()
+    return sorted(counts.index, key=lambda topic: (-int(counts[topic]), topic))
+
+
+def tagged_sections(
+    corpus: Corpus,
+    by: By = "topic",
+    *,
+    role: Role = "about",
+    exclude: Sequence[str] = (),
+) -> pd.DataFrame:
     """(section_id, item) pairs, one per section and item: the rows every count is made of.
 
     ``item`` is the topic, the group, the entity id, the linked domain (links to the
     site itself and links without a domain are left out) or the key phrase. Topics and groups
-    keep the rows of ``role``; excluded sections are left out.
+    keep the rows of ``role`` and leave out the topics in ``exclude`` (a group then counts
+    its other topics); excluded sections are left out.
     """
     key = _check_by(by)
     if by in ("topic", "group"):
         frame = with_role(corpus.topics, role)
+        if exclude:
+            frame = frame[~frame["topic"].astype(str).isin(list(exclude))]
     elif by == "domain":
         frame = corpus.links[~corpus.links["internal"].astype(bool)]
     else:
@@ -276,6 +301,7 @@ def period_counts(
     start: PeriodLike | None = None,
     end: PeriodLike | None = None,
     role: Role = "about",
+    exclude: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Sections per period and item: one row per period (every one), one column per item.
 
@@ -293,6 +319,8 @@ def period_counts(
         start, end: the first and last period (default: those of the first and last dated
             section).
         role: for topics and groups: ``about`` (default), ``mention``, or None for both.
+        exclude: for topics and groups: topic ids left out, such as the archive's
+            :func:`subject_topics` (the shares stay of every section of the period).
 
     Returns:
         A frame indexed by ``period`` (first day, UTC); ``attrs`` holds freq, by, value and
@@ -300,11 +328,14 @@ def period_counts(
     """
     key = _check_by(by)
     if isinstance(data, Corpus):
-        pairs, sections = tagged_sections(data, by, role=role), data.sections
+        pairs = tagged_sections(data, by, role=role, exclude=exclude)
+        sections = data.sections
     elif sections is None:
         raise TypeError("period_counts(table, ...) needs sections= (the corpus's sections table)")
     else:
         rows = with_role(data, role) if by in ("topic", "group") else data
+        if exclude and by in ("topic", "group"):
+            rows = rows[~rows["topic"].astype(str).isin(list(exclude))]
         rows = rows[rows["section_id"].isin(analysed_sections(sections)["section_id"])]
         pairs = rows[["section_id", key]].dropna().drop_duplicates().rename(columns={key: "item"})
     dated, index = _dated_sections(sections, freq, start, end)
@@ -362,23 +393,33 @@ def top_columns(counts: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     return top
 
 
-def item_totals(corpus: Corpus, by: By = "topic", *, role: Role = "about") -> pd.Series:
-    """Sections per item over the whole corpus, most frequent first (ties by name).
+def item_totals(
+    corpus: Corpus, by: By = "topic", *, role: Role = "about", exclude: Sequence[str] = ()
+) -> pd.Series:
+    """Sections per item over the whole corpus, most frequent first (ties by name); topics
+    and groups without the topics in ``exclude``.
 
     Every count here is of *sections*: ``item_totals(corpus, "domain")`` is the number of
     sections linking to each site (a section with three links to github.com counts once), not
     the number of links (``corpus.links.groupby("domain").size()``); ``"phrase"`` the sections
     using each phrase, where :func:`weeknotes_analysis.phrases.rank_phrases` counts posts.
     """
-    pairs = tagged_sections(corpus, by, role=role)
+    pairs = tagged_sections(corpus, by, role=role, exclude=exclude)
     totals = pairs.groupby("item").size().astype("int64")
     order = sorted(totals.index, key=lambda item: (-int(totals[item]), str(item)))
     return totals.reindex(order).rename("sections").rename_axis(by)
 
 
-def top_items(corpus: Corpus, by: By = "topic", *, n: int = 5, role: Role = "about") -> list[str]:
-    """The ``n`` items found in the most sections."""
-    return [str(item) for item in item_totals(corpus, by, role=role).index[:n]]
+def top_items(
+    corpus: Corpus,
+    by: By = "topic",
+    *,
+    n: int = 5,
+    role: Role = "about",
+    exclude: Sequence[str] = (),
+) -> list[str]:
+    """The ``n`` items found in the most sections (topics and groups without ``exclude``)."""
+    return [str(item) for item in item_totals(corpus, by, role=role, exclude=exclude).index[:n]]
 
 
 def activity(

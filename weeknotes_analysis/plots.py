@@ -318,12 +318,16 @@ def topic_heatmap(
     title: str | None = None,
     min_sections: int = MIN_SECTIONS,
     link: str | None = None,
+    subjects: Sequence[str] = (),
 ) -> Axes:
     """A heatmap of topic (rows, in taxonomy order) by period (columns, a date axis).
 
     Periods without sections are shaded grey (a gap, not a zero); periods with fewer than
     ``min_sections`` sections are hatched. On a new figure a strip above shows each period's
-    sections, the denominator of its shares.
+    sections, the denominator of its shares. The rows of ``subjects`` (the archive's
+    :func:`~weeknotes_analysis.analysis.subject_topics`, in every section) are marked as such
+    and left out of the colour scale, which then spans the other topics (cells above it are
+    drawn in its darkest colour).
 
     Args:
         shares: :func:`~weeknotes_analysis.analysis.period_counts` by topic (or group), usually
@@ -333,6 +337,7 @@ def topic_heatmap(
         title: default "Topics by <period>".
         min_sections: hatch the periods with fewer sections than this.
         link: a URL pattern with ``{topic}`` and ``{period}``; each cell links there (SVG).
+        subjects: the archive's subjects: marked, and out of the colour scale.
     """
     freq = _freq(shares)
     title = title or f"Topics by {freq}"
@@ -361,8 +366,10 @@ def topic_heatmap(
         _section_strip(strip, left, right, sections, min_sections)
     ax = _new_axes(ax, 1.6 + 0.3 * len(rows))
     values = shares[rows].to_numpy(dtype=float).T
-    top = max(float(np.nanmax(values)), 1e-9)
-    norm = Normalize(vmin=0, vmax=top)
+    scaled = [number for number, row in enumerate(rows) if row not in set(subjects)]
+    top = max(float(np.nanmax(values[scaled] if scaled else values)), 1e-9)
+    clipped = bool(np.nanmax(values) > top)
+    norm = Normalize(vmin=0, vmax=top, clip=True)
     # Only cells with something in them are drawn (a blank cell is zero), one polygon each so
     # that each can link to the sections behind it.
     cells, colors, urls = [], [], []
@@ -381,7 +388,12 @@ def topic_heatmap(
     ax.add_collection(mesh)
     ax.set_xlim(left[0], right[-1])
     labels = topic_labels(taxonomy)
-    ax.set_yticks(np.arange(len(rows)) + 0.5, [labels.get(row, row) for row in rows])
+    names = [labels.get(row, row) for row in rows]
+    names = [
+        f"{name} (the archive's subject)" if row in subjects else name
+        for name, row in zip(names, rows, strict=True)
+    ]
+    ax.set_yticks(np.arange(len(rows)) + 0.5, names)
     ax.set_ylim(len(rows), 0)
     groups = {} if by_group else {topic.id: topic.group for topic in taxonomy.topics.values()}
     for position in range(1, len(rows)):
@@ -395,7 +407,9 @@ def topic_heatmap(
     bottom = strip if strip is not None else ax
     _date_axis(bottom)
     bottom.set_xlabel(note, fontsize=8, color=NOTE_COLOR)
-    bar = ax.figure.colorbar(mesh, ax=ax, pad=0.01, fraction=0.04, aspect=30)
+    bar = ax.figure.colorbar(
+        mesh, ax=ax, pad=0.01, fraction=0.04, aspect=30, extend="max" if clipped else "neither"
+    )
     bar.set_label(_share_words(shares))
     if _value_kind(shares) in ("share", "mix"):
         bar.ax.yaxis.set_major_formatter(FuncFormatter(_percent_label))
@@ -641,6 +655,27 @@ def topic_mix(
     handles, _ = ax.get_legend_handles_labels()
     _legend_outside(ax, handles[::-1])
     return ax
+
+
+def subject_note(
+    subjects: Sequence[str], taxonomy: Taxonomy | None = None, totals: pd.Series | None = None
+) -> str:
+    """A second title line for a chart drawn without the archive's subjects
+    (:func:`~weeknotes_analysis.analysis.subject_topics`): "besides Rust, the archive's
+    subject (14,185 sections)", the count from ``totals`` when given; "" without subjects."""
+    if not subjects:
+        return ""
+    labels = topic_labels(taxonomy or load_taxonomy())
+    parts = []
+    for topic in subjects:
+        count = (
+            f" ({int(totals[topic]):,} sections)"
+            if totals is not None and topic in totals.index
+            else ""
+        )
+        parts.append(f"{labels.get(topic, topic)}{count}")
+    noun = "subject" if len(parts) == 1 else "subjects"
+    return f"\nbesides {' and '.join(parts)}, the archive's {noun}"
 
 
 def top_bars(

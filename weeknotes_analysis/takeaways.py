@@ -21,6 +21,7 @@ from .analysis import (
     period_counts,
     period_label,
     period_starts,
+    subject_topics,
     tagged_sections,
 )
 from .corpus import Corpus
@@ -71,8 +72,10 @@ def _label(taxonomy: Taxonomy, item: str) -> str:
 def leading_topic(
     corpus: Corpus, *, freq: Freq, taxonomy: Taxonomy, role: Role = "about"
 ) -> Finding | None:
-    """The topic in the most sections, and the period it peaked in (by sections)."""
-    totals = item_totals(corpus, "topic", role=role)
+    """The topic in the most sections, and the period it peaked in (by sections); besides
+    the archive's subjects (:func:`subject_topics`), which the sentence names first."""
+    subjects = subject_topics(corpus)
+    totals = item_totals(corpus, "topic", role=role, exclude=subjects)
     if totals.empty:
         return None
     topic = str(totals.index[0])
@@ -82,8 +85,13 @@ def leading_topic(
     in_peak = int(counts[topic].iloc[peak])
     of_peak = int(counts.attrs["sections"][peak])
     label = period_label(counts.index[peak], freq)
+    besides = ""
+    if subjects:
+        names = " and ".join(_label(taxonomy, subject) for subject in subjects)
+        noun = "subject" if len(subjects) == 1 else "subjects"
+        besides = f"Every section is about {names}, the archive's {noun}. After it, "
     return Finding(
-        f"{_label(taxonomy, topic)} is the most written-about topic: "
+        f"{besides}{_label(taxonomy, topic)} is the most written-about topic: "
         f"{_n(int(totals.iloc[0]), 'section')} of {len(sections):,} "
         f"({_pct(int(totals.iloc[0]), len(sections))}). It peaked in {label} with "
         f"{_n(in_peak, 'section')}, {_pct(in_peak, of_peak)} of that {freq}'s {of_peak:,}.",
