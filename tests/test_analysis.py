@@ -468,6 +468,7 @@ def test_the_archives_subject_is_found_and_left_out_of_counts_on_request(corpus)
     assert item_totals(rusty, "topic").to_dict() == {"rust": 6, "kubernetes": 4, "aws": 2}
     assert item_totals(rusty, "topic", exclude=["rust"]).to_dict() == {"kubernetes": 4, "aws": 2}
     assert top_items(rusty, "topic", n=1, exclude=subject_topics(rusty)) == ["kubernetes"]
+    assert item_totals(rusty, "topic", exclude="rust").to_dict() == {"kubernetes": 4, "aws": 2}
     # A group counts its other topics; shares stay of every section of the period.
     groups = period_counts(rusty, "group", freq="week", exclude=["rust"])
     assert "languages" not in groups.columns

@@ -41,6 +41,19 @@ def test_the_leading_topic_is_named_after_the_archives_subject():
         "written-about topic: 4 sections of 6 (67%)."
     )
     assert found.items == ("kubernetes",)
+    # Two subjects, one of them on every section but one; an archive of its subject alone.
+    two = with_subject(with_subject(make_corpus()), topic="golang")
+    gone = (two.topics["topic"] == "golang") & (two.topics["section_id"] == "p4#1")
+    two = replace(two, topics=two.topics[~gone])
+    text = findings(two, freq="week")[0].text
+    assert text.startswith(
+        "5 of 6 sections are about Rust and Go, the archive's subjects. After them, Kubernetes"
+    )
+    only = with_subject(make_corpus())
+    only = replace(only, topics=only.topics[only.topics["topic"] == "rust"])
+    assert findings(only, freq="week")[0].text == (
+        "Every section is about Rust, the archive's subject. No other topic comes up."
+    )
 
 
 @pytest.mark.corpora

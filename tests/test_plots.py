@@ -101,8 +101,7 @@ def test_the_archives_subject_is_marked_and_out_of_the_heatmaps_colour_scale(wee
     assert before.norm.vmax == 1.0
     assert "Rust (the archive's subject)" not in [t.get_text() for t in plain.get_yticklabels()]
     # Above the scale is drawn in its darkest colour, and the colour bar says so.
-    darkest = cells.cmap(1.0)
-    assert tuple(cells.to_rgba(np.array([1.0]))[0]) == pytest.approx(darkest)
+    assert cells.norm.clip and cells.norm(1.0) == 1.0 and plain.collections
     assert cells.colorbar.extend == "max"
 
 

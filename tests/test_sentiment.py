@@ -213,7 +213,7 @@ def test_footnotes_count_unless_turned_off():
     assert sentiment(sections, footnotes=False)["label"].tolist() == ["neutral"]
 
 
-def test_post_rollup_is_word_weighted_and_labels_by_the_same_rule():
+def test_post_rollup_is_word_weighted_and_counts_its_sections_labels():
     sections = sections_of(POSITIVE_TEXT, NEGATIVE_TEXT, NEUTRAL_TEXT, posts=2)
     table = sentiment(sections)
     posts = post_sentiment(table)
@@ -250,6 +250,18 @@ def test_a_posts_label_is_the_stance_its_sections_carry():
     row = post_sentiment(table).iloc[0]
     assert row["label"] == "negative"
     assert row["rule_label"] in LABELS
+    # Where the rolled-up scores read otherwise, the sections decide: a praised item and a
+    # longer one of praise and criticism is mixed (the scores: positive); one criticised item
+    # among three plain ones of like length is informational (the scores: negative).
+    posts = post_sentiment(
+        sentiment(
+            sections_of(POSITIVE_TEXT, MIXED_TEXT, NEGATIVE_TEXT, *[NEUTRAL_TEXT] * 3)
+        ).assign(post_id=["p0", "p0", "p1", "p1", "p1", "p1"])
+    ).set_index("post_id")
+    assert posts[["label", "rule_label"]].to_dict("index") == {
+        "p0": {"label": "mixed", "rule_label": "positive"},
+        "p1": {"label": "neutral", "rule_label": "negative"},
+    }
 
 
 def test_post_rollup_with_posts_adds_title_and_date():

@@ -244,12 +244,27 @@ def subject_topics(data: Corpus | pd.DataFrame) -> list[str]:
     return sorted(counts.index, key=lambda topic: (-int(counts[topic]), topic))
 
 
+def subject_phrase(names: Sequence[str]) -> str:
+    """ "Rust, the archive's subject" or "Rust and Go, the archive's subjects": how charts and
+    findings name the topics they leave out (``names``: the subjects' labels)."""
+    noun = "subject" if len(names) == 1 else "subjects"
+    return f"{' and '.join(names)}, the archive's {noun}"
+
+
+def without_topics(rows: pd.DataFrame, exclude: str | Sequence[str] = ()) -> pd.DataFrame:
+    """Topic rows without those of the topics in ``exclude`` (one id or several)."""
+    if not exclude:
+        return rows
+    left_out = [exclude] if isinstance(exclude, str) else list(exclude)
+    return rows[~rows["topic"].astype(str).isin(left_out)]
+
+
 def tagged_sections(
     corpus: Corpus,
     by: By = "topic",
     *,
     role: Role = "about",
-    exclude: Sequence[str] = (),
+    exclude: str | Sequence[str] = (),
 ) -> pd.DataFrame:
     """(section_id, item) pairs, one per section and item: the rows every count is made of.
 
@@ -260,9 +275,7 @@ def tagged_sections(
     """
     key = _check_by(by)
     if by in ("topic", "group"):
-        frame = with_role(corpus.topics, role)
-        if exclude:
-            frame = frame[~frame["topic"].astype(str).isin(list(exclude))]
+        frame = without_topics(with_role(corpus.topics, role), exclude)
     elif by == "domain":
         frame = corpus.links[~corpus.links["internal"].astype(bool)]
     else:
@@ -301,7 +314,7 @@ def period_counts(
     start: PeriodLike | None = None,
     end: PeriodLike | None = None,
     role: Role = "about",
-    exclude: Sequence[str] = (),
+    exclude: str | Sequence[str] = (),
 ) -> pd.DataFrame:
     """Sections per period and item: one row per period (every one), one column per item.
 
@@ -333,9 +346,7 @@ def period_counts(
     elif sections is None:
         raise TypeError("period_counts(table, ...) needs sections= (the corpus's sections table)")
     else:
-        rows = with_role(data, role) if by in ("topic", "group") else data
-        if exclude and by in ("topic", "group"):
-            rows = rows[~rows["topic"].astype(str).isin(list(exclude))]
+        rows = without_topics(with_role(data, role), exclude) if by in ("topic", "group") else data
         rows = rows[rows["section_id"].isin(analysed_sections(sections)["section_id"])]
         pairs = rows[["section_id", key]].dropna().drop_duplicates().rename(columns={key: "item"})
     dated, index = _dated_sections(sections, freq, start, end)
@@ -394,7 +405,7 @@ def top_columns(counts: pd.DataFrame, n: int = 10) -> pd.DataFrame:
 
 
 def item_totals(
-    corpus: Corpus, by: By = "topic", *, role: Role = "about", exclude: Sequence[str] = ()
+    corpus: Corpus, by: By = "topic", *, role: Role = "about", exclude: str | Sequence[str] = ()
 ) -> pd.Series:
     """Sections per item over the whole corpus, most frequent first (ties by name); topics
     and groups without the topics in ``exclude``.
@@ -416,7 +427,7 @@ def top_items(
     *,
     n: int = 5,
     role: Role = "about",
-    exclude: Sequence[str] = (),
+    exclude: str | Sequence[str] = (),
 ) -> list[str]:
     """The ``n`` items found in the most sections (topics and groups without ``exclude``)."""
     return [str(item) for item in item_totals(corpus, by, role=role, exclude=exclude).index[:n]]

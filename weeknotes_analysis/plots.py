@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from .analysis import FREQS, period_label, row_shares
+from .analysis import FREQS, period_label, row_shares, subject_phrase
 from .topics import Taxonomy, load_taxonomy
 
 # A fixed qualitative palette, given out in taxonomy order: tab10 first (orange before blue, so
@@ -661,8 +661,9 @@ def subject_note(
     subjects: Sequence[str], taxonomy: Taxonomy | None = None, totals: pd.Series | None = None
 ) -> str:
     """A second title line for a chart drawn without the archive's subjects
-    (:func:`~weeknotes_analysis.analysis.subject_topics`): "besides Rust, the archive's
-    subject (14,185 sections)", the count from ``totals`` when given; "" without subjects."""
+    (:func:`~weeknotes_analysis.analysis.subject_topics`): "besides Rust (14,185 sections),
+    the archive's subject", the count from ``totals`` when it has the topic; "" without
+    subjects."""
     if not subjects:
         return ""
     labels = topic_labels(taxonomy or load_taxonomy())
@@ -674,8 +675,7 @@ def subject_note(
             else ""
         )
         parts.append(f"{labels.get(topic, topic)}{count}")
-    noun = "subject" if len(parts) == 1 else "subjects"
-    return f"\nbesides {' and '.join(parts)}, the archive's {noun}"
+    return f"\nbesides {subject_phrase(parts)}"
 
 
 def top_bars(

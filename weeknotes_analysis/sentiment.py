@@ -536,9 +536,11 @@ MIXED_POST = 0.5
 
 def post_label(positive: float, negative: float, neutral: float, mixed: float) -> str:
     """A post's label from the words of its sections of each label (in :data:`LABELS`'
-    order): the stance its sections carry most, ``mixed`` when praise and criticism weigh
-    alike (:data:`MIXED_POST`) or mixed sections outweigh both, ``neutral`` when there is no
-    stance or the plain sections outweigh the others :data:`NEUTRAL_POST` to one."""
+    order; :func:`post_sentiment` counts a section without words as one): the stance its
+    sections carry most, ``mixed`` when praise and criticism weigh alike
+    (:data:`MIXED_POST`) or the mixed sections weigh at least as much as either, ``neutral``
+    when there is no stance or the plain sections outweigh the others
+    :data:`NEUTRAL_POST` to one."""
     stance = positive + negative + mixed
     if stance <= 0 or neutral >= NEUTRAL_POST * stance:
         return "neutral"

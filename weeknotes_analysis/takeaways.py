@@ -21,6 +21,7 @@ from .analysis import (
     period_counts,
     period_label,
     period_starts,
+    subject_phrase,
     subject_topics,
     tagged_sections,
 )
@@ -75,21 +76,23 @@ def leading_topic(
     """The topic in the most sections, and the period it peaked in (by sections); besides
     the archive's subjects (:func:`subject_topics`), which the sentence names first."""
     subjects = subject_topics(corpus)
-    totals = item_totals(corpus, "topic", role=role, exclude=subjects)
-    if totals.empty:
-        return None
-    topic = str(totals.index[0])
     sections = analysed_sections(corpus)
+    totals = item_totals(corpus, "topic", role=role, exclude=subjects)
+    besides = _subject_sentence(corpus, subjects, taxonomy, len(sections))
+    if totals.empty:
+        if not subjects:
+            return None
+        return Finding(
+            f"{besides} No other topic comes up.", "top-topics", "topic", tuple(subjects)
+        )
+    topic = str(totals.index[0])
     counts = period_counts(corpus, "topic", freq=freq, items=[topic], role=role)
     peak = int(counts[topic].to_numpy().argmax())
     in_peak = int(counts[topic].iloc[peak])
     of_peak = int(counts.attrs["sections"][peak])
     label = period_label(counts.index[peak], freq)
-    besides = ""
     if subjects:
-        names = " and ".join(_label(taxonomy, subject) for subject in subjects)
-        noun = "subject" if len(subjects) == 1 else "subjects"
-        besides = f"Every section is about {names}, the archive's {noun}. After it, "
+        besides += " After " + ("it" if len(subjects) == 1 else "them") + ", "
     return Finding(
         f"{besides}{_label(taxonomy, topic)} is the most written-about topic: "
         f"{_n(int(totals.iloc[0]), 'section')} of {len(sections):,} "
@@ -100,6 +103,25 @@ def leading_topic(
         (topic,),
         label,
     )
+
+
+def _subject_sentence(
+    corpus: Corpus, subjects: list[str], taxonomy: Taxonomy, sections: int
+) -> str:
+    """ "Every section is about Rust, the archive's subject." (or how many are, when the
+    subjects' rows cover fewer than all of them: the sections about every subject); ""
+    without subjects."""
+    if not subjects:
+        return ""
+    counted = set(analysed_sections(corpus)["section_id"])
+    rows = corpus.topics[corpus.topics["subject"].fillna(False).astype(bool)]
+    topic = rows["topic"].astype(str)
+    each = [set(rows.loc[topic == subject, "section_id"]) for subject in subjects]
+    covered = len(counted.intersection(*each))
+    phrase = subject_phrase([_label(taxonomy, subject) for subject in subjects])
+    if covered == sections:
+        return f"Every section is about {phrase}."
+    return f"{covered:,} of {sections:,} sections are about {phrase}."
 
 
 def _cutoff(dates: pd.Series) -> pd.Timestamp:
