@@ -83,6 +83,31 @@ def test_index_escapes_everything_from_the_archive(tmp_path):
     assert '<img src="figures/nb/a.png"' in html
 
 
+@pytest.mark.parametrize(
+    ("role", "counted", "listed"),
+    [
+        ("about", "sections about a topic", "Every section about each topic"),
+        ("mention", "sections that only name a topic", "Every section that only names each topic"),
+        (None, "sections about or naming a topic", "Every section about or naming each topic"),
+    ],
+)
+def test_the_index_says_which_topic_rows_it_counts(tmp_path, role, counted, listed):
+    from weeknotes_analysis.takeaways import findings
+
+    corpus = make_corpus()
+    html = write_index(
+        [],
+        corpus,
+        tmp_path / "index.html",
+        archive=Path("a"),
+        model="none",
+        findings=findings(corpus, freq="week", role=role),
+        topics=[("kubernetes", "Kubernetes", 4)],
+        role=role,
+    ).read_text(encoding="utf-8")
+    assert f"counts are of {counted}," in html and f"{listed}, newest first" in html
+
+
 def failing_notebooks(folder: Path) -> Path:
     notebook = nbformat.v4.new_notebook()
     parameters = nbformat.v4.new_code_cell('archive = "data/sample"')

@@ -305,6 +305,7 @@ def write_report_pages(
         end=parameters["end"],
         findings=takeaways,
         topics=topic_list,
+        role=role,
     )
 
 
@@ -413,7 +414,19 @@ def _figures_html(page: Page, base: Path) -> str:
     return "".join(parts)
 
 
-def _findings_html(takeaways: Sequence[Finding], pages: Sequence[Page]) -> str:
+# How the index says which topic rows its counts are of (the report's ``role``): sections
+# about a topic, that only name it, or either.
+_COUNTED = {"about": "about a topic", "mention": "that only name a topic"}
+_LISTED = {"about": "about each topic", "mention": "that only names each topic"}
+
+
+def _counted(words: Mapping[str, str], role: Role) -> str:
+    return words.get(str(role), words["about"].replace("about", "about or naming"))
+
+
+def _findings_html(
+    takeaways: Sequence[Finding], pages: Sequence[Page], role: Role = "about"
+) -> str:
     escape = html.escape
     where = {}
     for page in reversed(pages):  # the first page drawing a chart wins
@@ -437,12 +450,13 @@ def _findings_html(takeaways: Sequence[Finding], pages: Sequence[Page]) -> str:
         return '<section id="findings"><h2>Findings</h2><p>none: no dated posts</p></section>'
     return (
         '<section id="findings"><h2>Findings</h2><ol>' + "".join(items) + "</ol>"
-        '<p class="meta">Computed from the tables; counts are of sections about a topic, '
-        "leaving out the headings the archive's settings exclude.</p></section>"
+        f'<p class="meta">Computed from the tables; counts are of sections '
+        f"{_counted(_COUNTED, role)}, leaving out the headings the archive's settings "
+        "exclude.</p></section>"
     )
 
 
-def _topics_html(topics: Sequence[tuple[str, str, int]]) -> str:
+def _topics_html(topics: Sequence[tuple[str, str, int]], role: Role = "about") -> str:
     """Links to the topic pages: label and sections, most sections first."""
     escape = html.escape
     if not topics:
@@ -452,8 +466,9 @@ def _topics_html(topics: Sequence[tuple[str, str, int]]) -> str:
         for topic, label, count in topics
     )
     return (
-        '<section id="topics"><h2>Sections by topic</h2><p class="meta">Every section about '
-        f"each topic, newest first (sections in brackets).</p><p>{links}</p></section>"
+        '<section id="topics"><h2>Sections by topic</h2><p class="meta">Every section '
+        f"{_counted(_LISTED, role)}, newest first (sections in brackets).</p><p>{links}</p>"
+        "</section>"
     )
 
 
@@ -468,11 +483,12 @@ def write_index(
     end: PeriodLike | None = None,
     findings: Sequence[Finding] = (),
     topics: Sequence[tuple[str, str, int]] = (),
+    role: Role = "about",
 ) -> Path:
     """Write ``index.html``: which archive and dates the report covers, the takeaways, and
     each page with its figures (the SVG ones inline, so their cells link to the topic pages).
-    ``topics`` lists the topic pages (id, label, sections). Everything taken from the archive
-    is HTML-escaped."""
+    ``topics`` lists the topic pages (id, label, sections); ``role`` says which topic rows
+    the counts are of. Everything taken from the archive is HTML-escaped."""
     escape = html.escape
     posts = corpus.posts.sort_values("date", na_position="first", kind="stable")
     dated = posts[posts["date"].notna()]
@@ -510,8 +526,8 @@ def write_index(
         window=window,
         model=escape(model),
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        findings=_findings_html(findings, pages),
-        topics=_topics_html(topics),
+        findings=_findings_html(findings, pages, role),
+        topics=_topics_html(topics, role),
         pages="\n".join(items),
     )
     target.write_text(text, encoding="utf-8")
