@@ -236,12 +236,16 @@ def subject_topics(data: Corpus | pd.DataFrame) -> list[str]:
     subjects, and none for a table written before the mark). A chart of every topic is best
     drawn without them (``exclude=``): a topic in every section leaves the others no room.
     """
-    topics = data.topics if isinstance(data, Corpus) else data
-    if "subject" not in topics.columns or topics.empty:
-        return []
-    marked = topics.loc[topics["subject"].fillna(False).astype(bool), "topic"].astype(str)
-    counts = marked.value_counts()
+    counts = subject_rows(data)["topic"].astype(str).value_counts()
     return sorted(counts.index, key=lambda topic: (-int(counts[topic]), topic))
+
+
+def subject_rows(data: Corpus | pd.DataFrame) -> pd.DataFrame:
+    """The topic rows the build marked ``subject`` (none in a table without the mark)."""
+    topics = data.topics if isinstance(data, Corpus) else data
+    if "subject" not in topics.columns:
+        return topics.iloc[0:0]
+    return topics[topics["subject"].fillna(False).astype(bool)]
 
 
 def subject_phrase(names: Sequence[str]) -> str:

@@ -22,6 +22,7 @@ from .analysis import (
     period_label,
     period_starts,
     subject_phrase,
+    subject_rows,
     subject_topics,
     tagged_sections,
 )
@@ -114,7 +115,7 @@ def _subject_sentence(
     if not subjects:
         return ""
     counted = set(analysed_sections(corpus)["section_id"])
-    rows = corpus.topics[corpus.topics["subject"].fillna(False).astype(bool)]
+    rows = subject_rows(corpus)
     topic = rows["topic"].astype(str)
     each = [set(rows.loc[topic == subject, "section_id"]) for subject in subjects]
     covered = len(counted.intersection(*each))
