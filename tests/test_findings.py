@@ -41,6 +41,22 @@ def test_the_leading_topic_is_named_after_the_archives_subject():
         "written-about topic: 4 sections of 6 (67%)."
     )
     assert found.items == ("kubernetes",)
+    # Counting the rows of topics only named, it says so.
+    corpus = make_corpus()
+    aws = corpus.topics["topic"] == "aws"
+    corpus = replace(
+        corpus, topics=corpus.topics.assign(role=aws.map({True: "mention", False: "about"}))
+    )
+    named = findings(corpus, freq="week", role="mention")[0]
+    assert named.items == ("aws",) and "most written-about" not in named.text
+    assert "AWS is the topic most often named in passing: 2 sections of 6" in named.text
+    either = findings(corpus, freq="week", role="any")[0].text
+    assert either.startswith(
+        "Kubernetes is the topic that comes up most, as a subject or in passing: 4 sections"
+    )
+    assert findings(corpus, freq="week")[0].text.startswith(
+        "Kubernetes is the most written-about topic: 4 sections of 6"
+    )
     # Two subjects, one of them on every section but one; an archive of its subject alone.
     two = with_subject(with_subject(make_corpus()), topic="golang")
     gone = (two.topics["topic"] == "golang") & (two.topics["section_id"] == "p4#1")

@@ -71,11 +71,21 @@ def _label(taxonomy: Taxonomy, item: str) -> str:
     return topic.label if topic is not None else item
 
 
+# What the leading topic is, by the role of the rows counted.
+_LEADING = {
+    "about": "the most written-about topic",
+    "mention": "the topic most often named in passing",
+    "any": "the topic that comes up most, as a subject or in passing",
+}
+
+
 def leading_topic(
     corpus: Corpus, *, freq: Freq, taxonomy: Taxonomy, role: Role = "about"
 ) -> Finding | None:
     """The topic in the most sections, and the period it peaked in (by sections); besides
-    the archive's subjects (:func:`subject_topics`), which the sentence names first."""
+    the archive's subjects (:func:`subject_topics`), which the sentence names first. The
+    sentence says which rows it counts (``role``): the most written-about topic, the one
+    most often named in passing, or the one that comes up most either way."""
     subjects = subject_topics(corpus)
     sections = analysed_sections(corpus)
     totals = item_totals(corpus, "topic", role=role, exclude=subjects)
@@ -95,7 +105,7 @@ def leading_topic(
     if subjects:
         besides += " After " + ("it" if len(subjects) == 1 else "them") + ", "
     return Finding(
-        f"{besides}{_label(taxonomy, topic)} is the most written-about topic: "
+        f"{besides}{_label(taxonomy, topic)} is {_LEADING[role or 'any']}: "
         f"{_n(int(totals.iloc[0]), 'section')} of {len(sections):,} "
         f"({_pct(int(totals.iloc[0]), len(sections))}). It peaked in {label} with "
         f"{_n(in_peak, 'section')}, {_pct(in_peak, of_peak)} of that {freq}'s {of_peak:,}.",
