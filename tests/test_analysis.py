@@ -24,6 +24,7 @@ from weeknotes_analysis.analysis import (
     period_starts,
     row_shares,
     section_totals,
+    subject_entities,
     subject_topics,
     suggest_freq,
     top_cell,
@@ -493,3 +494,44 @@ def test_excluded_sections_are_left_out_of_counts_shares_and_drill_down(corpus):
     shares = period_counts(flagged, "topic", freq="week", share=True)
     assert shares["kubernetes"].iloc[0] == 0.5
     assert "p1#2" not in set(drill_down(flagged, "kubernetes")["section_id"])
+
+
+def test_the_entities_nearly_every_title_names_are_left_out_on_request(tmp_path):
+    from weeknotes_analysis.build import build_corpus
+
+    for day in range(1, 7):
+        text = f"News from AWS and Docker, day {day}. See https://github.com/aws/lambda.\n"
+        (tmp_path / f"2024-01-0{day}.md").write_text(
+            f"---\ntitle: Notes In AWS {day}\ndate: 2024-01-0{day}\n---\n\n# Item\n\n{text}"
+        )
+    built = build_corpus(tmp_path, model="none", phrases="off")
+    assert {"aws", "docker"} <= set(built.entities["entity_id"])
+    # A handle written as one word names it too; an acronym is not the title's word "In",
+    # and a name in another script is not the Latin word it holds.
+    extra = built.entities[built.entities["entity_id"] == "docker"].assign(
+        entity_id="notesinaws", text="@NotesInAWS"
+    )
+    india = extra.assign(entity_id="india", text="IN")
+    meetup = extra.assign(entity_id="meetup", text="Встреча AWS")
+    entities = pd.concat([built.entities, extra, india, meetup], ignore_index=True)
+    corpus = replace(built, entities=schema.conform(entities, "entities"))
+    subjects = subject_entities(corpus)
+    assert subjects == ["aws", "notesinaws"]
+    totals = item_totals(corpus, "entity", exclude=subjects)
+    assert "aws" not in totals.index and totals["docker"] == 6
+    counts = period_counts(corpus, "entity", freq="month", exclude=subjects)
+    assert list(counts.columns) == ["docker", "india", "meetup"]
+    assert (
+        period_counts(corpus.entities, "entity", sections=corpus.sections, exclude="aws")[
+            "docker"
+        ].sum()
+        == 6
+    )
+    assert item_totals(corpus, "domain", exclude="github.com").empty
+    assert top_items(corpus, "entity", n=1, exclude=subjects) == ["docker"]
+    # Four titles of six name it: too few.
+    fewer = corpus.posts.assign(
+        title=["Notes In AWS", "Notes In AWS", "Notes In AWS", "Notes In AWS", "Week 5", "Week 6"]
+    )
+    assert subject_entities(replace(corpus, posts=fewer)) == []
+    assert subject_entities(make_corpus()) == []

@@ -32,6 +32,9 @@ def test_findings_name_the_gap_of_ignoreme(ignoreme_corpus):
     texts = [f.text for f in findings(ignoreme_corpus, freq="quarter")]
     assert any("2020-03 to 2021-12" in text for text in texts)
     assert texts[0].startswith("AWS is the most written-about topic")
+    from weeknotes_analysis.analysis import subject_entities
+
+    assert subject_entities(ignoreme_corpus) == []  # "Week 51, 2015" names no entity
 
 
 def test_the_leading_topic_is_named_after_the_archives_subject():
@@ -74,9 +77,13 @@ def test_the_leading_topic_is_named_after_the_archives_subject():
 
 @pytest.mark.corpora
 def test_this_week_in_rusts_findings_and_charts_look_past_rust(rust_corpus):
-    from weeknotes_analysis.analysis import subject_topics
+    from weeknotes_analysis.analysis import subject_entities, subject_topics
 
     assert subject_topics(rust_corpus) == ["rust"]
+    # Its titles name Rust and the newsletter itself, as does its handle.
+    assert subject_entities(rust_corpus) == ["rust", "this-week-in-rust", "thisweekinrust"]
+    entities = item_totals(rust_corpus, "entity", exclude=subject_entities(rust_corpus))
+    assert entities.index[0] == "cargo"
     totals = item_totals(rust_corpus, "topic")
     assert totals.index[0] == "rust" and totals["rust"] == len(rust_corpus.sections)
     leading = findings(rust_corpus, freq="quarter")[0]

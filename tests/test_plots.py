@@ -111,6 +111,13 @@ def test_a_chart_without_the_subject_says_so_in_its_title():
     note = subject_note(["rust"], None, totals)
     assert note == "\nbesides Rust (14,185 sections), the archive's subject"
     assert subject_note(["rust", "golang"]).endswith("Rust and Go, the archive's subjects")
+    # The entities the titles name, by their written names.
+    names = {"rust": "Rust", "twir": "This Week in Rust", "handle": "@ThisWeekInRust"}
+    counts = pd.Series({"rust": 6470, "twir": 1577, "handle": 938})
+    assert subject_note(["rust", "twir", "handle"], totals=counts, labels=names, titles=True) == (
+        "\nbesides Rust (6,470 sections), This Week in Rust (1,577 sections) and "
+        "@ThisWeekInRust (938 sections), which the archive's titles name"
+    )
 
 
 def test_lines_draw_one_rolling_line_per_topic_in_its_colour(weekly):

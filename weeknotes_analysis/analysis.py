@@ -248,19 +248,75 @@ def subject_rows(data: Corpus | pd.DataFrame) -> pd.DataFrame:
     return topics[topics["subject"].fillna(False).astype(bool)]
 
 
-def subject_phrase(names: Sequence[str]) -> str:
+def subject_phrase(names: Sequence[str], *, titles: bool = False) -> str:
     """ "Rust, the archive's subject" or "Rust and Go, the archive's subjects": how charts and
-    findings name the topics they leave out (``names``: the subjects' labels)."""
-    noun = "subject" if len(names) == 1 else "subjects"
-    return f"{' and '.join(names)}, the archive's {noun}"
+    findings name the topics they leave out (``names``: the subjects' labels). With
+    ``titles``, "Rust, This Week in Rust and @ThisWeekInRust, which the archive's titles name"
+    (the :func:`subject_entities`)."""
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    if titles:
+        return f"{listed}, which the archive's titles name"
+    return f"{listed}, the archive's {'subject' if len(names) == 1 else 'subjects'}"
 
 
-def without_topics(rows: pd.DataFrame, exclude: str | Sequence[str] = ()) -> pd.DataFrame:
-    """Topic rows without those of the topics in ``exclude`` (one id or several)."""
+# The words of a name or a title, camel case split ("@ThisWeekInRust" and "This Week in Rust
+# 512" share "this week in rust"), lower case but for acronyms: "IN" (India) is not the "In"
+# of a title.
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """The words of ``text`` (empty when it has letters they miss, such as another
+    script's)."""
+    words = _WORD.findall(text)
+    if "".join(words) != re.sub(r"[\W_]", "", text):
+        return ()
+    return tuple(word if len(word) > 1 and word.isupper() else word.lower() for word in words)
+
+
+def subject_entities(corpus: Corpus) -> list[str]:
+    """The entities that nearly every post's title names (as many as make a topic the
+    archive's subject: ``topics.SUBJECT_SHARE`` of the titled posts, at least
+    ``topics.SUBJECT_MIN_POSTS``), most sections first: the archive's subject and its own
+    name. The titles "This Week in Rust 512" name Rust, This Week in Rust and, written as one
+    word, @ThisWeekInRust. A chart of every entity is best drawn without them (``exclude=``):
+    they come up in most sections and leave the others no room. None for an archive whose
+    titles name no entity again and again ("Week 12, 2024")."""
+    from .topics import is_subject
+
+    titles = [
+        _words(title.lower() if title.isupper() else title)
+        for title in corpus.posts["title"].fillna("").astype(str)
+    ]
+    titles = [words for words in titles if words]
+    if corpus.entities.empty or not titles:
+        return []
+    spans: dict[tuple[str, ...], set[int]] = {}
+    longest = 8
+    for number, words in enumerate(titles):
+        for start in range(len(words)):
+            for end in range(start + 1, min(len(words), start + longest) + 1):
+                spans.setdefault(words[start:end], set()).add(number)
+    forms = corpus.entities[["entity_id", "text"]].drop_duplicates()
+    posts: dict[str, set[int]] = {}
+    for entity_id, text in forms.itertuples(index=False):
+        found = spans.get(_words(str(text)))
+        if found:
+            posts.setdefault(str(entity_id), set()).update(found)
+    subjects = [item for item, named in posts.items() if is_subject(len(named), len(titles))]
+    totals = item_totals(corpus, "entity")
+    return sorted(subjects, key=lambda item: (-int(totals.get(item, 0)), item))
+
+
+def without_topics(
+    rows: pd.DataFrame, exclude: str | Sequence[str] = (), *, column: str = "topic"
+) -> pd.DataFrame:
+    """Topic rows without those of the topics in ``exclude`` (one id or several); the rows of
+    another table without those whose ``column`` is in ``exclude``."""
     if not exclude:
         return rows
     left_out = [exclude] if isinstance(exclude, str) else list(exclude)
-    return rows[~rows["topic"].astype(str).isin(left_out)]
+    return rows[~rows[column].astype(str).isin(left_out)]
 
 
 def tagged_sections(
@@ -275,15 +331,17 @@ def tagged_sections(
     ``item`` is the topic, the group, the entity id, the linked domain (links to the
     site itself and links without a domain are left out) or the key phrase. Topics and groups
     keep the rows of ``role`` and leave out the topics in ``exclude`` (a group then counts
-    its other topics); excluded sections are left out.
+    its other topics); entities, domains and phrases leave out the items in ``exclude``
+    (such as the :func:`subject_entities`). Excluded sections are left out.
     """
     key = _check_by(by)
     if by in ("topic", "group"):
         frame = without_topics(with_role(corpus.topics, role), exclude)
     elif by == "domain":
         frame = corpus.links[~corpus.links["internal"].astype(bool)]
+        frame = without_topics(frame, exclude, column=key)
     else:
-        frame = getattr(corpus, TABLE_OF[by])
+        frame = without_topics(getattr(corpus, TABLE_OF[by]), exclude, column=key)
     pairs = frame[["section_id", key]].dropna().drop_duplicates()
     if "excluded" in corpus.sections.columns:
         pairs = pairs[pairs["section_id"].isin(analysed_sections(corpus)["section_id"])]
@@ -336,8 +394,9 @@ def period_counts(
         start, end: the first and last period (default: those of the first and last dated
             section).
         role: for topics and groups: ``about`` (default), ``mention``, or None for both.
-        exclude: for topics and groups: topic ids left out, such as the archive's
-            :func:`subject_topics` (the shares stay of every section of the period).
+        exclude: items left out (for topics and groups: topic ids), such as the archive's
+            :func:`subject_topics` or :func:`subject_entities` (the shares stay of every
+            section of the period).
 
     Returns:
         A frame indexed by ``period`` (first day, UTC); ``attrs`` holds freq, by, value and
@@ -350,7 +409,10 @@ def period_counts(
     elif sections is None:
         raise TypeError("period_counts(table, ...) needs sections= (the corpus's sections table)")
     else:
-        rows = without_topics(with_role(data, role), exclude) if by in ("topic", "group") else data
+        if by in ("topic", "group"):
+            rows = without_topics(with_role(data, role), exclude)
+        else:
+            rows = without_topics(data, exclude, column=key)
         rows = rows[rows["section_id"].isin(analysed_sections(sections)["section_id"])]
         pairs = rows[["section_id", key]].dropna().drop_duplicates().rename(columns={key: "item"})
     dated, index = _dated_sections(sections, freq, start, end)
@@ -411,8 +473,8 @@ def top_columns(counts: pd.DataFrame, n: int = 10) -> pd.DataFrame:
 def item_totals(
     corpus: Corpus, by: By = "topic", *, role: Role = "about", exclude: str | Sequence[str] = ()
 ) -> pd.Series:
-    """Sections per item over the whole corpus, most frequent first (ties by name); topics
-    and groups without the topics in ``exclude``.
+    """Sections per item over the whole corpus, most frequent first (ties by name), without
+    the items in ``exclude`` (for topics and groups: topic ids).
 
     Every count here is of *sections*: ``item_totals(corpus, "domain")`` is the number of
     sections linking to each site (a section with three links to github.com counts once), not
@@ -433,7 +495,7 @@ def top_items(
     role: Role = "about",
     exclude: str | Sequence[str] = (),
 ) -> list[str]:
-    """The ``n`` items found in the most sections (topics and groups without ``exclude``)."""
+    """The ``n`` items found in the most sections, without those in ``exclude``."""
     return [str(item) for item in item_totals(corpus, by, role=role, exclude=exclude).index[:n]]
 
 

@@ -658,24 +658,33 @@ def topic_mix(
 
 
 def subject_note(
-    subjects: Sequence[str], taxonomy: Taxonomy | None = None, totals: pd.Series | None = None
+    subjects: Sequence[str],
+    taxonomy: Taxonomy | None = None,
+    totals: pd.Series | None = None,
+    *,
+    labels: Mapping[str, str] | None = None,
+    titles: bool = False,
 ) -> str:
     """A second title line for a chart drawn without the archive's subjects
     (:func:`~weeknotes_analysis.analysis.subject_topics`): "besides Rust (14,185 sections),
-    the archive's subject", the count from ``totals`` when it has the topic; "" without
-    subjects."""
+    the archive's subject", the count from ``totals`` when it has the item; "" without
+    subjects. ``labels`` name the items (default: the taxonomy's topic labels); ``titles``
+    words it for the :func:`~weeknotes_analysis.analysis.subject_entities`: "besides Rust
+    (6,470 sections), ... and @ThisWeekInRust (938 sections), which the archive's titles
+    name"."""
     if not subjects:
         return ""
-    labels = topic_labels(taxonomy or load_taxonomy())
+    if labels is None:
+        labels = topic_labels(taxonomy or load_taxonomy())
     parts = []
-    for topic in subjects:
+    for item in subjects:
         count = (
-            f" ({int(totals[topic]):,} sections)"
-            if totals is not None and topic in totals.index
+            f" ({int(totals[item]):,} sections)"
+            if totals is not None and item in totals.index
             else ""
         )
-        parts.append(f"{labels.get(topic, topic)}{count}")
-    return f"\nbesides {subject_phrase(parts)}"
+        parts.append(f"{labels.get(item, item)}{count}")
+    return f"\nbesides {subject_phrase(parts, titles=titles)}"
 
 
 def top_bars(
