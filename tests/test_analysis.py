@@ -402,6 +402,11 @@ def test_suggest_freq_picks_the_finest_that_fits():
 
 def test_entity_names_take_the_most_frequent_written_form(corpus):
     assert entity_names(corpus) == {"aws": "AWS", "docker": "Docker", "new-thing": "New Thing"}
+    # A country most often written as its code, as event listings do, goes by its name; a
+    # code that is some other thing's id stays as written.
+    rows = [("germany", "DE"), ("germany", "DE"), ("germany", "Germany"), ("ca", "CA")]
+    listed = pd.DataFrame({"entity_id": [e for e, _ in rows], "text": [t for _, t in rows]})
+    assert entity_names(listed) == {"germany": "Germany", "ca": "CA"}
 
 
 def test_archive_summary(corpus):

@@ -662,14 +662,24 @@ def new_in_period(
 
 
 def entity_names(corpus: Corpus | pd.DataFrame) -> dict[str, str]:
-    """Each entity id's most frequent written form (``aws`` -> ``AWS``), for chart labels."""
+    """Each entity id's most frequent written form (``aws`` -> ``AWS``), for chart labels; a
+    country most often written as its ISO code (the "DE" and "CA" of event listings) by its
+    English name ("Germany", "Canada")."""
+    from .layout import country_codes
+    from .names import normalise
+
     entities = corpus.entities if isinstance(corpus, Corpus) else corpus
     if entities.empty:
         return {}
     forms = entities.groupby(["entity_id", "text"]).size().reset_index(name="n")
     forms = forms.sort_values(["entity_id", "n", "text"], ascending=[True, False, True])
     best = forms.drop_duplicates("entity_id")
-    return {str(key): str(text) for key, text in zip(best["entity_id"], best["text"], strict=True)}
+    codes = country_codes()
+    names = {}
+    for key, text in zip(best["entity_id"].astype(str), best["text"].astype(str), strict=True):
+        country = codes.get(text)
+        names[key] = country if country is not None and normalise(country) == key else text
+    return names
 
 
 def archive_summary(corpus: Corpus) -> pd.Series:
