@@ -292,7 +292,7 @@ def subject_entities(corpus: Corpus) -> list[str]:
     if corpus.entities.empty or not titles:
         return []
     spans: dict[tuple[str, ...], set[int]] = {}
-    longest = 8
+    longest = 8  # words of the longest name looked for
     for number, words in enumerate(titles):
         for start in range(len(words)):
             for end in range(start + 1, min(len(words), start + longest) + 1):
@@ -308,11 +308,11 @@ def subject_entities(corpus: Corpus) -> list[str]:
     return sorted(subjects, key=lambda item: (-int(totals.get(item, 0)), item))
 
 
-def without_topics(
+def without_items(
     rows: pd.DataFrame, exclude: str | Sequence[str] = (), *, column: str = "topic"
 ) -> pd.DataFrame:
-    """Topic rows without those of the topics in ``exclude`` (one id or several); the rows of
-    another table without those whose ``column`` is in ``exclude``."""
+    """``rows`` without those whose ``column`` is in ``exclude`` (one item or several): topic
+    rows without the topics in it, entity rows (``column="entity_id"``) without its entities."""
     if not exclude:
         return rows
     left_out = [exclude] if isinstance(exclude, str) else list(exclude)
@@ -336,12 +336,12 @@ def tagged_sections(
     """
     key = _check_by(by)
     if by in ("topic", "group"):
-        frame = without_topics(with_role(corpus.topics, role), exclude)
+        frame = without_items(with_role(corpus.topics, role), exclude)
     elif by == "domain":
         frame = corpus.links[~corpus.links["internal"].astype(bool)]
-        frame = without_topics(frame, exclude, column=key)
+        frame = without_items(frame, exclude, column=key)
     else:
-        frame = without_topics(getattr(corpus, TABLE_OF[by]), exclude, column=key)
+        frame = without_items(getattr(corpus, TABLE_OF[by]), exclude, column=key)
     pairs = frame[["section_id", key]].dropna().drop_duplicates()
     if "excluded" in corpus.sections.columns:
         pairs = pairs[pairs["section_id"].isin(analysed_sections(corpus)["section_id"])]
@@ -410,9 +410,9 @@ def period_counts(
         raise TypeError("period_counts(table, ...) needs sections= (the corpus's sections table)")
     else:
         if by in ("topic", "group"):
-            rows = without_topics(with_role(data, role), exclude)
+            rows = without_items(with_role(data, role), exclude)
         else:
-            rows = without_topics(data, exclude, column=key)
+            rows = without_items(data, exclude, column=key)
         rows = rows[rows["section_id"].isin(analysed_sections(sections)["section_id"])]
         pairs = rows[["section_id", key]].dropna().drop_duplicates().rename(columns={key: "item"})
     dated, index = _dated_sections(sections, freq, start, end)
