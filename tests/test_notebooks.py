@@ -97,6 +97,23 @@ def test_cells_call_into_the_package_and_stay_short(path):
         assert "ignoreme" not in cell.source and "sample" not in cell.source
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_entity_charts_leave_out_what_the_titles_name(path):
+    """Every chart of entity counts is drawn without the archive's subject_entities (This Week
+    in Rust's bars were led by Rust, This Week in Rust and @ThisWeekInRust) and says so."""
+    for cell in code_cells(nbformat.read(path, as_version=4)):
+        source = cell.source
+        if "plots." not in source or not re.search(
+            r'(item_totals|period_counts)\(corpus, "entity"', source
+        ):
+            continue
+        assert "subject_entities(corpus)" in source or "exclude=subjects" in source, source
+        charted = re.findall(r'(?:item_totals|period_counts)\(corpus, "entity"[^)]*\)', source)
+        shown = [call for call in charted if "exclude=" in call]
+        assert shown, source
+        assert "subject_note(" in source, source
+
+
 def write_awkward_archive(root: Path) -> Path:
     """Two posts in one week without keywords or any topic, one undated post, hostile titles."""
     archive = root / "hostile <b>archive</b>"

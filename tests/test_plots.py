@@ -115,8 +115,8 @@ def test_a_chart_without_the_subject_says_so_in_its_title():
     names = {"rust": "Rust", "twir": "This Week in Rust", "handle": "@ThisWeekInRust"}
     counts = pd.Series({"rust": 6470, "twir": 1577, "handle": 938})
     assert subject_note(["rust", "twir", "handle"], totals=counts, labels=names, titles=True) == (
-        "\nbesides Rust (6,470 sections), This Week in Rust (1,577 sections) and "
-        "@ThisWeekInRust (938 sections), which the archive's titles name"
+        "\nbesides Rust (6,470 sections), This Week in Rust (1,577 sections) and"
+        "\n@ThisWeekInRust (938 sections), which the archive's titles name"
     )
 
 

@@ -13,6 +13,7 @@ then links there in SVG output (``savefig(..., format="svg")``).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -683,8 +684,11 @@ def subject_note(
             if totals is not None and item in totals.index
             else ""
         )
-        parts.append(f"{labels.get(item, item)}{count}")
-    return f"\nbesides {subject_phrase(parts, titles=titles)}"
+        # Each item with its count stays on one line (a no-break space while wrapping).
+        parts.append(f"{labels.get(item, item)}{count}".replace(" ", "\u00a0"))
+    # A long note is wrapped, so that the title does not run far past the chart.
+    lines = textwrap.wrap(f"besides {subject_phrase(parts, titles=titles)}", 90)
+    return "".join(f"\n{line}" for line in lines).replace("\u00a0", " ")
 
 
 def top_bars(
