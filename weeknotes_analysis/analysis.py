@@ -319,6 +319,16 @@ def without_items(
     return rows[~rows[column].astype(str).isin(left_out)]
 
 
+def _counted_rows(
+    table: pd.DataFrame, by: str, role: Role, exclude: str | Sequence[str]
+) -> pd.DataFrame:
+    """The rows of ``by``'s table that count: topic rows of ``role`` without the topics in
+    ``exclude``; the rows of another table without its items in ``exclude``."""
+    if by in ("topic", "group"):
+        return without_items(with_role(table, role), exclude)
+    return without_items(table, exclude, column=KEYS[by])
+
+
 def tagged_sections(
     corpus: Corpus,
     by: By = "topic",
@@ -335,13 +345,10 @@ def tagged_sections(
     (such as the :func:`subject_entities`). Excluded sections are left out.
     """
     key = _check_by(by)
-    if by in ("topic", "group"):
-        frame = without_items(with_role(corpus.topics, role), exclude)
-    elif by == "domain":
-        frame = corpus.links[~corpus.links["internal"].astype(bool)]
-        frame = without_items(frame, exclude, column=key)
-    else:
-        frame = without_items(getattr(corpus, TABLE_OF[by]), exclude, column=key)
+    table = getattr(corpus, TABLE_OF[by])
+    if by == "domain":
+        table = table[~table["internal"].astype(bool)]
+    frame = _counted_rows(table, by, role, exclude)
     pairs = frame[["section_id", key]].dropna().drop_duplicates()
     if "excluded" in corpus.sections.columns:
         pairs = pairs[pairs["section_id"].isin(analysed_sections(corpus)["section_id"])]
@@ -409,10 +416,7 @@ def period_counts(
     elif sections is None:
         raise TypeError("period_counts(table, ...) needs sections= (the corpus's sections table)")
     else:
-        if by in ("topic", "group"):
-            rows = without_items(with_role(data, role), exclude)
-        else:
-            rows = without_items(data, exclude, column=key)
+        rows = _counted_rows(data, by, role, exclude)
         rows = rows[rows["section_id"].isin(analysed_sections(sections)["section_id"])]
         pairs = rows[["section_id", key]].dropna().drop_duplicates().rename(columns={key: "item"})
     dated, index = _dated_sections(sections, freq, start, end)
