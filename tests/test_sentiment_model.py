@@ -86,6 +86,43 @@ def test_without_its_model_file_a_checkout_labels_by_the_rules_and_says_so(monke
     assert table["confidence"].isna().all()
 
 
+def test_a_polar_label_the_opposite_comes_close_to_is_mixed():
+    """The likeliest label stands unless it is positive or negative and the opposite one has
+    OPPOSITE or more: then the section is torn, and mixed."""
+    model = bundled_model()
+    assert model is not None
+    order = list(model.classes)
+    rows = []
+    for positive, negative, neutral in [(0.8, 0.05, 0.15), (0.6, 0.3, 0.1), (0.2, 0.7, 0.1)]:
+        row = dict(positive=positive, negative=negative, neutral=neutral, mixed=0.0)
+        rows.append([row[name] for name in order])
+    probabilities = np.array(rows)
+    # Rules that say neutral, so their tip goes to none of the classes compared.
+    numbers = np.zeros((3, len(model.features)))
+    numbers[:, model.features.index("rule_neutral")] = 1.0
+    chosen = [model.classes[i] for i in model.choose(probabilities, numbers)]
+    assert chosen == ["positive", "mixed", "mixed"]
+    # A torn section's confidence is that of the two labels it is torn between.
+    polar = [order.index("positive"), order.index("negative")]
+    assert np.allclose(
+        model.confidence(probabilities, numbers),
+        [0.8, *probabilities[1:, polar].sum(axis=1)],
+    )
+    assert sentiment_model.OPPOSITE <= 0.3
+
+
+def test_a_model_file_of_another_kind_is_refused(tmp_path):
+    document = json.loads(sentiment_model.MODEL.read_text(encoding="utf-8"))
+    assert document["kind"] == sentiment_model.KIND
+    # The single TF-IDF regression of earlier versions: same shapes, other meaning.
+    document.pop("kind")
+    document["idf"] = [1.0] * len(document["vocabulary"])
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"older\.json.*retrain"):
+        read_model(older, features=FEATURES)
+
+
 def test_a_saved_model_reads_back_with_the_same_probabilities(tmp_path):
     model = bundled_model()
     assert model is not None

@@ -159,7 +159,12 @@ SENTIMENT = _columns(
     ("positive_share", FLOAT, "share of words in positive sentences (the author's weigh 3x)"),
     ("negative_share", FLOAT, "share of words in negative sentences (the author's weigh 3x)"),
     ("rule_label", CATEGORY, "the label of the rules alone (label is the learned model's)"),
-    ("confidence", FLOAT, "the model's probability of label (null when labelled by rules)"),
+    (
+        "confidence",
+        FLOAT,
+        "the model's probability of label (of positive and negative together for a section "
+        "torn between them; null when labelled by rules)",
+    ),
 )
 
 PHRASES = _columns(

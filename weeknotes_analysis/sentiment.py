@@ -524,7 +524,7 @@ def _model_labels(bodies: list[str], rows: list[dict[str, Any]]) -> tuple[list[s
             labels[number] = "negative"
         elif row["mixed_verdict"]:
             labels[number] = "mixed"
-    return labels, probabilities[np.arange(len(rows)), chosen]
+    return labels, model.confidence(probabilities, numbers)
 
 
 # A post reads neutral only when its informational sections outweigh (in words) those with a
