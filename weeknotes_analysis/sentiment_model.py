@@ -9,8 +9,8 @@ negative sentences, the author's sentences apart, extremes, spread, hedges, cont
 the rule's own label and the author's short verdicts) and which words and word pairs the
 section uses. Each label has its own regression, this label against the others, whose words
 are weighed by how much more often they come in sections of that label than in the others
-(the log-count ratio of NBSVM, Wang and Manning 2012, which does better than one regression
-over TF-IDF on small sets of labelled texts). :func:`sentiment.sentiment` takes the likeliest
+(the log-count ratio of NBSVM, Wang and Manning 2012, which did better here than one
+regression over TF-IDF: README, "Sentiment and key phrases"). :func:`sentiment.sentiment` takes the likeliest
 label; a positive or negative one that the opposite label comes close to is mixed; a section
 with ironic praise stays ``negative`` and one whose author says it is both good and bad stays
 ``mixed``.
@@ -112,50 +112,45 @@ class SentimentModel:
         regression against the others, the row made to sum to 1)."""
         if not len(texts):
             return np.zeros((0, len(self.classes)))
+        from scipy.special import expit
+
         scores = np.asarray(self.matrix(texts, numbers) @ self.coef.T + self.intercept)
-        each = 1.0 / (1.0 + np.exp(-scores))
+        each = expit(scores)
         return np.asarray(each / each.sum(axis=1, keepdims=True))
 
     def choose(self, probabilities: np.ndarray, numbers: np.ndarray) -> np.ndarray:
         """The index of each row's label: the likeliest, the rules' label (the features
         ``rule_<label>``, when the model has them) adding :data:`RULE_WEIGHT` to its class;
         a positive or negative label whose opposite has :data:`OPPOSITE` or more is mixed."""
-        tipped = self._tipped(probabilities, numbers)
-        chosen = tipped.argmax(axis=1)
-        chosen[self._torn(tipped, chosen)] = self.classes.index("mixed")
-        return np.asarray(chosen)
+        return self._decide(probabilities, numbers)[0]
 
-    def _tipped(self, probabilities: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+    def confidence(self, probabilities: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+        """The probability of each row's label (:meth:`choose`); a section made mixed because
+        it is torn between positive and negative has theirs together."""
+        chosen, torn = self._decide(probabilities, numbers)
+        single = probabilities[np.arange(len(chosen)), chosen]
+        if not torn.any():
+            return np.asarray(single)
+        polar = [self.classes.index(name) for name in POLAR]
+        return np.asarray(np.where(torn, probabilities[:, polar].sum(axis=1), single))
+
+    def _decide(self, probabilities: np.ndarray, numbers: np.ndarray) -> tuple[Any, Any]:
+        """Each row's label index (:meth:`choose`) and whether it was made mixed, torn."""
         votes = np.zeros_like(probabilities)
         numbers = np.asarray(numbers, dtype="float64").reshape(len(probabilities), -1)
         for index, name in enumerate(self.classes):
             if f"rule_{name}" in self.features:
                 votes[:, index] = numbers[:, self.features.index(f"rule_{name}")]
-        return np.asarray(probabilities + RULE_WEIGHT * votes)
-
-    def _torn(self, tipped: np.ndarray, likeliest: np.ndarray) -> np.ndarray:
-        """Rows whose likeliest label is positive or negative with the opposite close."""
-        torn = np.zeros(len(tipped), dtype=bool)
-        if not {"positive", "negative", "mixed"} <= set(self.classes):
-            return torn
-        for label, opposite in POLAR.items():
-            torn |= (likeliest == self.classes.index(label)) & (
-                tipped[:, self.classes.index(opposite)] >= OPPOSITE
-            )
-        return torn
-
-    def confidence(self, probabilities: np.ndarray, numbers: np.ndarray) -> np.ndarray:
-        """The probability of each row's label (:meth:`choose`); a section made mixed because
-        it is torn between positive and negative has theirs together."""
-        tipped = self._tipped(probabilities, numbers)
-        likeliest = tipped.argmax(axis=1)
-        torn = self._torn(tipped, likeliest)
-        chosen = self.choose(probabilities, numbers)
-        single = probabilities[np.arange(len(chosen)), chosen]
-        if not torn.any():
-            return np.asarray(single)
-        polar = [self.classes.index(name) for name in POLAR]
-        return np.where(torn, probabilities[:, polar].sum(axis=1), single)
+        tipped = probabilities + RULE_WEIGHT * votes
+        chosen = tipped.argmax(axis=1)
+        torn = np.zeros(len(chosen), dtype=bool)
+        if {"positive", "negative", "mixed"} <= set(self.classes):
+            for label, opposite in POLAR.items():
+                torn |= (chosen == self.classes.index(label)) & (
+                    tipped[:, self.classes.index(opposite)] >= OPPOSITE
+                )
+            chosen[torn] = self.classes.index("mixed")
+        return chosen, torn
 
     def predict(self, texts: Sequence[str], numbers: np.ndarray) -> list[str]:
         """The label of each text (see :meth:`choose`)."""
