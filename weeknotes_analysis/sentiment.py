@@ -514,7 +514,7 @@ def _model_labels(bodies: list[str], rows: list[dict[str, Any]]) -> tuple[list[s
         return [row["label"] for row in rows], np.full(len(rows), np.nan)
     numbers = np.array([row["features"] for row in rows])
     probabilities = model.probabilities(bodies, numbers)
-    chosen = model.choose(probabilities, numbers)
+    chosen, confidence = model.decide(probabilities, numbers)
     labels = [model.classes[index] for index in chosen]
     informational = FEATURES.index("informational")
     for number, row in enumerate(rows):
@@ -524,7 +524,7 @@ def _model_labels(bodies: list[str], rows: list[dict[str, Any]]) -> tuple[list[s
             labels[number] = "negative"
         elif row["mixed_verdict"]:
             labels[number] = "mixed"
-    return labels, model.confidence(probabilities, numbers)
+    return labels, confidence
 
 
 # A post reads neutral only when its informational sections outweigh (in words) those with a

@@ -10,10 +10,10 @@ the rule's own label and the author's short verdicts) and which words and word p
 section uses. Each label has its own regression, this label against the others, whose words
 are weighed by how much more often they come in sections of that label than in the others
 (the log-count ratio of NBSVM, Wang and Manning 2012, which did better here than one
-regression over TF-IDF: README, "Sentiment and key phrases"). :func:`sentiment.sentiment` takes the likeliest
-label; a positive or negative one that the opposite label comes close to is mixed; a section
-with ironic praise stays ``negative`` and one whose author says it is both good and bad stays
-``mixed``.
+regression over TF-IDF: README, "Sentiment and key phrases"). :func:`sentiment.sentiment`
+takes the likeliest label; a positive or negative one that the opposite label comes close to
+is mixed; a section with ironic praise stays ``negative`` and one whose author says it is both
+good and bad stays ``mixed``.
 
 The bundled model (``resources/sentiment-model.json``) is fitted by
 ``scripts/train_sentiment.py`` on the hand-labelled gold files (sections of two real archives
@@ -127,12 +127,16 @@ class SentimentModel:
     def confidence(self, probabilities: np.ndarray, numbers: np.ndarray) -> np.ndarray:
         """The probability of each row's label (:meth:`choose`); a section made mixed because
         it is torn between positive and negative has theirs together."""
+        return self.decide(probabilities, numbers)[1]
+
+    def decide(self, probabilities: np.ndarray, numbers: np.ndarray) -> tuple[Any, Any]:
+        """Each row's label index (:meth:`choose`) and its :meth:`confidence`, in one pass."""
         chosen, torn = self._decide(probabilities, numbers)
         single = probabilities[np.arange(len(chosen)), chosen]
         if not torn.any():
-            return np.asarray(single)
+            return chosen, np.asarray(single)
         polar = [self.classes.index(name) for name in POLAR]
-        return np.asarray(np.where(torn, probabilities[:, polar].sum(axis=1), single))
+        return chosen, np.asarray(np.where(torn, probabilities[:, polar].sum(axis=1), single))
 
     def _decide(self, probabilities: np.ndarray, numbers: np.ndarray) -> tuple[Any, Any]:
         """Each row's label index (:meth:`choose`) and whether it was made mixed, torn."""
