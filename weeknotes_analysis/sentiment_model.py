@@ -271,6 +271,7 @@ def fit(
     words = _vectorizer()
     present = words.fit_transform(list(texts)).tocsr()
     weighted = _present(present)
+    totals = np.asarray(present.sum(axis=0)).ravel()
     vocabulary = tuple(sorted(words.vocabulary_, key=words.vocabulary_.__getitem__))
     scaled = sparse.csr_matrix((numbers - mean) / scale * NUMERIC_WEIGHT)
     gold = np.asarray(labels, dtype=object)
@@ -279,7 +280,8 @@ def fit(
     intercept = np.zeros(len(classes))
     for index, name in enumerate(classes):
         mine = gold == name
-        counts = [ALPHA + np.asarray(present[rows].sum(axis=0)).ravel() for rows in (mine, ~mine)]
+        own = np.asarray(present[mine].sum(axis=0)).ravel()
+        counts = (ALPHA + own, ALPHA + totals - own)
         ratio = np.log(counts[0] / counts[0].sum()) - np.log(counts[1] / counts[1].sum())
         inputs = sparse.hstack([scaled, weighted @ sparse.diags(ratio)]).tocsr()
         regression = LogisticRegression(C=c, max_iter=5000).fit(inputs, mine)
