@@ -12,7 +12,7 @@ import pytest
 
 from weeknotes_analysis import sentiment_model
 from weeknotes_analysis.sentiment import FEATURES, LABELS, scored_sections, sentiment
-from weeknotes_analysis.sentiment_model import ModelError, bundled_model, read_model
+from weeknotes_analysis.sentiment_model import POLAR, ModelError, bundled_model, read_model
 
 from .conftest import CORPORA, REPO, need
 
@@ -87,26 +87,42 @@ def test_without_its_model_file_a_checkout_labels_by_the_rules_and_says_so(monke
 
 
 def test_a_polar_label_the_opposite_comes_close_to_is_mixed():
-    """The likeliest label stands unless it is positive or negative and the opposite one has
-    OPPOSITE or more: then the section is torn, and mixed."""
+    """The likeliest label stands unless it is positive or negative and the opposite one
+    comes within OPPOSITE of it, each over its label's share of the training sections: then
+    the section is torn, and mixed. Positive is the commoner label, so it takes more of it to
+    tear a negative section than of negative to tear a positive one."""
     model = bundled_model()
     assert model is not None
     order = list(model.classes)
+    share = dict(zip(model.classes, model.shares, strict=True))
+    assert share["positive"] > share["negative"]
+    cases = [
+        # (positive, negative, neutral), the label
+        ((0.8, 0.03, 0.17), "positive"),  # negative far below a fifth of positive, weighed
+        ((0.6, 0.3, 0.1), "mixed"),
+        ((0.15, 0.75, 0.1), "negative"),  # an outage: positive's 0.15 does not tear it
+        ((0.35, 0.55, 0.1), "mixed"),
+    ]
     rows = []
-    for positive, negative, neutral in [(0.8, 0.05, 0.15), (0.6, 0.3, 0.1), (0.2, 0.7, 0.1)]:
+    for (positive, negative, neutral), _ in cases:
         row = dict(positive=positive, negative=negative, neutral=neutral, mixed=0.0)
         rows.append([row[name] for name in order])
     probabilities = np.array(rows)
+    # The same 0.15 of the opposite label: enough to tear a positive section, not a negative.
+    weighed = probabilities / model.shares
+    least = sentiment_model.OPPOSITE * weighed[[0, 2], [order.index(n) for n in POLAR]]
+    assert 0.15 / share["negative"] >= least[0]
+    assert 0.15 / share["positive"] < least[1]
     # Rules that say neutral, so their tip goes to none of the classes compared.
-    numbers = np.zeros((3, len(model.features)))
+    numbers = np.zeros((len(cases), len(model.features)))
     numbers[:, model.features.index("rule_neutral")] = 1.0
     chosen = [model.classes[i] for i in model.choose(probabilities, numbers)]
-    assert chosen == ["positive", "mixed", "mixed"]
+    assert chosen == [label for _, label in cases]
     # A torn section's confidence is that of the two labels it is torn between.
     polar = [order.index("positive"), order.index("negative")]
+    together = probabilities[:, polar].sum(axis=1)
     assert np.allclose(
-        model.confidence(probabilities, numbers),
-        [0.8, *probabilities[1:, polar].sum(axis=1)],
+        model.confidence(probabilities, numbers), [0.8, together[1], 0.75, together[3]]
     )
     assert sentiment_model.OPPOSITE <= 0.3
 
@@ -120,6 +136,16 @@ def test_a_model_file_of_another_kind_is_refused(tmp_path):
     older = tmp_path / "older.json"
     older.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(ModelError, match=r"older\.json.*retrain"):
+        read_model(older, features=FEATURES)
+
+
+def test_a_model_file_without_label_shares_is_refused(tmp_path):
+    """The NBSVM files of earlier versions lack the label shares the torn rule weighs by."""
+    document = json.loads(sentiment_model.MODEL.read_text(encoding="utf-8"))
+    document.pop("shares")
+    older = tmp_path / "unshared.json"
+    older.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"unshared\.json.*shares.*retrain"):
         read_model(older, features=FEATURES)
 
 
