@@ -119,23 +119,6 @@ def training_data(gold=GOLD):
     )
 
 
-def format_blind(model, blind) -> str:
-    """Accuracy and polar flips of each never-fitted gold file, the model's and the rules'."""
-    from weeknotes_analysis.sentiment_model import _accuracy
-
-    predicted = np.array(model.predict(blind.texts, blind.numbers), dtype=object)
-    gold = np.array(blind.labels, dtype=object)
-    rules = np.array(blind.rule_labels, dtype=object)
-    lines = ["never fitted: sections, model accuracy / flips, rules accuracy / flips"]
-    for group in dict.fromkeys(blind.groups.tolist()):
-        held = blind.groups == group
-        lines.append(
-            f"  {group}: {held.sum()}, {_accuracy(predicted[held], gold[held])}, "
-            f"{_accuracy(rules[held], gold[held])}"
-        )
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the bundled model")
@@ -154,7 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     model = sentiment_model.fit(
         data.texts, data.numbers, data.labels, features=data.features, about=about
     )
-    print(format_blind(model, training_data(BLIND)))
+    blind = training_data(BLIND)
+    predicted = model.predict(blind.texts, blind.numbers)
+    header = "never fitted: sections, model accuracy / flips, "
+    print(sentiment_model.format_scores(blind, predicted, header))
     if args.check:
         bundled = sentiment_model.bundled_model()
         same = np.mean(

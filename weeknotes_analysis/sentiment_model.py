@@ -367,18 +367,25 @@ class TrainingData:
 def format_cross_validation(data: TrainingData, *, c: float = C) -> str:
     """Accuracy and polar flips of each gold file labelled by a model fitted on the others,
     beside the rules'."""
-    predicted = np.array(
-        leave_one_group_out(
-            data.texts, data.numbers, data.labels, data.groups, features=data.features, c=c
-        )
+    predicted = leave_one_group_out(
+        data.texts, data.numbers, data.labels, data.groups, features=data.features, c=c
     )
+    return format_scores(
+        data, predicted, "gold file: sections, model accuracy / flips (left out), "
+    )
+
+
+def format_scores(data: TrainingData, predicted: Sequence[str], header: str) -> str:
+    """A line per gold file of ``data``: its sections, the accuracy and polar flips of
+    ``predicted`` (one label per section) and of the rules' labels, under ``header``."""
+    labels = np.array(predicted, dtype=object)
     gold = np.array(data.labels, dtype=object)
     rules = np.array(data.rule_labels, dtype=object)
-    lines = ["gold file: sections, model accuracy / flips (left out), rules accuracy / flips"]
+    lines = [header + "rules accuracy / flips"]
     for group in dict.fromkeys(data.groups.tolist()):
         held = data.groups == group
         lines.append(
-            f"  {group}: {held.sum()}, {_accuracy(predicted[held], gold[held])}, "
+            f"  {group}: {held.sum()}, {_accuracy(labels[held], gold[held])}, "
             f"{_accuracy(rules[held], gold[held])}"
         )
     return "\n".join(lines)
