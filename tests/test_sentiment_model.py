@@ -147,6 +147,11 @@ def test_a_model_file_without_label_shares_is_refused(tmp_path):
     older.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(ModelError, match=r"unshared\.json.*shares.*retrain"):
         read_model(older, features=FEATURES)
+    # A label with no share would divide by zero: refused too, the file named.
+    document["shares"] = [0.0] * len(document["classes"])
+    older.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"unshared\.json.*share is not above 0"):
+        read_model(older, features=FEATURES)
 
 
 def test_a_saved_model_reads_back_with_the_same_probabilities(tmp_path):
