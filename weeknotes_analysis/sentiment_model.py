@@ -141,7 +141,7 @@ class SentimentModel:
         """Each row's label index (:meth:`choose`) and its :meth:`confidence`, in one pass."""
         chosen, torn = self._decide(probabilities, numbers)
         single = probabilities[np.arange(len(chosen)), chosen]
-        if not torn.any():
+        if not torn.any():  # a model without both polar labels: no column to add
             return chosen, np.asarray(single)
         polar = [self.classes.index(name) for name in POLAR]
         return chosen, np.asarray(np.where(torn, probabilities[:, polar].sum(axis=1), single))
@@ -191,6 +191,8 @@ class SentimentModel:
             raise ValueError(f"not a {KIND} model (retrain it with scripts/train_sentiment.py)")
         if "shares" not in document:
             raise ValueError("no label shares (retrain it with scripts/train_sentiment.py)")
+        if len(document["shares"]) != len(document["classes"]):
+            raise ValueError("not one label share per class")
         if not all(float(share) > 0 for share in document["shares"]):
             raise ValueError("a label share is not above 0: each label needs its sections")
         return cls(
@@ -234,11 +236,7 @@ def read_model(
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ModelError(f"{path}: not a sentiment model ({error})") from error
     shapes = (len(model.classes), len(model.features) + len(model.vocabulary))
-    if (
-        model.coef.shape != shapes
-        or model.shares.shape != (len(model.classes),)
-        or (features is not None and model.features != tuple(features))
-    ):
+    if model.coef.shape != shapes or (features is not None and model.features != tuple(features)):
         raise ModelError(
             f"{path}: made for other features (retrain it with scripts/train_sentiment.py)"
         )
