@@ -116,6 +116,18 @@ def test_heading_mention_is_strong_evidence():
     )
 
 
+def test_a_heading_names_the_owner_of_a_possessive():
+    # "Google Cloud's" is Google Cloud's, not Google's; "Microsoft's" names Microsoft.
+    text = "API requests failed with errors in nearly every region for three hours."
+    found = topics_of(text, heading="Google Cloud's bad Thursday")
+    assert "google-cloud" in found and "google" not in topics_of(text, role=None)
+    assert "google" not in found
+    assert "microsoft" in topics_of(
+        "The report asks for an overhaul.", heading="Microsoft\u2019s security culture"
+    )
+    assert topics_of("A short note on defaults.", heading="It's time, here's why") == set()
+
+
 def test_amazon_devices_are_smart_home_not_aws():
     found = topics_of(
         "Amazon's new Echo Show and the Alexa app make the smart home a bit easier to run.",

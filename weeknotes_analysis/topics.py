@@ -289,6 +289,18 @@ def _read_topics(path: str, data: bytes) -> dict[str, Topic]:
     return topics
 
 
+# A possessive names its owner ("Google Cloud's bad Thursday" is Google Cloud's, "Microsoft's
+# security culture" Microsoft's); a contraction ("It's", "Here's") names nothing.
+_POSSESSIVE = re.compile(r"(?<=[A-Za-z0-9])['\u2019]s$")
+_CONTRACTED = frozenset(["it", "that", "let", "what", "here", "there", "who", "he", "she", "how"])
+
+
+def _owner(word: str) -> str:
+    """``word`` without its possessive ending (a contraction kept whole)."""
+    owner = _POSSESSIVE.sub("", word)
+    return word if owner.lower() in _CONTRACTED else owner
+
+
 class _HeadingMatcher:
     """Gazetteer aliases in headings, without spaCy: a lookup of word n-grams."""
 
@@ -310,7 +322,7 @@ class _HeadingMatcher:
 
     def find(self, heading: str, context: set[str]) -> list[tuple[str, str]]:
         """``(entity id, text)`` of each gazetteer alias in ``heading``, longest first."""
-        words = _TOKEN.findall(heading)
+        words = [_owner(word) for word in _TOKEN.findall(heading)]
         found: list[tuple[str, str]] = []
         index = 0
         while index < len(words):
