@@ -323,3 +323,45 @@ def test_a_plain_folder_of_posts_is_read_whole(tmp_path):
     write(tmp_path, "2024-01.md", site_post("One"))
     write(tmp_path, "notes/2024-02.md", site_post("Two"))
     assert find_site(tmp_path) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "mark", "line"),
+    [
+        ("hugo.md", "---\ntitle: A\ndate: 2020-01-06\ndraft: true\n---\n# A\n\nT.\n", "draft", 4),
+        ("toml.md", '+++\ntitle = "A"\ndraft = true\n+++\n# A\n\nText.\n', "draft", 3),
+        ("2020-01-06-a.md", "---\ntitle: A\npublished: false\n---\n# A\n\nT.\n", "published", 3),
+        ("pelican.md", "Title: A\nDate: 2020-01-06\nStatus: draft\n\n# A\n\nText.\n", "status", 3),
+    ],
+)
+def test_a_draft_is_skipped_as_its_generator_skips_it_naming_the_line(
+    tmp_path, name, content, mark, line
+):
+    post, problems = read_post(tmp_path, write(tmp_path, name, content))
+    assert post is None
+    assert [(p.path, p.severity, p.code, p.line) for p in problems] == [
+        (name, "warning", "draft", line)
+    ]
+    assert f"{mark}: " in problems[0].message and "to include it" in problems[0].message
+
+
+def test_a_published_post_says_so_or_nothing_and_is_read(tmp_path):
+    # draft: false, published: true and Pelican's hidden pages are published.
+    for text in (
+        "---\ntitle: A\ndate: 2020-01-06\ndraft: false\n---\n# A\n\nText.\n",
+        "---\ntitle: A\ndate: 2020-01-06\npublished: true\n---\n# A\n\nText.\n",
+        "Title: A\nDate: 2020-01-06\nStatus: hidden\n\n# A\n\nText.\n",
+    ):
+        post, problems = read_post(tmp_path, write(tmp_path, "a.md", text))
+        assert post is not None and problems == [] and post.title == "A"
+
+
+def test_a_draft_leaves_the_rest_of_the_archive_whole(tmp_path):
+    from weeknotes_analysis import load_corpus
+
+    write(tmp_path, "2020-01-06.md", "---\ntitle: Out\ndate: 2020-01-06\n---\n# AWS\n\nNews.\n")
+    draft = "---\ntitle: Soon\ndate: 2020-01-13\ndraft: yes\n---\n# Azure\n\nSoon.\n"
+    write(tmp_path, "2020-01-13.md", draft)
+    corpus = load_corpus(tmp_path, model="none")
+    assert corpus.posts["title"].tolist() == ["Out"]
+    assert corpus.problems[["path", "code"]].values.tolist() == [["2020-01-13.md", "draft"]]

@@ -72,10 +72,10 @@ from .topics import default_taxonomy_path, load_taxonomy, subject_rows, taxonomy
 if TYPE_CHECKING:
     from .settings import ArchiveSettings
 
-PARSER_REVISION = "7"
+PARSER_REVISION = "8"
 SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=12"
 PHRASES_REVISION = "phrases=4"
-TOPICS_REVISION = "topics=14"
+TOPICS_REVISION = "topics=15"
 # ``auto`` is the earlier name of ``parser``.
 PHRASE_MODES = (*process.PHRASE_MODES, "auto")
 LOCAL_PARTITION_BYTES = 400_000

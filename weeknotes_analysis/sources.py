@@ -85,10 +85,19 @@ class Post:
 class PostError(Exception):
     """A file cannot be read as a post; carries the problem code and line."""
 
+    severity = "error"
+
     def __init__(self, code: str, message: str, line: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.line = line
+
+
+class Unpublished(PostError):
+    """A post its front matter keeps unpublished (a draft): skipped, as its generator skips
+    it, with a warning."""
+
+    severity = "warning"
 
 
 def post_id_for(relative: Path) -> str:
@@ -345,7 +354,7 @@ def load_post(data: bytes, relative: Path) -> tuple[Post | None, list[Problem]]:
     try:
         return parse_post(data, relative)
     except PostError as exc:
-        return None, [Problem(relative.as_posix(), "error", exc.code, str(exc), exc.line)]
+        return None, [Problem(relative.as_posix(), exc.severity, exc.code, str(exc), exc.line)]
 
 
 def decode(data: bytes) -> str:
@@ -387,6 +396,15 @@ def parse_post(data: bytes, relative: Path) -> tuple[Post, list[Problem]]:
         )
     fmt, raw_meta, body, body_line = split_front_matter(text)
     meta = {str(key).strip().lower(): value for key, value in raw_meta.items()}
+    unpublished = _unpublished(meta)
+    if unpublished is not None:
+        key, value, published = unpublished
+        raise Unpublished(
+            "draft",
+            f"a draft ({key}: {value} in its front matter), which its generator does not "
+            f"publish: not read (set {key}: {published} to include it)",
+            _key_line(text, key),
+        )
     post = Post(post_id=post_id_for(relative), path=rel, format=fmt, body=body, body_line=body_line)
     problems: list[Problem] = []
 
@@ -438,6 +456,35 @@ def parse_post(data: bytes, relative: Path) -> tuple[Post, list[Problem]]:
     if not body.strip():
         warn("no-body", "front matter but no body text: loaded without sections", body_line)
     return post, problems
+
+
+# What keeps a post unpublished, in its front matter: Hugo's ``draft: true``, Jekyll's
+# ``published: false``, Pelican's ``Status: draft``.
+_YES = frozenset({"true", "yes", "on", "1"})
+_NO = frozenset({"false", "no", "off", "0"})
+
+
+_DRAFT_MARKS = (
+    ("draft", _YES, "false"),
+    ("published", _NO, "true"),
+    ("status", frozenset({"draft"}), "published"),
+)
+
+
+def _unpublished(meta: dict[str, Any]) -> tuple[str, str, str] | None:
+    """``(key, value, the value that publishes)`` of the front matter's mark of a draft, or
+    None for a published post."""
+    for key, values, published in _DRAFT_MARKS:
+        value = meta.get(key)
+        if value is not None and str(value).strip().lower() in values:
+            return key, str(value).strip().lower(), published
+    return None
+
+
+def _key_line(text: str, key: str) -> int:
+    """The line of ``text`` where the front matter sets ``key`` (1 when it is not found)."""
+    match = re.search(rf"^[ \t]*[\"']?{re.escape(key)}[\"']?[ \t]*[:=]", text, re.M | re.I)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
 
 
 def split_front_matter(text: str) -> tuple[str, dict[str, Any], str, int]:
