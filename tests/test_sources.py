@@ -109,6 +109,14 @@ def test_a_jekyll_post_reads_a_string_of_tags_as_words_separated_by_spaces():
     assert post.keywords == ["machine learning"], "Pelican separates its tags by commas only"
 
 
+def test_a_jekyll_post_without_a_title_is_titled_by_its_name_as_jekyll_titles_it():
+    post, problems = parse("---\nlayout: post\n---\n# A\n\ntext\n", "2020-01-06-week-1-in-k8s.md")
+    assert problems == [] and post.title == "Week 1 In K8s"
+    # A title in the front matter wins; a file named otherwise has none to give.
+    assert parse("---\ntitle: Mine\n---\ntext\n", "2020-01-06-a.md")[0].title == "Mine"
+    assert parse("---\ndate: 2020-01-06\n---\ntext\n", "week-1.md")[0].title is None
+
+
 def test_plain_markdown_without_front_matter_takes_date_from_file_name():
     post, problems = parse("# Heading\n\nJust text.\n", "notes/2019-03-04.md")
     assert post.format == "none"

@@ -412,7 +412,7 @@ def parse_post(data: bytes, relative: Path) -> tuple[Post, list[Problem]]:
         problems.append(Problem(rel, "warning", code, message, line))
 
     post.metadata = meta
-    post.title = _text(meta.get("title"))
+    post.title = _text(meta.get("title")) or jekyll_title(rel)
     post.slug = _text(meta.get("slug"))
     post.description = _text(meta.get("description", meta.get("summary")))
     post.author = _text(meta.get("author", meta.get("authors")))
@@ -751,6 +751,17 @@ def is_jekyll_name(relative: str | Path) -> bool:
     return _JEKYLL_NAME.match(Path(relative).name) is not None
 
 
+def jekyll_title(relative: str | Path) -> str | None:
+    """The title Jekyll gives a post named ``YYYY-MM-DD-title.md`` whose front matter has
+    none: the name's words, each capitalised (``2020-01-06-week-1-in-k8s.md`` -> "Week 1 In
+    K8s"); None for a file named otherwise."""
+    name = Path(relative).name
+    if not is_jekyll_name(name):
+        return None
+    words = name[len("YYYY-MM-DD-") :].rsplit(".", 1)[0].split("-")
+    return " ".join(word[:1].upper() + word[1:] for word in words if word) or None
+
+
 def date_from_filename(relative: str) -> pd.Timestamp | None:
     """A date from ``YYYY-MM-DD`` or ``YYYY-WW`` in a path; ``None`` when there is neither."""
     name = relative.rsplit("/", 2)[-2:] if relative.endswith("index.md") else [relative]
@@ -775,6 +786,7 @@ __all__ = [
     "date_from_filename",
     "decode",
     "find_posts",
+    "jekyll_title",
     "load_post",
     "parse_post",
     "post_id_for",
