@@ -147,3 +147,41 @@ def test_lines_of_unclosed_template_tags_are_read_in_one_pass():
     assert [s.heading for s in parsed.sections] == ["Tags"]
     assert parsed.sections[0].text.endswith("Still here.")
     assert "{% raw %}" not in parsed.sections[0].text
+
+
+def test_a_headings_own_attribute_list_is_no_part_of_its_text():
+    body = (
+        "## Lambda runs container images {#lambda-images}\n\nText.\n\n"
+        "## Azure outage {.warning data-x=1}\n\nText.\n\n"
+        "Notes {: #notes .aside}\n-----\n\nText.\n\n"
+        # Braces that are the heading's words stay: a format spec, a set, JSON.
+        "## Rust's {:?} format\n\nText.\n\n## The set {a, b}\n\nText.\n"
+    )
+    headings = [section.heading for section in parse_markdown(body).sections]
+    assert headings == [
+        "Lambda runs container images",
+        "Azure outage",
+        "Notes",
+        "Rust's {:?} format",
+        "The set {a, b}",
+    ]
+
+
+def test_a_heading_written_in_html_starts_a_section():
+    body = (
+        "Intro.\n\n"
+        '<h2 id="k8s">Docker shim <em>goes</em> &amp; stays</h2>\n\n'
+        "Kubernetes 1.20 deprecates the Docker shim.\n\n"
+        '<H3>Links</H3>\n<p><a href="https://example.org/a">a</a></p>\n\n'
+        "Text after.\n\n"
+        # Not a heading block: a heading inside other HTML, an empty one.
+        "<div><h2>Inside</h2></div>\n\n<h2></h2>\n\nEnd.\n"
+    )
+    parsed = parse_markdown(body, first_line=5)
+    found = [(s.heading, s.level, s.line, s.text) for s in parsed.sections]
+    assert found == [
+        (None, 0, 5, "Intro."),
+        ("Docker shim goes & stays", 2, 7, "Kubernetes 1.20 deprecates the Docker shim."),
+        ("Links", 3, 11, "Text after.\n\nEnd."),
+    ]
+    assert [(link.position, link.url) for link in parsed.links] == [(2, "https://example.org/a")]

@@ -211,6 +211,7 @@ class _Walker:
             if token.type == "heading_open":
                 inline = tokens[index + 1]
                 heading, _ = self.inline_text(inline, None)
+                heading = _HEADING_ATTRIBUTES.sub("", heading)
                 position = len(self.sections)
                 level = int(token.tag[1:]) if token.tag[1:].isdigit() else 1
                 self.sections.append(Section(position, heading, level, self.line_of(token)))
@@ -235,6 +236,10 @@ class _Walker:
                 self.collect_links(token, footnote)
             elif token.type == "html_block":
                 line = self.line_of(token)
+                html_heading = _html_heading(token.content)
+                if html_heading is not None and footnote is None:
+                    level, title = html_heading
+                    self.sections.append(Section(len(self.sections), title, level, line))
                 for url in html_links(token.content):
                     self.add_link(Link(0, url, "", "html", footnote is not None, line), footnote)
             index += 1
@@ -359,6 +364,29 @@ _TEMPLATE_TAG = re.compile(
     r"|\{\{-?[ \t][^{}\n]*?[ \t]-?\}\}"
     rf"|\{{:[ \t]*{_IAL_PART}(?:[ \t]+{_IAL_PART})*[ \t]*\}}"
 )
+
+# A heading's own attribute list at its end, an id or classes for the page ("## Outage {#outage}",
+# "## Notes {.aside}", kramdown's "{: #id}"): Hugo, kramdown and Pandoc read it as no part of
+# the heading's text.
+_HEADING_ATTRIBUTES = re.compile(
+    rf"[ \t]*\{{:?[ \t]*{_IAL_PART}(?:[ \t]+{_IAL_PART})*[ \t]*\}}[ \t]*$"
+)
+
+# A heading written in HTML (<h2>Outage</h2>, as posts moved from WordPress have them) at the
+# start of an HTML block; the tags inside it are no part of its text.
+_HTML_HEADING = re.compile(
+    r"\s*<h([1-6])(?:\s[^<>]*)?>([^<]*(?:<(?!/h\1\s*>)[^<]*)*)</h\1\s*>", re.IGNORECASE
+)
+_HTML_TAG = re.compile(r"<[^<>]*>")
+
+
+def _html_heading(html: str) -> tuple[int, str] | None:
+    """``(level, text)`` of the HTML heading an HTML block starts with, when it has words."""
+    match = _HTML_HEADING.match(html)
+    if match is None:
+        return None
+    text = " ".join(unescape(_HTML_TAG.sub(" ", match.group(2))).split())
+    return (int(match.group(1)), text) if text else None
 
 
 def _blank(text: str) -> str:
