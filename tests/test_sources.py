@@ -117,6 +117,17 @@ def test_a_jekyll_post_without_a_title_is_titled_by_its_name_as_jekyll_titles_it
     assert parse("---\ndate: 2020-01-06\n---\ntext\n", "week-1.md")[0].title is None
 
 
+def test_a_post_without_a_date_is_dated_by_its_publish_date_as_hugo_dates_it():
+    post, problems = parse("---\ntitle: A\npublishDate: 2021-03-01T09:00:00+01:00\n---\nx\n")
+    assert problems == [] and post.date_source == "front-matter"
+    assert post.date == pd.Timestamp("2021-03-01 08:00", tz="UTC")
+    # `date` comes first; Jekyll's `published: true` is no date.
+    both = parse("---\ndate: 2021-03-02\npubdate: 2021-03-01\n---\nx\n")[0]
+    assert both.date == pd.Timestamp("2021-03-02", tz="UTC")
+    post, problems = parse("---\npublished: true\n---\nx\n", "2021-03-03-a.md")
+    assert post.date_source == "filename" and problems == []
+
+
 def test_plain_markdown_without_front_matter_takes_date_from_file_name():
     post, problems = parse("# Heading\n\nJust text.\n", "notes/2019-03-04.md")
     assert post.format == "none"
@@ -256,7 +267,7 @@ def test_a_jekyll_site_root_reads_only_its_posts(tmp_path):
 
 
 def test_a_build_written_inside_the_archive_is_not_read_as_part_of_it(tmp_path):
-    from weeknotes_analysis import build_corpus
+    from weeknotes_analysis.build import build_corpus
 
     write(tmp_path, "_posts/2024-01-07-week-1.md", site_post("Week 1"))
     write(tmp_path, "_posts/2024-01-14-week-2.md", site_post("Week 2"))

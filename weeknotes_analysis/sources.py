@@ -30,6 +30,9 @@ OTHER_FORMATS = {
     ".org": "Org mode",
 }
 KEYWORD_KEYS = ("keywords", "keyword", "tags")
+# Where a post's date is, in the order Hugo looks (its default front matter configuration):
+# `date`, else the date it was or will be published (a Jekyll `published: true` is no date).
+DATE_KEYS = ("date", "publishdate", "pubdate", "published")
 MAX_FRONT_MATTER_CHARS = 200_000
 # Aliases (``*name``) let a few lines of YAML stand for billions of values ("billion laughs");
 # a front matter may expand to this many characters and values, as much as one with no alias.
@@ -432,7 +435,8 @@ def parse_post(data: bytes, relative: Path) -> tuple[Post, list[Problem]]:
     for key in KEYWORD_KEYS:
         keywords.extend(_string_list(meta.get(key), lower=True, words=words and key == "tags"))
     post.keywords = list(dict.fromkeys(keywords))
-    raw_date = meta.get("date")
+    date_key = next((key for key in DATE_KEYS if _is_date_value(meta.get(key))), "date")
+    raw_date = meta.get(date_key)
     if raw_date is not None:
         post.date = _timestamp(raw_date)
         if post.date is None:
@@ -718,6 +722,11 @@ def _string_list(value: Any, *, lower: bool, words: bool = False) -> list[str]:
             if text:
                 result.append(text.lower() if lower else text)
     return result
+
+
+def _is_date_value(value: Any) -> bool:
+    """Whether a front-matter value is meant as a date (not absent, not a yes or no)."""
+    return value is not None and not isinstance(value, bool) and str(value).strip() != ""
 
 
 def _timestamp(value: Any) -> pd.Timestamp | None:
