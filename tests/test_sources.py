@@ -128,6 +128,13 @@ def test_a_post_without_a_date_is_dated_by_its_publish_date_as_hugo_dates_it():
     assert post.date_source == "filename" and problems == []
 
 
+def test_authors_as_mappings_give_their_names():
+    text = "---\ndate: 2021-03-01\nauthor: {name: Ana, email: a@example.org}\n---\nx\n"
+    assert parse(text)[0].author == "Ana"
+    text = "---\ndate: 2021-03-01\nauthors:\n  - name: Ana\n  - Bo\n---\nx\n"
+    assert parse(text)[0].author == "Ana, Bo"
+
+
 def test_plain_markdown_without_front_matter_takes_date_from_file_name():
     post, problems = parse("# Heading\n\nJust text.\n", "notes/2019-03-04.md")
     assert post.format == "none"

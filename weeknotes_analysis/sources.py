@@ -418,7 +418,7 @@ def parse_post(data: bytes, relative: Path) -> tuple[Post, list[Problem]]:
     post.title = _text(meta.get("title")) or jekyll_title(rel)
     post.slug = _text(meta.get("slug"))
     post.description = _text(meta.get("description", meta.get("summary")))
-    post.author = _text(meta.get("author", meta.get("authors")))
+    post.author = _text(_names(meta.get("author", meta.get("authors"))))
     # Jekyll reads a string of `tags` or `categories` as words separated by spaces (not the
     # singular `category`); a post named as Jekyll names them in a Hugo content folder is Hugo's.
     jekyll = JEKYLL_POSTS in relative.parts or (
@@ -695,6 +695,15 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _names(value: Any) -> Any:
+    """An author as a mapping ({name: ..., email: ...}) or a list of them, as their names."""
+    if isinstance(value, dict):
+        return value.get("name")
+    if isinstance(value, list):
+        return [item.get("name") if isinstance(item, dict) else item for item in value]
+    return value
 
 
 def _preview(value: Any) -> str:
