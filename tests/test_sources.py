@@ -128,6 +128,12 @@ def test_a_post_without_a_date_is_dated_by_its_publish_date_as_hugo_dates_it():
     assert post.date_source == "filename" and problems == []
 
 
+def test_a_date_with_dots_is_read_day_first():
+    assert parse("---\ndate: 09.01.2024\n---\nx\n")[0].date == pd.Timestamp("2024-01-09", tz="UTC")
+    post, problems = parse("---\ndate: 31.13.2024\n---\nx\n", "2024-01-09-a.md")
+    assert [p.code for p in problems] == ["date-invalid"] and post.date_source == "filename"
+
+
 def test_authors_as_mappings_give_their_names():
     text = "---\ndate: 2021-03-01\nauthor: {name: Ana, email: a@example.org}\n---\nx\n"
     assert parse(text)[0].author == "Ana"

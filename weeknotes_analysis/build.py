@@ -72,7 +72,7 @@ from .topics import default_taxonomy_path, load_taxonomy, subject_rows, taxonomy
 if TYPE_CHECKING:
     from .settings import ArchiveSettings
 
-PARSER_REVISION = "11"
+PARSER_REVISION = "12"
 SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=12"
 PHRASES_REVISION = "phrases=4"
 TOPICS_REVISION = "topics=15"

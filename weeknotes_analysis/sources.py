@@ -733,6 +733,11 @@ def _string_list(value: Any, *, lower: bool, words: bool = False) -> list[str]:
     return result
 
 
+# A date with dots is written day first (09.01.2024, 9.1.2024: the 9th of January), as in
+# German and most of Europe; pandas would read it month first.
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+
+
 def _is_date_value(value: Any) -> bool:
     """Whether a front-matter value is meant as a date (not absent, not a yes or no)."""
     return value is not None and not isinstance(value, bool) and str(value).strip() != ""
@@ -747,7 +752,12 @@ def _timestamp(value: Any) -> pd.Timestamp | None:
             text = str(value).strip()
             if _NOT_A_DATE.fullmatch(text):
                 return None
-            stamp = pd.Timestamp(text)
+            dotted = _DOTTED_DATE.fullmatch(text)
+            if dotted:
+                day, month, year = (int(part) for part in dotted.groups())
+                stamp = pd.Timestamp(year=year, month=month, day=day)
+            else:
+                stamp = pd.Timestamp(text)
         else:
             return None
         if stamp is pd.NaT or pd.isna(stamp):
