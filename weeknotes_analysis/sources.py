@@ -399,15 +399,7 @@ def parse_post(data: bytes, relative: Path) -> tuple[Post, list[Problem]]:
         )
     fmt, raw_meta, body, body_line = split_front_matter(text)
     meta = {str(key).strip().lower(): value for key, value in raw_meta.items()}
-    unpublished = _unpublished(meta)
-    if unpublished is not None:
-        key, value, published = unpublished
-        raise Unpublished(
-            "draft",
-            f"a draft ({key}: {value} in its front matter), which its generator does not "
-            f"publish: not read (set {key}: {published} to include it)",
-            _key_line(text, key),
-        )
+    _refuse_a_draft(meta, text)
     post = Post(post_id=post_id_for(relative), path=rel, format=fmt, body=body, body_line=body_line)
     problems: list[Problem] = []
 
@@ -435,17 +427,40 @@ def parse_post(data: bytes, relative: Path) -> tuple[Post, list[Problem]]:
     for key in KEYWORD_KEYS:
         keywords.extend(_string_list(meta.get(key), lower=True, words=words and key == "tags"))
     post.keywords = list(dict.fromkeys(keywords))
+    problems += _date_post(post, meta)
+    if not body.strip():
+        warn("no-body", "front matter but no body text: loaded without sections", body_line)
+    return post, problems
+
+
+def _refuse_a_draft(meta: dict[str, Any], text: str) -> None:
+    """Raise :class:`Unpublished` for a post its front matter keeps unpublished."""
+    unpublished = _unpublished(meta)
+    if unpublished is not None:
+        key, value, published = unpublished
+        raise Unpublished(
+            "draft",
+            f"a draft ({key}: {value} in its front matter), which its generator does not "
+            f"publish: not read (set {key}: {published} to include it)",
+            _key_line(text, key),
+        )
+
+
+def _date_post(post: Post, meta: dict[str, Any]) -> list[Problem]:
+    """Set the post's date and its source from the front matter (:data:`DATE_KEYS`), else its
+    file name; the problems of a date missing or unreadable."""
+    rel = post.path
+    problems: list[Problem] = []
     date_key = next((key for key in DATE_KEYS if _is_date_value(meta.get(key))), "date")
     raw_date = meta.get(date_key)
     if raw_date is not None:
         post.date = _timestamp(raw_date)
         if post.date is None:
-            warn(
-                "date-invalid",
+            message = (
                 f"cannot read the date {_preview(raw_date)} as a date between 1677 and 2262; "
-                "write it as YYYY-MM-DD (a time and offset may follow)",
-                1,
+                "write it as YYYY-MM-DD (a time and offset may follow)"
             )
+            problems.append(Problem(rel, "warning", "date-invalid", message, 1))
         else:
             post.date_source = "front-matter"
     if post.date is None:
@@ -456,10 +471,9 @@ def parse_post(data: bytes, relative: Path) -> tuple[Post, list[Problem]]:
         # name, in a ``_posts`` folder or in that folder handed over on its own: no warning.
         if raw_date is None and not (post.date is not None and is_jekyll_name(rel)):
             fallback = "taken from the file name" if post.date is not None else "left empty"
-            warn("date-missing", f"no date in the front matter; the date is {fallback}", 1)
-    if not body.strip():
-        warn("no-body", "front matter but no body text: loaded without sections", body_line)
-    return post, problems
+            message = f"no date in the front matter; the date is {fallback}"
+            problems.append(Problem(rel, "warning", "date-missing", message, 1))
+    return problems
 
 
 # What keeps a post unpublished, in its front matter: Hugo's ``draft: true``, Jekyll's
