@@ -205,6 +205,8 @@ def test_discovery_finds_posts_and_bundles_and_skips_the_rest(tmp_path):
     write(tmp_path, "2018-01/index.md", "x")
     write(tmp_path, "2018-01/photo.jpg", b"\xff\xd8")
     write(tmp_path, "_index.md", "list page")
+    write(tmp_path, "posts/_index.en.md", "a list page in one language")
+    write(tmp_path, "posts/_index.pt-br.md", "and in another")
     write(tmp_path, "notes.txt", "x")
     write(tmp_path, ".git/HEAD.md", "x")
     paths, problems = find_posts(tmp_path)

@@ -183,9 +183,9 @@ def find_posts(root: str | os.PathLike[str]) -> tuple[list[Path], list[Problem]]
     """Every post file under ``root``, sorted, plus problems for links that were not followed.
 
     Posts are Markdown files (:data:`POST_SUFFIXES`), page bundles included (``*/index.md``);
-    Hugo list pages (``_index.md``) and hidden folders are skipped; a post in another format
-    a generator reads (HTML, reStructuredText, Textile, AsciiDoc, Org) is listed as an
-    ``unsupported-format`` problem. Symbolic links are
+    Hugo list pages (``_index.md``, ``_index.en.md``) and hidden folders are skipped; a post
+    in another format a generator reads (HTML, reStructuredText, Textile, AsciiDoc, Org) is
+    listed as an ``unsupported-format`` problem. Symbolic links are
     followed only when they point to a file inside ``root``. At the root of a site
     (:func:`find_site`), only its post folders are read; its other pages (about, README,
     drafts) are skipped with a ``not-a-post`` problem each, and its generated output,
@@ -242,6 +242,11 @@ def is_build_output(folder: Path) -> bool:
     return (folder / _BUILD_MARKS[0]).is_file() and (folder / _BUILD_MARKS[1]).is_dir()
 
 
+# A Hugo list page (a section's own page, not a post): _index.md, or _index.en.md in one of a
+# multilingual site's languages.
+_HUGO_LIST_PAGE = re.compile(r"_index(?:\.[a-z]{2,3}(?:-[a-z0-9]+)?)?\.[a-z]+", re.IGNORECASE)
+
+
 def _post_file(
     base: Path, path: Path, site: Site | None, real_base: Path
 ) -> tuple[Path | None, Problem | None]:
@@ -251,7 +256,7 @@ def _post_file(
     suffix = path.suffix.lower()
     if suffix in OTHER_FORMATS and (not site or site.holds(relative)):
         return None, _other_format(relative, OTHER_FORMATS[suffix])
-    if not path.name.lower().endswith(POST_SUFFIXES) or path.name.lower() == "_index.md":
+    if not path.name.lower().endswith(POST_SUFFIXES) or _HUGO_LIST_PAGE.fullmatch(path.name):
         return None, None
     if site and not site.holds(relative):
         return None, _not_a_post(relative, site)
