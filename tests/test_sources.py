@@ -130,6 +130,8 @@ def test_a_post_without_a_date_is_dated_by_its_publish_date_as_hugo_dates_it():
 
 def test_a_date_with_dots_is_read_day_first():
     assert parse("---\ndate: 09.01.2024\n---\nx\n")[0].date == pd.Timestamp("2024-01-09", tz="UTC")
+    later = parse("---\ndate: 9.1.2024 10:30 +01:00\n---\nx\n")[0].date
+    assert later == pd.Timestamp("2024-01-09 09:30", tz="UTC")
     post, problems = parse("---\ndate: 31.13.2024\n---\nx\n", "2024-01-09-a.md")
     assert [p.code for p in problems] == ["date-invalid"] and post.date_source == "filename"
 

@@ -752,9 +752,9 @@ def _string_list(value: Any, *, lower: bool, words: bool = False) -> list[str]:
     return result
 
 
-# A date with dots is written day first (09.01.2024, 9.1.2024: the 9th of January), as in
-# German and most of Europe; pandas would read it month first.
-_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+# A date with dots is written day first (09.01.2024, 9.1.2024 10:00: the 9th of January), as
+# in German and most of Europe; pandas would read it month first.
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})((?:[ T]\d.*)?)")
 
 
 def _is_date_value(value: Any) -> bool:
@@ -773,10 +773,9 @@ def _timestamp(value: Any) -> pd.Timestamp | None:
                 return None
             dotted = _DOTTED_DATE.fullmatch(text)
             if dotted:
-                day, month, year = (int(part) for part in dotted.groups())
-                stamp = pd.Timestamp(year=year, month=month, day=day)
-            else:
-                stamp = pd.Timestamp(text)
+                day, month, year, rest = dotted.groups()
+                text = f"{year}-{int(month):02d}-{int(day):02d}{rest}"
+            stamp = pd.Timestamp(text)
         else:
             return None
         if stamp is pd.NaT or pd.isna(stamp):
