@@ -482,14 +482,11 @@ def _date_post(post: Post, meta: dict[str, Any]) -> list[Problem]:
 
 
 # What keeps a post unpublished, in its front matter: Hugo's ``draft: true``, Jekyll's
-# ``published: false``, Pelican's ``Status: draft``.
-_YES = frozenset({"true", "yes", "on", "1"})
-_NO = frozenset({"false", "no", "off", "0"})
-
-
+# ``published: false``, Pelican's ``Status: draft`` (each key, the values that keep it a
+# draft, and the value that publishes it).
 _DRAFT_MARKS = (
-    ("draft", _YES, "false"),
-    ("published", _NO, "true"),
+    ("draft", frozenset({"true", "yes", "on", "1"}), "false"),
+    ("published", frozenset({"false", "no", "off", "0"}), "true"),
     ("status", frozenset({"draft"}), "published"),
 )
 
