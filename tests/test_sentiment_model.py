@@ -127,6 +127,36 @@ def test_a_polar_label_the_opposite_comes_close_to_is_mixed():
     assert sentiment_model.OPPOSITE <= 0.3
 
 
+def test_a_summary_of_the_weeks_news_read_positive_is_neutral():
+    """An informational section (a post's untitled summary, a list of short items) reads in
+    the upbeat words of the announcements it names: the model's positive is neutral there,
+    while a summary it reads negative or mixed keeps that label."""
+    model = bundled_model()
+    assert model is not None
+    order = list(model.classes)
+    rows = []
+    for positive, negative, neutral, mixed in [
+        (0.7, 0.05, 0.2, 0.05),
+        (0.7, 0.05, 0.2, 0.05),
+        (0.05, 0.75, 0.1, 0.1),
+    ]:
+        row = dict(positive=positive, negative=negative, neutral=neutral, mixed=mixed)
+        rows.append([row[name] for name in order])
+    numbers = np.zeros((3, len(model.features)))
+    numbers[:, model.features.index("rule_neutral")] = 1.0
+    numbers[[0, 2], model.features.index(sentiment_model.INFORMATIONAL)] = 1.0
+    chosen = [model.classes[i] for i in model.choose(np.array(rows), numbers)]
+    assert chosen == ["neutral", "positive", "negative"]
+    # Through the sentiment table: an untitled opening followed by titled sections.
+    summary = "Great news this week. Postgres 16 is excellent, the new GitHub tool fantastic."
+    frame = sections_of(summary, TEXTS[0])
+    frame["post_id"] = "p0"
+    frame["heading"] = ["", "Item 1"]
+    labels = sentiment(frame)["label"].tolist()
+    assert labels == ["neutral", "positive"]
+    assert sentiment(sections_of(summary))["label"].tolist() == ["positive"]
+
+
 def test_a_model_file_of_another_kind_is_refused(tmp_path):
     document = json.loads(sentiment_model.MODEL.read_text(encoding="utf-8"))
     assert document["kind"] == sentiment_model.KIND

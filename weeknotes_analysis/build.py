@@ -73,7 +73,7 @@ if TYPE_CHECKING:
     from .settings import ArchiveSettings
 
 PARSER_REVISION = "12"
-SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=12"
+SENTIMENT_REVISION = "vadersentiment==3.3.2;rules=13"
 PHRASES_REVISION = "phrases=4"
 TOPICS_REVISION = "topics=15"
 # ``auto`` is the earlier name of ``parser``.
