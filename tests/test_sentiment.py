@@ -308,9 +308,15 @@ def test_every_section_of_ignoreme_has_a_sentiment_row(ignoreme_corpus):
     mixed = posts[posts["label"] == "mixed"]
     both = (mixed["positive_sections"] > 0) & (mixed["negative_sections"] > 0)
     assert (both | (mixed["mixed_sections"] > 0)).all()
-    # (Every post of the archive opens with a neutral summary before items with a stance, so
-    # none has one label throughout; test_a_posts_label_is_the_stance_its_sections_carry
-    # checks that such a post takes it.)
+    # Every post of the archive opens with an untitled summary before titled items, and a
+    # summary is never read positive (its upbeat words are the announcements'), so no post
+    # has one label throughout; test_a_posts_label_is_the_stance_its_sections_carry checks
+    # that such a post takes it.
+    untitled = sections["heading"].fillna("").str.strip().eq("")
+    several = sections.groupby("post_id")["post_id"].transform("size").gt(1)
+    openings = table.loc[(untitled & several).to_numpy(), "label"]
+    assert openings.size == sections["post_id"].nunique()
+    assert not openings.eq("positive").any(), openings.value_counts().to_dict()
     single = posts[posts[[f"{n}_sections" for n in LABELS]].max(axis=1) == posts["sections"]]
     for post_id, row in single.iterrows():
         assert row[f"{row['label']}_sections"] == row["sections"], post_id
